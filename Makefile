@@ -1,0 +1,33 @@
+# The two commands of the README:
+#   make run   - set up .venv and run the main job on the default config
+#   make test  - set up .venv and the system packages, then run every test
+PY ?= python3
+VENV ?= .venv
+BIN := $(VENV)/bin
+CORES ?= 2
+STAMP := $(VENV)/.installed
+
+.PHONY: run test setup lint bench clean
+
+$(STAMP): pyproject.toml constraints.txt
+	$(PY) -m venv $(VENV)
+	$(BIN)/pip install -q --upgrade pip
+	$(BIN)/pip install -q -c constraints.txt -e '.[pipeline,heavydb,dev]'
+	touch $@
+
+setup: $(STAMP)
+
+run: $(STAMP)
+	$(BIN)/snakemake --cores $(CORES)
+	@echo "report: results/$$($(BIN)/python -c 'import yaml; print(yaml.safe_load(open("config/config.yaml"))["dataset"])')/report.html"
+
+test: $(STAMP)
+	bash scripts/ci/test.sh
+
+lint: $(STAMP)
+	$(BIN)/ruff check src tests scripts
+	$(BIN)/snakefmt --check Snakefile workflow
+	$(BIN)/snakemake --lint
+
+clean:
+	rm -rf results .snakemake

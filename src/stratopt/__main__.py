@@ -1,0 +1,5 @@
+import sys
+
+from stratopt.cli import main
+
+sys.exit(main())

@@ -1,0 +1,180 @@
+"""What every search algorithm shares: its protocol, its result, its budget.
+
+An algorithm plugin is a class with `name`, `presets` and
+`run(evaluator, n, *, budget, rng, params, preset) -> AlgorithmResult`. Two
+presets always exist: `legacy` repeats the legacy optimizer's loop (same moves,
+same evaluation count for the same G, P and mutation rate), `default` is the
+algorithm its name promises. With `budget=None` both presets spend the
+legacy's evaluation count (`natural_budget`), so they compare equal work.
+
+Counting is the evaluator's: `evaluator.evaluations` counts every portfolio
+evaluated (batch rows, evaluate_one, Swapper.propose); a run's count is the
+difference before and after it.
+"""
+
+from __future__ import annotations
+
+import math
+import time
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any, ClassVar, Protocol, runtime_checkable
+
+import numpy as np
+
+PRESETS = ("default", "legacy")
+
+
+@dataclass
+class AlgorithmResult:
+    """One search at one portfolio size."""
+
+    best: np.ndarray  # sorted strategy indices
+    fitness: float
+    evaluations: int
+    trace: list[float]  # best fitness so far, one entry per iteration
+    seconds: float
+
+
+@runtime_checkable
+class Algorithm(Protocol):
+    name: str
+    presets: tuple[str, ...]
+
+    def run(
+        self,
+        evaluator: Any,
+        n: int,
+        *,
+        budget: int | None,
+        rng: np.random.Generator,
+        params: Mapping[str, Any],
+        preset: str,
+    ) -> AlgorithmResult: ...
+
+
+@dataclass(frozen=True)
+class SearchParams:
+    """The legacy's search knobs: G generations, P population, m mutation rate."""
+
+    generations: int = 50
+    population: int = 30
+    mutation_rate: float = 0.1
+    extra: Mapping[str, Any] = field(default_factory=dict)
+
+    @classmethod
+    def from_mapping(cls, params: Mapping[str, Any] | None) -> SearchParams:
+        p = dict(params or {})
+        g = int(p.pop("generations", cls.generations))
+        pop = int(p.pop("population", cls.population))
+        m = float(p.pop("mutation_rate", cls.mutation_rate))
+        if g < 1 or pop < 2:
+            raise ValueError(f"generations must be >= 1 and population >= 2 (got {g}, {pop})")
+        # the legacy clamps the mutation rate to 0.01..0.5
+        return cls(generations=g, population=pop, mutation_rate=min(max(m, 0.01), 0.5), extra=p)
+
+    def get(self, key: str, default: Any) -> Any:
+        return self.extra.get(key, default)
+
+
+class Tracker:
+    """Budget, best-so-far and trace of one run, counted by the evaluator."""
+
+    def __init__(self, evaluator: Any, budget: int) -> None:
+        if budget < 1:
+            raise ValueError(f"an evaluation budget must be >= 1 (got {budget})")
+        self.evaluator = evaluator
+        self.budget = int(budget)
+        self._start_count = int(evaluator.evaluations)
+        self._start_time = time.perf_counter()
+        self.best: np.ndarray | None = None
+        self.best_fitness = -math.inf
+        self.trace: list[float] = []
+
+    @property
+    def used(self) -> int:
+        return int(self.evaluator.evaluations) - self._start_count
+
+    @property
+    def remaining(self) -> int:
+        return self.budget - self.used
+
+    def evaluate(self, sets: np.ndarray) -> np.ndarray:
+        """Evaluate as many rows of `sets` as the budget allows (maybe fewer)."""
+        rows = min(len(sets), self.remaining)
+        if rows <= 0:
+            return np.empty(0, dtype=np.float64)
+        fit = np.asarray(self.evaluator.evaluate(np.ascontiguousarray(sets[:rows])), dtype=np.float64)
+        self.offer_batch(sets[:rows], fit)
+        return fit
+
+    def offer(self, indices: np.ndarray, fitness: float) -> None:
+        """Keep `indices` if it beats the best seen (strictly, so the first of ties stays)."""
+        if fitness > self.best_fitness or self.best is None:
+            self.best = np.array(indices, dtype=np.int64, copy=True)
+            self.best_fitness = float(fitness)
+
+    def offer_batch(self, sets: np.ndarray, fitness: np.ndarray) -> None:
+        if len(fitness):
+            k = int(np.argmax(fitness))
+            self.offer(sets[k], float(fitness[k]))
+
+    def record(self) -> None:
+        """One trace entry: the best fitness after this iteration."""
+        self.trace.append(self.best_fitness)
+
+    def record_each(self, fitness: np.ndarray) -> None:
+        """One trace entry per evaluated portfolio (for one-sample-per-iteration loops)."""
+        if len(fitness):
+            start = self.trace[-1] if self.trace else -math.inf
+            running = np.maximum.accumulate(np.maximum(fitness, start))
+            self.trace.extend(running.tolist())
+
+    def result(self) -> AlgorithmResult:
+        if self.best is None:
+            raise RuntimeError("the search evaluated nothing")
+        return AlgorithmResult(
+            best=np.sort(self.best),
+            fitness=self.best_fitness,
+            evaluations=self.used,
+            trace=list(self.trace),
+            seconds=time.perf_counter() - self._start_time,
+        )
+
+
+class BaseAlgorithm:
+    """Dispatch on the preset; subclasses define the two loops and the legacy count."""
+
+    name: ClassVar[str] = ""
+    presets: ClassVar[tuple[str, ...]] = PRESETS
+
+    def natural_budget(self, params: SearchParams, n: int) -> int:
+        """The legacy's evaluation count for these parameters."""
+        raise NotImplementedError
+
+    def run(
+        self,
+        evaluator: Any,
+        n: int,
+        *,
+        budget: int | None = None,
+        rng: np.random.Generator,
+        params: Mapping[str, Any] | None = None,
+        preset: str = "default",
+    ) -> AlgorithmResult:
+        if preset not in self.presets:
+            raise ValueError(f"{self.name}: unknown preset {preset!r}; known: {', '.join(self.presets)}")
+        n_total = int(evaluator.n_strategies)
+        if not 1 <= n <= n_total:
+            raise ValueError(f"{self.name}: portfolio size {n} outside 1..{n_total}")
+        p = SearchParams.from_mapping(params)
+        tracker = Tracker(evaluator, self.natural_budget(p, n) if budget is None else budget)
+        loop = self._legacy if preset == "legacy" else self._default
+        loop(tracker, evaluator, n, rng, p)
+        return tracker.result()
+
+    def _legacy(self, t: Tracker, ev: Any, n: int, rng: np.random.Generator, p: SearchParams) -> None:
+        raise NotImplementedError
+
+    def _default(self, t: Tracker, ev: Any, n: int, rng: np.random.Generator, p: SearchParams) -> None:
+        raise NotImplementedError

@@ -1,0 +1,57 @@
+"""GA: the legacy genetic algorithm (both presets).
+
+Per generation: evaluate the population (one batch), keep the best seen, then
+breed P children: two tournament winners (3 distinct individuals, the fittest
+wins), a child of n strategies drawn from the union of both parents' genes,
+then each gene replaced with probability m by a strategy not in the child.
+G generations, G * P evaluations. The default preset is the same loop: the
+GA already searches (the issue keeps it as it is).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from stratopt.algorithms.base import BaseAlgorithm, SearchParams, Tracker
+from stratopt.algorithms.moves import mutate_rows, pick_from_union, random_subsets
+
+TOURNAMENT = 3
+
+
+def tournament_winners(rng: np.random.Generator, fitness: np.ndarray, count: int) -> np.ndarray:
+    """`count` winners of tournaments among TOURNAMENT distinct individuals."""
+    size = len(fitness)
+    k = min(TOURNAMENT, size)
+    entrants = np.argsort(rng.random((count, size)), axis=1)[:, :k]
+    best = np.argmax(fitness[entrants], axis=1)
+    return entrants[np.arange(count), best]
+
+
+def breed(
+    rng: np.random.Generator, n_total: int, pop: np.ndarray, fitness: np.ndarray, rate: float
+) -> np.ndarray:
+    """The next generation: tournament parents, union crossover, mutation."""
+    size = len(fitness)
+    winners = tournament_winners(rng, fitness, 2 * size)
+    children = pick_from_union(rng, pop[winners[:size]], pop[winners[size:]], pop.shape[1])
+    return mutate_rows(rng, n_total, children, rate)
+
+
+class GA(BaseAlgorithm):
+    name = "ga"
+
+    def natural_budget(self, params: SearchParams, n: int) -> int:
+        return params.generations * params.population
+
+    def _legacy(self, t: Tracker, ev: Any, n: int, rng: np.random.Generator, p: SearchParams) -> None:
+        pop = random_subsets(rng, ev.n_strategies, n, p.population)
+        while t.remaining > 0:
+            fit = t.evaluate(pop)
+            t.record()
+            if t.remaining <= 0:
+                break
+            pop = breed(rng, ev.n_strategies, pop[: len(fit)], fit, p.mutation_rate)
+
+    _default = _legacy

@@ -1,0 +1,158 @@
+"""Moves on portfolios (sets of distinct strategy indices), shared by the algorithms.
+
+A portfolio is a row of n distinct indices in 0..N-1. The legacy rebuilt a
+25,544-element set for every "random strategy not in the portfolio"; here a
+draw is rejection sampling against the n members (n << N, so a draw almost
+never repeats), with an explicit complement only when the portfolio covers
+most of the strategies. Population moves are vectorised over rows and repair
+the rare collision row by row, so the random stream, and so the result, is a
+function of the seed alone.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+Rng = np.random.Generator
+
+
+def random_subsets(rng: Rng, n_total: int, n: int, count: int) -> np.ndarray:
+    """`count` uniformly random n-subsets of 0..N-1, as a (count, n) int64 array."""
+    out = np.empty((count, n), dtype=np.int64)
+    for row in range(count):
+        out[row] = rng.choice(n_total, n, replace=False)
+    return out
+
+
+def draw_outside(rng: Rng, n_total: int, taken: np.ndarray, k: int) -> np.ndarray:
+    """k distinct strategies drawn uniformly from those not in `taken`.
+
+    Rejection sampling costs O(k + |taken|) when `taken` is a small part of
+    0..N-1; the complement is built only when it is not.
+    """
+    taken = np.asarray(taken, dtype=np.int64).ravel()
+    if k <= 0:
+        return np.empty(0, dtype=np.int64)
+    members = set(taken.tolist())
+    free = n_total - len(members)
+    if k > free:
+        raise ValueError(f"cannot draw {k} strategies outside a set of {len(members)} of {n_total}")
+    if 2 * len(members) >= n_total or 4 * k >= free:
+        pool = np.setdiff1d(np.arange(n_total, dtype=np.int64), taken)
+        return rng.choice(pool, k, replace=False)
+    out: list[int] = []
+    while len(out) < k:
+        for c in rng.integers(0, n_total, size=k - len(out) + 2).tolist():
+            if c not in members:
+                members.add(c)
+                out.append(c)
+                if len(out) == k:
+                    break
+    return np.array(out, dtype=np.int64)
+
+
+def draw_one_outside(rng: Rng, n_total: int, members: set[int] | np.ndarray) -> int:
+    """One strategy not in `members` (a set of ints or an index array)."""
+    if not isinstance(members, set):
+        members = set(np.asarray(members).tolist())
+    if 2 * len(members) >= n_total:
+        return int(draw_outside(rng, n_total, np.fromiter(members, dtype=np.int64), 1)[0])
+    while True:
+        c = int(rng.integers(0, n_total))
+        if c not in members:
+            return c
+
+
+def isin(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """np.isin for the short arrays of portfolio moves (a broadcast compare beats sorting)."""
+    if len(a) * len(b) <= 65536:
+        return (a[:, None] == b[None, :]).any(axis=1)
+    return np.isin(a, b)
+
+
+def rows_with_duplicates(sets: np.ndarray) -> np.ndarray:
+    """Boolean per row: does the row hold an index twice?"""
+    if sets.shape[1] < 2:
+        return np.zeros(len(sets), dtype=bool)
+    s = np.sort(sets, axis=1)
+    return (s[:, 1:] == s[:, :-1]).any(axis=1)
+
+
+def mutate_rows(rng: Rng, n_total: int, sets: np.ndarray, rate: float) -> np.ndarray:
+    """Replace each gene with probability `rate` by a strategy not in its row.
+
+    The legacy's mutation. Candidates are drawn for the whole population at
+    once; a row whose new genes collide (with each other, with the kept genes,
+    or with the gene they replace) is redrawn with draw_outside.
+    """
+    mask = rng.random(sets.shape) < rate
+    cand = rng.integers(0, n_total, size=sets.shape)
+    out = np.where(mask, cand, sets)
+    bad = rows_with_duplicates(out) | (mask & (cand == sets)).any(axis=1)
+    for row in np.flatnonzero(bad):
+        pos = np.flatnonzero(mask[row])
+        out[row] = sets[row]
+        out[row, pos] = draw_outside(rng, n_total, sets[row], len(pos))
+    return out
+
+
+def dedupe_rows(rng: Rng, n_total: int, sets: np.ndarray) -> np.ndarray:
+    """Each repeated index (after its first place) replaced by a random unused strategy."""
+    out = sets.copy()
+    for row in np.flatnonzero(rows_with_duplicates(sets)):
+        _, first = np.unique(out[row], return_index=True)
+        repeat = np.setdiff1d(np.arange(out.shape[1]), first)
+        kept = out[row, first]
+        out[row, repeat] = draw_outside(rng, n_total, kept, len(repeat))
+    return out
+
+
+def pick_from_union(rng: Rng, a: np.ndarray, b: np.ndarray, n: int) -> np.ndarray:
+    """Per row, n distinct indices drawn uniformly from the union of a[row] and b[row].
+
+    The legacy's GA crossover. Vectorised: sort the concatenated parents, give
+    each distinct value a random key (repeats get +inf) and keep the n
+    smallest keys. The union of two n-sets has at least n members.
+    """
+    both = np.sort(np.concatenate([a, b], axis=1), axis=1)
+    keys = rng.random(both.shape)
+    keys[:, 1:][both[:, 1:] == both[:, :-1]] = np.inf
+    pick = np.argpartition(keys, n - 1, axis=1)[:, :n]
+    return np.take_along_axis(both, pick, axis=1)
+
+
+def move_towards(
+    rng: Rng,
+    x: np.ndarray,
+    target: np.ndarray,
+    rate: float,
+    keep: np.ndarray | None = None,
+    at_least_one: bool = False,
+) -> np.ndarray:
+    """Set-based attraction: x takes each member of target it lacks with probability `rate`.
+
+    Each incoming strategy replaces a random member of x that is not in
+    `target` (members also in `keep` are given up last). This is the set
+    analogue of x + rate * (target - x) used by the set-based PSO and DE.
+    """
+    missing = target[~isin(target, x)]
+    if len(missing) == 0:
+        return x.copy()
+    take = rng.random(len(missing)) < rate
+    if at_least_one and not take.any():
+        take[rng.integers(len(missing))] = True
+    incoming = missing[take]
+    if len(incoming) == 0:
+        return x.copy()
+    free = np.flatnonzero(~isin(x, target))  # never empty: x lacks len(missing) >= 1 of target
+    if keep is not None and len(keep):
+        # positions holding a `keep` member go to the back of the queue
+        order = rng.permutation(len(free))
+        free = free[order]
+        free = free[np.argsort(isin(x[free], keep), kind="stable")]
+    else:
+        free = rng.permutation(free)
+    k = min(len(incoming), len(free))
+    out = x.copy()
+    out[free[:k]] = incoming[:k]
+    return out

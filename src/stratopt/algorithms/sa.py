@@ -1,0 +1,105 @@
+"""SA: simulated annealing with single-swap moves (Swapper, O(T) per move).
+
+legacy: start from a random portfolio; 1000 iterations of replacing one
+random position with a random unused strategy, accepted only when strictly
+better. No temperature: a greedy local search. 1 + 1000 evaluations.
+
+default: the same move with Metropolis acceptance, exp(delta / T) for a
+worse move, under a geometric cooling schedule from T0 to T0 * `final_ratio`
+over the budget. T0 is calibrated from the moves themselves: the first
+`calibration` proposals (part of the budget, acceptance greedy meanwhile) give
+the median worsening |delta|, and T0 is set so that such a move is accepted
+with probability `initial_accept`. The best portfolio seen is returned.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+import numpy as np
+
+from stratopt.algorithms.base import BaseAlgorithm, SearchParams, Tracker
+from stratopt.algorithms.moves import draw_one_outside, random_subsets
+
+LEGACY_ITERATIONS = 1000
+
+
+def start_swapper(t: Tracker, ev: Any, n: int, rng: np.random.Generator) -> Any:
+    """A random portfolio, evaluated once (counted), under a Swapper."""
+    start = random_subsets(rng, ev.n_strategies, n, 1)
+    t.evaluate(start)
+    t.record()
+    return ev.swapper(start[0])
+
+
+def swap_move(rng: np.random.Generator, n_total: int, members: set[int], n: int) -> tuple[int, int]:
+    """A random position and a random strategy not in the portfolio."""
+    pos = int(rng.integers(0, n))
+    return pos, draw_one_outside(rng, n_total, members)
+
+
+def apply(sw: Any, members: set[int], pos: int, new: int) -> None:
+    members.discard(int(sw.indices[pos]))
+    members.add(new)
+    sw.accept(pos, new)
+
+
+def greedy_swaps(t: Tracker, ev: Any, n: int, rng: np.random.Generator) -> None:
+    """The legacy SA/HC loop: improve by single swaps until the budget is spent."""
+    sw = start_swapper(t, ev, n, rng)
+    members = set(sw.indices.tolist())
+    current = sw.fitness
+    while t.remaining > 0:
+        pos, new = swap_move(rng, ev.n_strategies, members, n)
+        value = sw.propose(pos, new)
+        if value > current:
+            apply(sw, members, pos, new)
+            current = value
+            t.offer(sw.indices, value)
+        t.record()
+
+
+class SA(BaseAlgorithm):
+    name = "sa"
+
+    def natural_budget(self, params: SearchParams, n: int) -> int:
+        return 1 + int(params.get("iterations", LEGACY_ITERATIONS))
+
+    def _legacy(self, t: Tracker, ev: Any, n: int, rng: np.random.Generator, p: SearchParams) -> None:
+        greedy_swaps(t, ev, n, rng)
+
+    def _default(self, t: Tracker, ev: Any, n: int, rng: np.random.Generator, p: SearchParams) -> None:
+        initial_accept = float(p.get("initial_accept", 0.3))
+        final_ratio = float(p.get("final_ratio", 1e-3))
+        sw = start_swapper(t, ev, n, rng)
+        members = set(sw.indices.tolist())
+        current = sw.fitness
+        moves = max(t.remaining, 1)
+        calibration = int(p.get("calibration", max(1, min(50, moves // 20))))
+        worsening: list[float] = []
+        temperature = 0.0
+        cooling = 1.0
+        step = 0
+        while t.remaining > 0:
+            pos, new = swap_move(rng, ev.n_strategies, members, n)
+            value = sw.propose(pos, new)
+            delta = value - current
+            if step < calibration:
+                if delta < 0:
+                    worsening.append(-delta)
+                accept = delta > 0
+                if step == calibration - 1:
+                    scale = float(np.median(worsening)) if worsening else abs(current) * 1e-3
+                    temperature = scale / -math.log(initial_accept) if scale > 0 else 1e-12
+                    left = max(moves - calibration, 1)
+                    cooling = final_ratio ** (1.0 / left)
+            else:
+                accept = delta > 0 or rng.random() < math.exp(delta / temperature)
+                temperature *= cooling
+            if accept:
+                apply(sw, members, pos, new)
+                current = value
+                t.offer(sw.indices, value)
+            t.record()
+            step += 1

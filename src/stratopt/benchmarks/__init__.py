@@ -1,0 +1,1 @@
+"""Benchmark areas for `stratopt bench`: each module with `register(subparsers)` is one."""

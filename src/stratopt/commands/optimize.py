@@ -1,0 +1,74 @@
+"""`stratopt optimize PREPARED RUNS_DIR`: the optimize stage without Snakemake."""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+
+from stratopt.optimize import DEFAULT_POOL, POOLS, OptimizeSettings
+
+DEFAULTS = OptimizeSettings()
+
+
+def register(sub: argparse._SubParsersAction) -> None:
+    parser = sub.add_parser(
+        "optimize",
+        help="search the best portfolio per size with each algorithm -> RUNS_DIR/{algorithm}.json",
+    )
+    parser.add_argument("prepared", type=Path, help="prepared.parquet (stratopt matrix layout)")
+    parser.add_argument("runs_dir", type=Path, help="where runs/{algorithm}.json and checkpoints go")
+    parser.add_argument(
+        "--algorithms",
+        default="ga,pso,sa,de,aco,hc,bo,rs",
+        help="comma-separated plugin names (default: all eight)",
+    )
+    parser.add_argument("--preset", choices=("default", "legacy"), default=DEFAULTS.preset)
+    parser.add_argument("--min-size", type=int, default=DEFAULTS.min_size)
+    parser.add_argument("--max-size", type=int, default=DEFAULTS.max_size)
+    parser.add_argument("--generations", type=int, default=DEFAULTS.generations)
+    parser.add_argument("--population", type=int, default=DEFAULTS.population)
+    parser.add_argument("--mutation-rate", type=float, default=DEFAULTS.mutation_rate)
+    parser.add_argument("--seed", type=int, default=DEFAULTS.seed)
+    parser.add_argument("--budget", type=int, help="evaluations per search (default: the legacy count)")
+    parser.add_argument("--metric", default=DEFAULTS.metric)
+    parser.add_argument("--drawdown-threshold", type=float, default=DEFAULTS.drawdown_threshold)
+    parser.add_argument("--balanced", action="store_true")
+    parser.add_argument("--penalty-factor", type=float, default=DEFAULTS.penalty_factor)
+    parser.add_argument("--backend", choices=("numpy", "cupy"), default=DEFAULTS.backend)
+    parser.add_argument("--workers", type=int, default=2)
+    parser.add_argument("--pool", choices=POOLS, default=DEFAULT_POOL)
+    parser.add_argument("--no-progress", action="store_true", help="no progress bar")
+    parser.set_defaults(func=_run)
+
+
+def _run(args: argparse.Namespace) -> int:
+    from stratopt.optimize import optimize
+
+    settings = OptimizeSettings(
+        preset=args.preset,
+        min_size=args.min_size,
+        max_size=args.max_size,
+        generations=args.generations,
+        population=args.population,
+        mutation_rate=args.mutation_rate,
+        seed=args.seed,
+        metric=args.metric,
+        drawdown_threshold=args.drawdown_threshold,
+        balanced=args.balanced,
+        penalty_factor=args.penalty_factor,
+        backend=args.backend,
+        budget=args.budget,
+    )
+    algorithms = [a.strip() for a in args.algorithms.split(",") if a.strip()]
+    paths = optimize(
+        args.prepared,
+        algorithms,
+        settings,
+        args.runs_dir,
+        workers=args.workers,
+        pool=args.pool,
+        progress=not args.no_progress,
+    )
+    for name, path in paths.items():
+        print(f"{name}: {path}")
+    return 0

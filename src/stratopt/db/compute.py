@@ -1,0 +1,162 @@
+"""The prepare stage's computations, each in SQL and in NumPy, with the same results.
+
+SQL: the texts in stratopt/sql, run by whichever engine is configured, over
+the date-filtered table "pnl_filtered". NumPy: stratopt.metrics and
+stratopt.ulta over the matrix read back from it. `stratopt bench db` times
+both; FASTER records which one won there, and the default ("auto") takes it.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pyarrow as pa
+
+from stratopt.db.base import Database
+from stratopt.db.sql import sql_text
+from stratopt.errors import ConfigError
+from stratopt.matrix import Matrix
+from stratopt.reference import METRIC_COLUMNS, REPORT_COLUMNS
+
+COMPUTATIONS = ("metrics", "ulta")
+PATHS = ("sql", "numpy")
+# Measured by `stratopt bench db` on the production-shaped twin, 2 cores
+# (figures in docs/database.md): the path that was faster for each computation.
+FASTER = {"metrics": "numpy", "ulta": "numpy"}
+
+METRICS_TABLE = "strategy_metrics"
+ULTA_TABLE = "ulta"
+INVERSION_TABLE = "inversion"
+FILTERED_TABLE = "pnl_filtered"
+
+_SQL_METRIC_COLUMNS = {
+    "roi": "ROI",
+    "max_drawdown": "Max Drawdown",
+    "win_percentage": "Win Percentage",
+    "profit_factor": "Profit Factor",
+    "expectancy": "Expectancy",
+}
+
+
+def choose_paths(compute: str) -> dict[str, str]:
+    """Which path each computation takes: "auto" (the measured faster one), "sql" or "numpy"."""
+    if compute == "auto":
+        return dict(FASTER)
+    if compute in PATHS:
+        return dict.fromkeys(COMPUTATIONS, compute)
+    raise ConfigError(f"database.compute must be auto, sql or numpy, got {compute!r}")
+
+
+def _float(column: pa.ChunkedArray, null_as: float) -> np.ndarray:
+    """A DOUBLE column as float64; NULL (the SQL texts' "infinite") becomes `null_as`."""
+    return np.asarray(column.to_pandas().astype("float64").fillna(null_as), dtype=np.float64)
+
+
+def _by_id(table: pa.Table, n: int) -> np.ndarray:
+    """The row order that puts strategy ids 0..n-1 in place."""
+    ids = table.column("strategy_id").to_numpy().astype(np.int64)
+    if len(ids) != n or not np.array_equal(np.sort(ids), np.arange(n)):
+        raise ValueError(f"expected one row per strategy id 0..{n - 1}, got {len(ids)} rows")
+    return np.argsort(ids)
+
+
+def metrics_sql(db: Database, names: list[str]) -> pd.DataFrame:
+    """The metrics in SQL, kept as table "strategy_metrics" and returned as the legacy frame."""
+    db.replace_table_as(METRICS_TABLE, sql_text("metrics"))
+    table = db.execute(f'SELECT * FROM "{METRICS_TABLE}"')
+    order = _by_id(table, len(names))
+    data = {
+        legacy: _float(table.column(col), np.inf if col == "profit_factor" else np.nan)[order]
+        for col, legacy in _SQL_METRIC_COLUMNS.items()
+    }
+    return pd.DataFrame(data, index=pd.Index(names, name="strategy"), columns=METRIC_COLUMNS)
+
+
+def metrics_numpy(db: Database, matrix: Matrix) -> pd.DataFrame:
+    """The metrics in NumPy, stored back as table "strategy_metrics" (NULL = infinite)."""
+    from stratopt.metrics import metrics_frame
+
+    frame = metrics_frame(matrix)
+    db.replace_table(METRICS_TABLE, metrics_arrow(frame))
+    return frame
+
+
+def metrics_arrow(frame: pd.DataFrame) -> pa.Table:
+    """The metrics table's layout: strategy_id and the five metrics, NULL for infinite."""
+    cols = {"strategy_id": pa.array(np.arange(len(frame), dtype=np.int32))}
+    for col, legacy in _SQL_METRIC_COLUMNS.items():
+        v = frame[legacy].to_numpy(dtype=np.float64)
+        cols[col] = pa.array(v, mask=~np.isfinite(v), type=pa.float64())
+    return pa.table(cols)
+
+
+def ulta_sql(db: Database, matrix: Matrix) -> tuple[np.ndarray, pd.DataFrame]:
+    """The ULTA decisions in SQL (tables "ulta" and "inversion"): flags per id and the report."""
+    db.replace_table_as(ULTA_TABLE, sql_text("ulta"))
+    db.replace_table_as(INVERSION_TABLE, sql_text("inversion"))
+    decisions = db.execute(f'SELECT "strategy_id", "inverted" FROM "{ULTA_TABLE}"')
+    order = _by_id(decisions, matrix.n_strategies)
+    flags = decisions.column("inverted").to_numpy()[order].astype(bool)
+    inv = db.execute(f'SELECT * FROM "{INVERSION_TABLE}" ORDER BY "strategy_id"')
+    report = pd.DataFrame(
+        {
+            "strategy": pd.array(inv.column("strategy").to_pylist(), dtype=object),
+            **{
+                c: _float(inv.column(c), np.inf if c.endswith("ratio") else np.nan)
+                for c in REPORT_COLUMNS[1:]
+            },
+        },
+        columns=REPORT_COLUMNS,
+    )
+    return flags, report
+
+
+def ulta_numpy(db: Database, matrix: Matrix) -> tuple[np.ndarray, pd.DataFrame]:
+    """The ULTA decisions in NumPy; the report is stored back as table "inversion"."""
+    from stratopt.ulta import inversion_decisions
+
+    d = inversion_decisions(matrix.values)
+    flags = np.asarray(d["invert"], dtype=bool)
+    idx = np.flatnonzero(flags)
+    report = pd.DataFrame(
+        {
+            "strategy": pd.array([matrix.names[i] for i in idx], dtype=object),
+            "original_roi": d["roi"][idx],
+            "inverted_roi": d["inv_roi"][idx],
+            "original_worst_day": d["worst"][idx],
+            "inverted_worst_day": d["inv_worst"][idx],
+            "original_ratio": d["ratio"][idx],
+            "inverted_ratio": d["inv_ratio"][idx],
+        },
+        columns=REPORT_COLUMNS,
+    )
+    db.replace_table(INVERSION_TABLE, inversion_arrow(report, idx))
+    return flags, report
+
+
+def inversion_arrow(report: pd.DataFrame, ids: np.ndarray) -> pa.Table:
+    """The inversion table's layout (NULL for an infinite ratio, as the SQL text gives)."""
+    cols: dict[str, pa.Array] = {
+        "strategy_id": pa.array(np.asarray(ids, dtype=np.int32)),
+        "strategy": pa.array([str(s) for s in report["strategy"]], type=pa.string()),
+    }
+    for c in REPORT_COLUMNS[1:]:
+        v = report[c].to_numpy(dtype=np.float64)
+        cols[c] = pa.array(v, mask=~np.isfinite(v), type=pa.float64())
+    return pa.table(cols)
+
+
+def invert_columns(matrix: Matrix, flags: np.ndarray) -> Matrix:
+    """Negate the flagged columns, rename them "<name>_inv", move them to the end in order."""
+    kept = np.flatnonzero(~flags)
+    inverted = np.flatnonzero(flags)
+    order = np.concatenate([kept, inverted])
+    values = np.take(matrix.values, order, axis=1)
+    values[:, len(kept) :] *= -1.0
+    return Matrix(
+        dates=matrix.dates,
+        days=list(matrix.days),
+        names=[matrix.names[i] for i in kept] + [f"{matrix.names[i]}_inv" for i in inverted],
+        values=np.ascontiguousarray(values),
+        labels=[matrix.labels[i] for i in order],
+    )

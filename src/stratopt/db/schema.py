@@ -1,0 +1,141 @@
+"""The long schema: a matrix as database tables, and back.
+
+A 25,544-column table is the wrong shape for both engines, so the matrix is
+stored long: "pnl" (date, strategy_id, pnl), one row per strategy and day,
+beside "strategies" (strategy_id, name, window, stop_loss, take_profit,
+label; the parts parsed from the name) and "sessions" (date, day: the
+weekday names as the source gave them). Strategy names live only in the
+strategies table: SQL refers to strategies by id.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pyarrow as pa
+
+from stratopt.errors import InputError
+from stratopt.matrix import Matrix
+from stratopt.names import parse_name
+
+PNL = "pnl"
+STRATEGIES = "strategies"
+SESSIONS = "sessions"
+PARAMS = "prepare_params"
+
+PNL_SCHEMA = pa.schema(
+    [("date", pa.date32()), ("strategy_id", pa.int32()), ("pnl", pa.float64())]
+)
+STRATEGIES_SCHEMA = pa.schema(
+    [
+        ("strategy_id", pa.int32()),
+        ("name", pa.string()),
+        ("window", pa.string()),
+        ("stop_loss", pa.float64()),
+        ("take_profit", pa.float64()),
+        ("label", pa.string()),
+    ]
+)
+SESSIONS_SCHEMA = pa.schema([("date", pa.date32()), ("day", pa.string())])
+PARAMS_SCHEMA = pa.schema([("start_date", pa.date32()), ("end_date", pa.date32())])
+
+
+def _date32(dates: np.ndarray) -> pa.Array:
+    days = np.asarray(dates, dtype="datetime64[D]").astype(np.int32)
+    return pa.array(days, type=pa.int32()).cast(pa.date32())
+
+
+def check_dates(matrix: Matrix, source: str) -> None:
+    """The long schema keys days by date, so dates must be strictly increasing."""
+    d = np.asarray(matrix.dates, dtype="datetime64[D]")
+    bad = np.flatnonzero(np.diff(d) <= np.timedelta64(0, "D"))
+    if len(bad):
+        i = int(bad[0]) + 1
+        raise InputError(
+            source,
+            f"dates must be strictly increasing: day {i} ({d[i]}) follows {d[i - 1]}",
+            column="Date",
+        )
+
+
+def pnl_table(matrix: Matrix) -> pa.Table:
+    """One row per (strategy, day), strategy-major: a contiguous copy of values.T."""
+    t, n = matrix.shape
+    dates = np.asarray(matrix.dates, dtype="datetime64[D]").astype(np.int32)
+    return pa.table(
+        {
+            "date": pa.array(np.tile(dates, n), type=pa.int32()).cast(pa.date32()),
+            "strategy_id": pa.array(np.repeat(np.arange(n, dtype=np.int32), t)),
+            "pnl": pa.array(np.ascontiguousarray(matrix.values.T).ravel()),
+        },
+        schema=PNL_SCHEMA,
+    )
+
+
+def strategies_table(matrix: Matrix) -> pa.Table:
+    parsed = [parse_name(name) for name in matrix.names]
+    return pa.table(
+        {
+            "strategy_id": pa.array(np.arange(matrix.n_strategies, dtype=np.int32)),
+            "name": pa.array(matrix.names, type=pa.string()),
+            "window": pa.array([p.window for p in parsed], type=pa.string()),
+            "stop_loss": pa.array([p.stop_loss for p in parsed], type=pa.float64()),
+            "take_profit": pa.array([p.take_profit for p in parsed], type=pa.float64()),
+            "label": pa.array(matrix.labels, type=pa.string()),
+        },
+        schema=STRATEGIES_SCHEMA,
+    )
+
+
+def sessions_table(matrix: Matrix) -> pa.Table:
+    return pa.table(
+        {"date": _date32(matrix.dates), "day": pa.array(matrix.days, type=pa.string())},
+        schema=SESSIONS_SCHEMA,
+    )
+
+
+def params_table(start: np.datetime64 | None, end: np.datetime64 | None) -> pa.Table:
+    """The date range as data: one row, NULL for an open bound."""
+
+    def one(d: np.datetime64 | None) -> pa.Array:
+        if d is None:
+            return pa.array([None], type=pa.date32())
+        return _date32(np.array([d]))
+
+    return pa.table({"start_date": one(start), "end_date": one(end)}, schema=PARAMS_SCHEMA)
+
+
+def as_date_array(column: pa.ChunkedArray) -> np.ndarray:
+    """A date column as datetime64[D], whatever date or timestamp type the engine returned."""
+    arr = column.combine_chunks()
+    if pa.types.is_timestamp(arr.type):
+        arr = arr.cast(pa.timestamp("s")).cast(pa.date32())
+    return np.asarray(arr.cast(pa.date32()).to_numpy(zero_copy_only=False), dtype="datetime64[D]")
+
+
+def matrix_from_long(sessions: pa.Table, pnl: pa.Table, strategies: pa.Table) -> Matrix:
+    """Rebuild the T x N matrix from the long tables, in whatever row order they arrive.
+
+    Every (strategy, day) cell must be present exactly once: a missing or
+    duplicated row is an error, never a silent zero or a doubled value.
+    """
+    dates = as_date_array(sessions.column("date"))
+    order = np.argsort(strategies.column("strategy_id").to_numpy())
+    ids = strategies.column("strategy_id").to_numpy()[order]
+    names = [strategies.column("name").to_pylist()[i] for i in order]
+    labels = [strategies.column("label").to_pylist()[i] or "" for i in order]
+    t, n = len(dates), len(ids)
+    if not np.array_equal(ids, np.arange(n)):
+        raise ValueError("strategy ids are not 0..N-1")
+    row = np.searchsorted(dates, as_date_array(pnl.column("date")))
+    col = pnl.column("strategy_id").to_numpy().astype(np.int64)
+    if pnl.num_rows != t * n:
+        raise ValueError(f"pnl holds {pnl.num_rows} rows for {t} days x {n} strategies")
+    flat = row.astype(np.int64) * n + col
+    if np.bincount(flat, minlength=t * n).max(initial=0) != 1:
+        raise ValueError("pnl has missing or duplicated (date, strategy) rows")
+    values = np.empty(t * n, dtype=np.float64)
+    values[flat] = pnl.column("pnl").to_numpy()
+    days = [d or "" for d in sessions.column("day").to_pylist()]
+    return Matrix(
+        dates=dates, days=days, names=names, values=values.reshape(t, n), labels=labels
+    )

@@ -1,0 +1,61 @@
+"""The bridge from Snakemake rule scripts to the package.
+
+Each script in scripts/ is `run_rule(snakemake, some_stage_function)`: the
+stage function takes the `snakemake` object and does the work; this module
+sends logging to the rule's log file and turns errors into a clean exit.
+With profiling on (config `profiling.enabled` or STRATOPT_PROFILE=1) the
+stage runs in a child process under py-spy instead (stratopt.profiling).
+"""
+
+from __future__ import annotations
+
+import logging
+import sys
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from stratopt.errors import StratoptError
+from stratopt.profiling import profiles_dir, profiling_enabled, profiling_rate, run_profiled
+from stratopt.rulecontext import RuleContext
+
+StageFunction = Callable[[Any], None]
+
+
+def setup_logging(log_path: str | None, mode: str = "w") -> None:
+    """Log to stderr and the rule's log; mode "a" for a profiled child sharing it."""
+    handlers: list[logging.Handler] = [logging.StreamHandler(sys.stderr)]
+    if log_path:
+        handlers.append(logging.FileHandler(log_path, mode=mode, encoding="utf-8"))
+    logging.basicConfig(
+        level=logging.INFO,
+        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+        handlers=handlers,
+        force=True,
+    )
+
+
+def run_rule(smk: Any, stage: StageFunction) -> None:
+    """Run one stage for Snakemake, logging to the rule's first log file.
+
+    The log is opened for appending (after truncating it once) because a
+    profiled child writes to the same file while this process waits.
+    """
+    log = str(smk.log[0]) if len(smk.log) else None
+    if log:
+        Path(log).parent.mkdir(parents=True, exist_ok=True)
+        Path(log).write_text("", encoding="utf-8")
+    setup_logging(log, mode="a")
+    logger = logging.getLogger("stratopt.pipeline")
+    logger.info("rule %s: start", smk.rule)
+    config = getattr(smk, "config", None)
+    if profiling_enabled(config):
+        ctx = RuleContext.from_snakemake(smk)
+        try:
+            run_profiled(ctx, stage, out_dir=profiles_dir(config), rate=profiling_rate(config))
+        except StratoptError as exc:
+            logger.error("%s", exc)
+            raise SystemExit(1) from exc
+    else:
+        stage(smk)
+    logger.info("rule %s: done", smk.rule)

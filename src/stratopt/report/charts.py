@@ -1,0 +1,105 @@
+"""The report's pictures: matplotlib (Agg, no display) to inline PNG data URIs.
+
+Figures are built with matplotlib.figure.Figure directly (no pyplot state),
+and written without a timestamp so the same data gives the same bytes.
+"""
+
+from __future__ import annotations
+
+import base64
+import io
+from collections.abc import Sequence
+
+import matplotlib
+
+matplotlib.use("Agg")
+
+import numpy as np  # noqa: E402
+from matplotlib.backends.backend_agg import FigureCanvasAgg  # noqa: E402
+from matplotlib.figure import Figure  # noqa: E402
+
+DPI = 96
+PNG_META = {"Software": None}
+
+
+def _data_uri(fig: Figure) -> str:
+    FigureCanvasAgg(fig)
+    buf = io.BytesIO()
+    fig.savefig(buf, format="png", dpi=DPI, metadata=PNG_META)
+    return "data:image/png;base64," + base64.b64encode(buf.getvalue()).decode("ascii")
+
+
+def svg_data_uri(svg_text: str) -> str:
+    return "data:image/svg+xml;base64," + base64.b64encode(svg_text.encode("utf-8")).decode("ascii")
+
+
+def _plain_text(label: str) -> str:
+    """Input text drawn literally: `$` would start matplotlib's mathtext."""
+    return str(label).replace("$", r"\$")
+
+
+def equity_drawdown(dates: np.ndarray, series: np.ndarray, title: str) -> str:
+    """Equity curve above, drawdown below (the legacy's peak starts at day one's equity)."""
+    equity = np.cumsum(series)
+    drawdown = np.maximum.accumulate(equity) - equity
+    x = dates.astype("datetime64[D]").astype("O") if len(dates) == len(series) else np.arange(len(series))
+    fig = Figure(figsize=(9, 5), layout="constrained")
+    top, bottom = fig.subplots(2, 1, sharex=True, height_ratios=[2, 1])
+    top.plot(x, equity, color="#1f5fa8", lw=1.6)
+    top.set_ylabel("cumulative P&L")
+    top.set_title(_plain_text(title), fontsize=11)
+    top.grid(alpha=0.3)
+    bottom.fill_between(x, 0, -drawdown, color="#c0392b", alpha=0.45, step="mid")
+    bottom.set_ylabel("drawdown")
+    bottom.grid(alpha=0.3)
+    fig.autofmt_xdate()
+    return _data_uri(fig)
+
+
+def histogram(edges: Sequence[float], counts: Sequence[float]) -> str:
+    """Counts of pairwise r per bin (log scale: most pairs sit near the middle)."""
+    edges_a = np.asarray(edges, dtype=float)
+    counts_a = np.asarray(counts, dtype=float)
+    fig = Figure(figsize=(8, 3.2), layout="constrained")
+    ax = fig.subplots()
+    if len(edges_a) == len(counts_a) + 1:
+        ax.stairs(counts_a, edges_a, fill=True, color="#1f5fa8", alpha=0.8)
+    else:
+        ax.bar(np.arange(len(counts_a)), counts_a, color="#1f5fa8")
+    if counts_a.max(initial=0) > 0:
+        ax.set_yscale("log")
+    ax.set_xlabel("Pearson r")
+    ax.set_ylabel("pairs")
+    ax.grid(alpha=0.3)
+    return _data_uri(fig)
+
+
+def heatmap(matrix: np.ndarray, labels: Sequence[str]) -> str:
+    """Mean correlation between entry-exit windows; every tenth label shown."""
+    fig = Figure(figsize=(7.5, 6.5), layout="constrained")
+    ax = fig.subplots()
+    image = ax.imshow(matrix, cmap="RdBu_r", vmin=-1, vmax=1, interpolation="nearest")
+    fig.colorbar(image, ax=ax, shrink=0.8, label="mean r")
+    n = matrix.shape[0]
+    step = max(1, n // 12)
+    ticks = np.arange(0, n, step)
+    if len(labels) == n:
+        shown = [_plain_text(labels[i]) for i in ticks]
+        ax.set_xticks(ticks, shown, rotation=90, fontsize=7)
+        ax.set_yticks(ticks, shown, fontsize=7)
+    return _data_uri(fig)
+
+
+def stage_bars(names: Sequence[str], wall: Sequence[float], cpu: Sequence[float]) -> str:
+    """Wall and CPU seconds per stage, side by side."""
+    fig = Figure(figsize=(8, 0.45 * len(names) + 1.2), layout="constrained")
+    ax = fig.subplots()
+    y = np.arange(len(names))
+    ax.barh(y - 0.2, wall, height=0.4, label="wall s", color="#1f5fa8")
+    ax.barh(y + 0.2, cpu, height=0.4, label="CPU s", color="#e67e22")
+    ax.set_yticks(y, [_plain_text(n) for n in names])
+    ax.invert_yaxis()
+    ax.set_xlabel("seconds")
+    ax.legend(loc="lower right")
+    ax.grid(axis="x", alpha=0.3)
+    return _data_uri(fig)

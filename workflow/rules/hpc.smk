@@ -1,0 +1,18 @@
+# HPC diagnostics (docs/hpc.md). Switched on with `hpc: {gpu_probe: true}`.
+
+
+rule gpu_probe:
+    # Declares one GPU so that a cluster run shows, end to end, that a GPU
+    # request reaches the scheduler and the job runs on the GPU it was given.
+    output:
+        f"{RESULTS}/hpc/gpu_probe.json",
+    log:
+        f"{RESULTS}/logs/gpu_probe.log",
+    benchmark:
+        f"{RESULTS}/benchmarks/gpu_probe.tsv"
+    resources:
+        gpu=1,
+    conda:
+        "../../envs/stratopt.yaml"
+    script:
+        "../../scripts/gpu_probe.py"

@@ -1,0 +1,14 @@
+rule ingest:
+    input:
+        source_path(),
+    output:
+        matrix=f"{RESULTS}/matrix.parquet",
+        report=f"{RESULTS}/ingest.json",
+    log:
+        f"{RESULTS}/logs/ingest.log",
+    benchmark:
+        f"{RESULTS}/benchmarks/ingest.tsv"
+    conda:
+        "../../envs/stratopt.yaml"
+    script:
+        "../../scripts/ingest.py"
