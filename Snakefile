@@ -10,7 +10,13 @@ configfile: "config/config.yaml"
 
 include: "workflow/rules/common.smk"
 include: "workflow/rules/ingest.smk"
+include: "workflow/rules/database.smk"
+include: "workflow/rules/synth.smk"
 include: "workflow/rules/hpc.smk"
+include: "workflow/rules/correlation.smk"
+include: "workflow/rules/optimize.smk"
+include: "workflow/rules/report.smk"
+include: "workflow/rules/bench.smk"
 
 
 rule all:

@@ -42,8 +42,9 @@ def assert_agree(got: np.ndarray, want: np.ndarray, floor: float, what: str = ""
 
     `floor` is the size below which a value counts as zero for the relative
     test: a fitness that cancels to ~0 cannot be compared relatively (the
-    two engines sum in different orders). Callers pass 1e-6 or a data-scaled
-    figure; see docs/engine.md.
+    two engines sum in different orders, and the correlation penalty is
+    exact only to ~1e-15 absolute). Callers pass 1e-3 (so values under 1e-3
+    are compared to 1e-12 absolute) or a data-scaled figure; docs/engine.md.
     """
     got = np.asarray(got, dtype=np.float64)
     want = np.asarray(want, dtype=np.float64)

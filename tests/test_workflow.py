@@ -53,9 +53,10 @@ def test_config_schema_rejects_unknown_keys(tmp_path: Path) -> None:
     assert "no_such_key" in proc.stdout + proc.stderr
 
 
-def test_dry_run_dag_of_the_default_config(tmp_path: Path) -> None:
+def test_dry_run_dag_of_the_default_config(tmp_path: Path, shared_data: Path) -> None:
     work = prepare_workdir(tmp_path)
-    proc = snakemake(work, "-n", "--quiet", "rules")
+    reference = f"input={{'source': 'synthetic', 'reference_data': '{shared_data}'}}"
+    proc = snakemake(work, "-n", "--quiet", "rules", "--config", reference)
     out = proc.stdout + proc.stderr
     assert "ingest" in out
     if (REPO / "workflow" / "rules" / "synth.smk").exists():

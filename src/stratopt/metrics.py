@@ -26,7 +26,7 @@ def strategy_metrics(values: Any, xp: ModuleType = numpy) -> dict[str, Any]:
     if t == 0:
         raise ValueError("strategy metrics need at least one day")
     equity = xp.cumsum(x, axis=0)
-    peak = running_max(equity.T, xp).T
+    peak = running_max(equity, xp)
     max_dd = (peak - equity).max(axis=0)
     win = x > 0
     lose = x < 0

@@ -17,6 +17,9 @@ def normalise_columns(values: Any, xp: ModuleType = numpy, dtype: Any = None) ->
     """Columns of a T x N array centred and scaled to unit length (zeros if constant)."""
     x = xp.asarray(values, dtype=dtype or xp.float64)
     centred = x - x.mean(axis=0, keepdims=True)
-    norms = xp.sqrt((centred * centred).sum(axis=0, keepdims=True))
-    scale = xp.where(norms > 0, 1.0 / xp.where(norms > 0, norms, 1.0), 0.0)
-    return centred * scale
+    norms = xp.sqrt(xp.einsum("tn,tn->n", centred, centred))[None, :]
+    # Constant is decided on the raw values: a column of 0.1s has a float mean
+    # that is not exactly 0.1, so its centred norm is tiny but not zero.
+    varies = (x.max(axis=0, keepdims=True) != x.min(axis=0, keepdims=True)) & (norms > 0)
+    centred *= xp.where(varies, 1.0 / xp.where(varies, norms, 1.0), 0.0)
+    return centred

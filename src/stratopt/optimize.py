@@ -24,9 +24,15 @@ import threading
 import time
 import zlib
 from collections.abc import Callable, Iterable, Mapping, Sequence
-from concurrent.futures import Executor, Future, ProcessPoolExecutor, ThreadPoolExecutor, as_completed
+from concurrent.futures import (
+    Executor,
+    Future,
+    ProcessPoolExecutor,
+    ThreadPoolExecutor,
+    as_completed,
+)
 from dataclasses import asdict, dataclass, field
-from multiprocessing import get_context
+from multiprocessing import get_all_start_methods, get_context
 from pathlib import Path
 from typing import Any
 
@@ -160,7 +166,9 @@ def build_evaluator(matrix: Matrix, settings: OptimizeSettings) -> Any:
     )
 
 
-def search_one(evaluator: Any, algorithm: str, size: int, settings: OptimizeSettings) -> dict[str, Any]:
+def search_one(
+    evaluator: Any, algorithm: str, size: int, settings: OptimizeSettings
+) -> dict[str, Any]:
     """One algorithm at one size: the checkpointable record (indices, not names)."""
     from stratopt.algorithms import load_algorithm
 
@@ -197,7 +205,9 @@ def _process_task(algorithm: str, size: int, settings: OptimizeSettings) -> dict
     return search_one(_WORKER["evaluator"], algorithm, size, settings)
 
 
-def _thread_task(matrix: Matrix, algorithm: str, size: int, settings: OptimizeSettings) -> dict[str, Any]:
+def _thread_task(
+    matrix: Matrix, algorithm: str, size: int, settings: OptimizeSettings
+) -> dict[str, Any]:
     ev = getattr(_THREAD, "evaluator", None)
     if ev is None:
         ev = _THREAD.evaluator = build_evaluator(matrix, settings)
@@ -208,10 +218,12 @@ def _make_pool(pool: str, workers: int, matrix_path: Path, settings: OptimizeSet
     if pool == "thread":
         return ThreadPoolExecutor(max_workers=workers)
     if pool == "process":
-        # forkserver: children start clean (no inherited threads or locks), then load the matrix
+        # fork: a rule script has no __main__ guard, and spawn/forkserver children re-run
+        # __main__; the pool is made before any other thread starts (progress bar included)
+        method = "fork" if "fork" in get_all_start_methods() else "spawn"
         return ProcessPoolExecutor(
             max_workers=workers,
-            mp_context=get_context("forkserver"),
+            mp_context=get_context(method),
             initializer=_init_process,
             initargs=(str(matrix_path), settings),
         )
@@ -297,27 +309,32 @@ def optimize(
     # bigger sizes first: they take longest, so the pool finishes evenly
     todo.sort(key=lambda unit: (-unit[1], unit[0]))
     total = resumed + len(todo)
-    with _progress_bar(total, resumed, progress) as bar:
+    # a line per size in the log; at debug level under a progress bar, which says it instead
+    level = logging.DEBUG if progress else logging.INFO
 
-        def finished(name: str, record: dict[str, Any]) -> None:
-            size = record["size"]
-            checkpoint = {"fingerprint": prints[name], "result": record}
-            write_json(checkpoint_path(runs_dir, name, size), checkpoint)
-            done[name][size] = record
-            count = sum(len(v) for v in done.values())
-            log.info(
-                "%s size %d: fitness %.6g, %d evaluations, %.2f s (%d/%d)",
-                name,
-                size,
-                record["fitness"],
-                record["evaluations"],
-                record["seconds"],
-                count,
-                total,
-            )
-            bar.update(1)
+    def finished(name: str, record: dict[str, Any], bar: Any) -> None:
+        size = record["size"]
+        write_json(
+            checkpoint_path(runs_dir, name, size), {"fingerprint": prints[name], "result": record}
+        )
+        done[name][size] = record
+        count = sum(len(v) for v in done.values())
+        log.log(
+            level,
+            "%s size %d: fitness %.6g, %d evaluations, %.2f s (%d/%d)",
+            name,
+            size,
+            record["fitness"],
+            record["evaluations"],
+            record["seconds"],
+            count,
+            total,
+        )
+        bar.update(1)
 
-        _run_units(todo, matrix, matrix_path, settings, workers, pool, finished)
+    _run_units(
+        todo, matrix, matrix_path, settings, workers, pool, finished, total, resumed, progress
+    )
 
     paths: dict[str, Path] = {}
     for name in algorithms:
@@ -345,16 +362,21 @@ def _run_units(
     settings: OptimizeSettings,
     workers: int,
     pool: str,
-    finished: Callable[[str, dict[str, Any]], None],
+    finished: Callable[[str, dict[str, Any], Any], None],
+    total: int,
+    resumed: int,
+    progress: bool,
 ) -> None:
     """Search every (algorithm, size) unit; `finished` is called in the calling thread."""
     if not todo:
         return
     if workers == 1:
         evaluator = build_evaluator(matrix, settings)
-        for name, size in todo:
-            finished(name, search_one(evaluator, name, size, settings))
+        with _progress_bar(total, resumed, progress) as bar:
+            for name, size in todo:
+                finished(name, search_one(evaluator, name, size, settings), bar)
         return
+    # the pool (and its forked workers) exists before the progress bar's thread does
     with _make_pool(pool, min(workers, len(todo)), matrix_path, settings) as executor:
         futures: dict[Future, str] = {}
         for name, size in todo:
@@ -364,8 +386,9 @@ def _run_units(
                 fut = executor.submit(_process_task, name, size, settings)
             futures[fut] = name
         try:
-            for fut in as_completed(futures):
-                finished(futures[fut], fut.result())
+            with _progress_bar(total, resumed, progress) as bar:
+                for fut in as_completed(futures):
+                    finished(futures[fut], fut.result(), bar)
         except BaseException:
             for fut in futures:
                 fut.cancel()

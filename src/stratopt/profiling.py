@@ -73,7 +73,7 @@ def profiling_rate(config: Mapping[str, Any] | None) -> int:
 def profile_stem(rule: str, wildcards: Mapping[str, Any] | None = None) -> str:
     """`rule` or `rule-{value}-{value}` (wildcard values in order), safe as a file name."""
     parts = [rule or "stage", *(str(v) for _, v in (wildcards or {}).items())]
-    return "-".join(re.sub(r"[^A-Za-z0-9_.]+", "_", p) for p in parts)
+    return "-".join(re.sub(r"[^A-Za-z0-9_.-]+", "_", p) for p in parts)
 
 
 def profiles_dir(config: Mapping[str, Any] | None) -> Path:
@@ -148,7 +148,9 @@ def run_profiled(
         outcome = json.loads(status.read_text()) if status.exists() else None
         files = None
         if raw.exists():
-            files = write_profile(raw.read_text(encoding="utf-8", errors="replace"), out_dir, stem, rate)
+            files = write_profile(
+                raw.read_text(encoding="utf-8", errors="replace"), out_dir, stem, rate
+            )
             files = ProfileFiles(files.svg, files.speedscope, files.samples, wall)
             log.info("rule %s: profile %s (%d samples)", ctx.rule, files.svg, files.samples)
     if outcome is None:

@@ -12,14 +12,18 @@ docs/engine.md.
 from __future__ import annotations
 
 import math
+import warnings
 from collections.abc import Sequence
+from typing import TYPE_CHECKING
 
 import numpy as np
-import pandas as pd
 
 from stratopt.fitness import DRAWDOWN_EPS, LOSS_EPS, metric_key
 from stratopt.matrix import Matrix
 from stratopt.zones import ZoneData
+
+if TYPE_CHECKING:  # pandas is imported where frames are built: the search never needs it
+    import pandas as pd
 
 METRIC_COLUMNS = ["ROI", "Max Drawdown", "Win Percentage", "Profit Factor", "Expectancy"]
 REPORT_COLUMNS = [
@@ -72,8 +76,12 @@ def series_metrics(r: np.ndarray) -> dict[str, float]:
 
 def strategy_metrics(matrix: Matrix) -> pd.DataFrame:
     """One row per strategy (all of them: the legacy skips the first one, a defect)."""
+    import pandas as pd
+
     rows = [series_metrics(matrix.values[:, i]) for i in range(matrix.n_strategies)]
-    frame = pd.DataFrame(rows, index=pd.Index(matrix.names, name="strategy"), columns=METRIC_COLUMNS)
+    frame = pd.DataFrame(
+        rows, index=pd.Index(matrix.names, name="strategy"), columns=METRIC_COLUMNS
+    )
     return frame.astype(np.float64)
 
 
@@ -87,6 +95,8 @@ def ulta_ratio(roi: float, worst_day: float) -> float:
 
 def apply_ulta(matrix: Matrix) -> tuple[Matrix, pd.DataFrame]:
     """Invert every strategy whose inversion improves its ULTA ratio; report each inversion."""
+    import pandas as pd
+
     kept: list[int] = []
     inverted: list[int] = []
     report: list[dict] = []
@@ -144,7 +154,8 @@ def correlation_matrix(values: np.ndarray) -> np.ndarray:
     if n == 0:
         return np.zeros((0, 0))
     constant = np.ptp(x, axis=0) == 0 if x.shape[0] else np.ones(n, dtype=bool)
-    with np.errstate(invalid="ignore", divide="ignore"):
+    with np.errstate(invalid="ignore", divide="ignore"), warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)  # T = 1: undefined, set to 0 below
         corr = np.atleast_2d(np.corrcoef(x, rowvar=False))
     corr = np.nan_to_num(corr, nan=0.0, posinf=0.0, neginf=0.0)
     corr[constant, :] = 0.0

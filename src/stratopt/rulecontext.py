@@ -19,7 +19,9 @@ from typing import Any
 class NamedList(list):
     """A list whose items may also have names, like Snakemake's Namedlist."""
 
-    def __init__(self, items: Iterable[Any] = (), names: dict[str, int | tuple[int, int]] | None = None):
+    def __init__(
+        self, items: Iterable[Any] = (), names: dict[str, int | tuple[int, int]] | None = None
+    ):
         super().__init__(items)
         # name -> index, or (start, end) for a named slice (a named list of files)
         self._names: dict[str, int | tuple[int, int]] = dict(names or {})

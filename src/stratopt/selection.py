@@ -85,7 +85,9 @@ def _finite(x: float) -> float | None:
     return float(x) if math.isfinite(x) else None
 
 
-def legacy_report(size: int, entry: Mapping[str, Any], metrics: Mapping[str, float], names: Sequence[str]) -> str:
+def legacy_report(
+    size: int, entry: Mapping[str, Any], metrics: Mapping[str, float], names: Sequence[str]
+) -> str:
     """best_portfolio_size{n}.txt in the legacy's layout."""
     lines = [
         f"Best Portfolio (Size {size}) - Method: {entry['algorithm'].upper()}",
@@ -126,26 +128,57 @@ def summary_text(
     return "\n".join(lines) + "\n"
 
 
-def draw_pictures(out_dir: Path, size: int, dates: np.ndarray, series: np.ndarray, figure: Any) -> None:
-    """equity_curve_size{n}.png and drawdown_size{n}.png (the legacy's two pictures)."""
-    equity = np.cumsum(series)
-    drawdown = equity - np.maximum.accumulate(equity)
-    x = dates.astype("datetime64[D]").astype("O")
-    for stem, ys, title, fill in (
-        ("equity_curve", equity, f"Equity curve, best portfolio of size {size}", False),
-        ("drawdown", drawdown, f"Drawdown, best portfolio of size {size}", True),
-    ):
-        figure.clf()
-        ax = figure.add_subplot(1, 1, 1)
-        if fill:
-            ax.fill_between(x, ys, 0.0, color="tab:red", alpha=0.4)
-        ax.plot(x, ys, color="tab:red" if fill else "tab:blue", linewidth=1.2)
-        ax.set_title(title)
-        ax.set_ylabel("P&L")
-        ax.grid(True, alpha=0.3)
-        figure.autofmt_xdate()
-        with atomic_path(out_dir / f"{stem}_size{size}.png") as tmp:
-            figure.savefig(tmp, format="png", dpi=80)
+class Pictures:
+    """equity_curve_size{n}.png and drawdown_size{n}.png (the legacy's two pictures per size).
+
+    Two figures are built once and only their data change from size to size:
+    rebuilding the axes (and their ticks) was most of the drawing time.
+    """
+
+    def __init__(self, dates: np.ndarray) -> None:
+        import matplotlib
+
+        matplotlib.use("Agg")
+        import matplotlib.dates as mdates
+        from matplotlib.figure import Figure
+
+        self.x = mdates.date2num(dates.astype("datetime64[D]"))
+        self.figs: dict[str, Any] = {}
+        self.lines: dict[str, Any] = {}
+        self.fill = None
+        for stem, colour in (("equity_curve", "tab:blue"), ("drawdown", "tab:red")):
+            fig = Figure(figsize=(8, 4))
+            fig.subplots_adjust(left=0.12, right=0.97, top=0.9, bottom=0.12)
+            ax = fig.add_subplot(1, 1, 1)
+            locator = mdates.AutoDateLocator()
+            ax.xaxis.set_major_locator(locator)
+            ax.xaxis.set_major_formatter(mdates.ConciseDateFormatter(locator))
+            ax.set_ylabel("P&L")
+            ax.grid(True, alpha=0.3)
+            (self.lines[stem],) = ax.plot(
+                self.x, np.zeros_like(self.x), color=colour, linewidth=1.2
+            )
+            self.figs[stem] = fig
+
+    def draw(self, out_dir: Path, size: int, series: np.ndarray) -> None:
+        equity = np.cumsum(series)
+        drawdown = equity - np.maximum.accumulate(equity)
+        for stem, ys, title in (
+            ("equity_curve", equity, f"Equity curve, best portfolio of size {size}"),
+            ("drawdown", drawdown, f"Drawdown, best portfolio of size {size}"),
+        ):
+            fig = self.figs[stem]
+            ax = fig.axes[0]
+            self.lines[stem].set_ydata(ys)
+            if stem == "drawdown":
+                if self.fill is not None:
+                    self.fill.remove()
+                self.fill = ax.fill_between(self.x, ys, 0.0, color="tab:red", alpha=0.4)
+            ax.relim()
+            ax.autoscale_view()
+            ax.set_title(title)
+            with atomic_path(out_dir / f"{stem}_size{size}.png") as tmp:
+                fig.savefig(tmp, format="png", dpi=80)
 
 
 def select(
@@ -177,24 +210,19 @@ def select(
     legacy_dir = Path(legacy_dir)
     legacy_dir.mkdir(parents=True, exist_ok=True)
 
-    figure = None
-    if pictures:
-        import matplotlib
-
-        matplotlib.use("Agg")
-        from matplotlib.figure import Figure
-
-        figure = Figure(figsize=(8, 4))
-
+    pics = Pictures(matrix.dates) if pictures else None
     rows: list[dict[str, Any]] = []
     for size, entry in winners.items():
         names = [matrix.names[i] for i in entry["best"]]
         series = portfolio_series(matrix, entry["best"])
         legacy_metrics = performance_metrics(series, LEGACY_PERIODS_PER_YEAR)
         metrics = performance_metrics(series, ppy)
-        write_text(legacy_dir / f"best_portfolio_size{size}.txt", legacy_report(size, entry, legacy_metrics, names))
-        if figure is not None:
-            draw_pictures(legacy_dir, size, matrix.dates, series, figure)
+        write_text(
+            legacy_dir / f"best_portfolio_size{size}.txt",
+            legacy_report(size, entry, legacy_metrics, names),
+        )
+        if pics is not None:
+            pics.draw(legacy_dir, size, series)
         rows.append({**entry, "names": names, "metrics": metrics})
 
     overall = max(rows, key=lambda r: r["fitness"])  # first of equal sizes wins: smallest size
@@ -240,7 +268,9 @@ def _public(row: Mapping[str, Any]) -> dict[str, Any]:
     }
 
 
-def _write_parquet(rows: Sequence[Mapping[str, Any]], path: str | Path, best_size: int, ppy: float) -> None:
+def _write_parquet(
+    rows: Sequence[Mapping[str, Any]], path: str | Path, best_size: int, ppy: float
+) -> None:
     columns: dict[str, Any] = {
         "size": pa.array([r["size"] for r in rows], type=pa.int32()),
         "algorithm": pa.array([r["algorithm"] for r in rows], type=pa.string()),

@@ -71,7 +71,11 @@ def split_frame(frame: str) -> dict[str, Any]:
     match = _FRAME.match(frame)
     if not match:
         return {"name": frame}
-    return {"name": match.group("name"), "file": match.group("file"), "line": int(match.group("line"))}
+    return {
+        "name": match.group("name"),
+        "file": match.group("file"),
+        "line": int(match.group("line")),
+    }
 
 
 def to_speedscope(profile: StackProfile) -> dict[str, Any]:

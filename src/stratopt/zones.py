@@ -16,11 +16,14 @@ import logging
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
-import pandas as pd
 
 from stratopt.errors import InputError
+
+if TYPE_CHECKING:  # imported where a file is read: the search never needs pandas
+    import pandas as pd
 
 log = logging.getLogger(__name__)
 
@@ -71,6 +74,8 @@ def zones_from_frame(
     frame: pd.DataFrame, weights: Sequence[float] | None = None, source: str | Path = "<frame>"
 ) -> ZoneData:
     """Build ZoneData from a (Date, Zone, Day, strategies...) frame."""
+    import pandas as pd
+
     missing = [c for c in LEADING if c not in frame.columns]
     if missing:
         raise InputError(source, f"zone file lacks column(s) {missing}", expected="Date, Zone, Day")
@@ -92,7 +97,9 @@ def zones_from_frame(
         )
     numeric = frame[names].apply(pd.to_numeric, errors="coerce")
     if numeric.isna().to_numpy().any():
-        log.warning("%s: %d missing or non-numeric cells read as 0", source, int(numeric.isna().sum().sum()))
+        log.warning(
+            "%s: %d missing or non-numeric cells read as 0", source, int(numeric.isna().sum().sum())
+        )
     values = numeric.fillna(0.0).to_numpy(dtype=np.float64)
     day_keys = dates.dt.floor("D").to_numpy().astype("datetime64[D]")
     uniq_dates = np.unique(day_keys)
@@ -113,6 +120,8 @@ def zones_from_frame(
 
 def read_zones(path: str | Path, weights: Sequence[float] | None = None) -> ZoneData:
     """Load a zone CSV; the Zone column is read as text so that "nan" stays recognisable."""
+    import pandas as pd
+
     try:
         frame = pd.read_csv(path, dtype={"Zone": "string", "Day": "string", "Date": "string"})
     except (OSError, pd.errors.ParserError, UnicodeDecodeError) as exc:

@@ -23,9 +23,26 @@ def source_path():
     return source
 
 
-def all_targets():
-    """The final outputs of every activated stage (the default target)."""
-    targets = [f"{RESULTS}/matrix.parquet"]
+def stage_targets():
+    """The final outputs of every activated stage but the report."""
+    targets = [
+        f"{RESULTS}/matrix.parquet",
+        f"{RESULTS}/prepared.parquet",
+        f"{RESULTS}/summary.json",
+        f"{RESULTS}/portfolios.parquet",
+    ]
+    if config["correlation"]["enabled"]:
+        targets.append(f"{RESULTS}/correlation.json")
     if config["hpc"]["gpu_probe"]:
         targets.append(f"{RESULTS}/hpc/gpu_probe.json")
     return targets
+
+
+def all_targets():
+    """The default target: every stage, ending with the report that reads them all."""
+    return stage_targets() + [f"{RESULTS}/report.html"]
+
+
+def correlation_resources():
+    """One GPU per shard job on the CuPy backend, so --resources gpu=1 serialises them."""
+    return {"gpu": 1} if config["correlation"]["backend"] == "cupy" else {}

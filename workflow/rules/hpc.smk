@@ -10,9 +10,9 @@ rule gpu_probe:
         f"{RESULTS}/logs/gpu_probe.log",
     benchmark:
         f"{RESULTS}/benchmarks/gpu_probe.tsv"
-    resources:
-        gpu=1,
     conda:
         "../../envs/stratopt.yaml"
+    resources:
+        gpu=1,
     script:
         "../../scripts/gpu_probe.py"

@@ -42,10 +42,14 @@ class ACO(BaseAlgorithm):
     def natural_budget(self, params: SearchParams, n: int) -> int:
         return params.generations
 
-    def _legacy(self, t: Tracker, ev: Any, n: int, rng: np.random.Generator, p: SearchParams) -> None:
+    def _legacy(
+        self, t: Tracker, ev: Any, n: int, rng: np.random.Generator, p: SearchParams
+    ) -> None:
         sample_uniform(t, ev.n_strategies, n, rng)
 
-    def _default(self, t: Tracker, ev: Any, n: int, rng: np.random.Generator, p: SearchParams) -> None:
+    def _default(
+        self, t: Tracker, ev: Any, n: int, rng: np.random.Generator, p: SearchParams
+    ) -> None:
         n_total = ev.n_strategies
         ants = int(p.get("ants", min(p.population, max(2, t.budget // 10))))
         alpha = float(p.get("alpha", 1.0))

@@ -104,7 +104,9 @@ class Tracker:
         rows = min(len(sets), self.remaining)
         if rows <= 0:
             return np.empty(0, dtype=np.float64)
-        fit = np.asarray(self.evaluator.evaluate(np.ascontiguousarray(sets[:rows])), dtype=np.float64)
+        fit = np.asarray(
+            self.evaluator.evaluate(np.ascontiguousarray(sets[:rows])), dtype=np.float64
+        )
         self.offer_batch(sets[:rows], fit)
         return fit
 
@@ -163,7 +165,9 @@ class BaseAlgorithm:
         preset: str = "default",
     ) -> AlgorithmResult:
         if preset not in self.presets:
-            raise ValueError(f"{self.name}: unknown preset {preset!r}; known: {', '.join(self.presets)}")
+            raise ValueError(
+                f"{self.name}: unknown preset {preset!r}; known: {', '.join(self.presets)}"
+            )
         n_total = int(evaluator.n_strategies)
         if not 1 <= n <= n_total:
             raise ValueError(f"{self.name}: portfolio size {n} outside 1..{n_total}")
@@ -173,8 +177,12 @@ class BaseAlgorithm:
         loop(tracker, evaluator, n, rng, p)
         return tracker.result()
 
-    def _legacy(self, t: Tracker, ev: Any, n: int, rng: np.random.Generator, p: SearchParams) -> None:
+    def _legacy(
+        self, t: Tracker, ev: Any, n: int, rng: np.random.Generator, p: SearchParams
+    ) -> None:
         raise NotImplementedError
 
-    def _default(self, t: Tracker, ev: Any, n: int, rng: np.random.Generator, p: SearchParams) -> None:
+    def _default(
+        self, t: Tracker, ev: Any, n: int, rng: np.random.Generator, p: SearchParams
+    ) -> None:
         raise NotImplementedError

@@ -94,10 +94,14 @@ class BO(BaseAlgorithm):
     def natural_budget(self, params: SearchParams, n: int) -> int:
         return params.generations
 
-    def _legacy(self, t: Tracker, ev: Any, n: int, rng: np.random.Generator, p: SearchParams) -> None:
+    def _legacy(
+        self, t: Tracker, ev: Any, n: int, rng: np.random.Generator, p: SearchParams
+    ) -> None:
         sample_uniform(t, ev.n_strategies, n, rng)
 
-    def _default(self, t: Tracker, ev: Any, n: int, rng: np.random.Generator, p: SearchParams) -> None:
+    def _default(
+        self, t: Tracker, ev: Any, n: int, rng: np.random.Generator, p: SearchParams
+    ) -> None:
         n_total = ev.n_strategies
         initial = int(p.get("initial", max(2, t.budget // 5)))
         batch = int(p.get("batch", 5))

@@ -56,7 +56,9 @@ class DE(BaseAlgorithm):
     def natural_budget(self, params: SearchParams, n: int) -> int:
         return params.population + params.generations * params.population
 
-    def _legacy(self, t: Tracker, ev: Any, n: int, rng: np.random.Generator, p: SearchParams) -> None:
+    def _legacy(
+        self, t: Tracker, ev: Any, n: int, rng: np.random.Generator, p: SearchParams
+    ) -> None:
         pop = random_subsets(rng, ev.n_strategies, n, p.population)
         fit = t.evaluate(pop)
         # the legacy's best starts as the first member, not the best of the population
@@ -73,7 +75,9 @@ class DE(BaseAlgorithm):
             t.record()
             pop[: len(fit)] = children[: len(fit)]
 
-    def _default(self, t: Tracker, ev: Any, n: int, rng: np.random.Generator, p: SearchParams) -> None:
+    def _default(
+        self, t: Tracker, ev: Any, n: int, rng: np.random.Generator, p: SearchParams
+    ) -> None:
         f = float(p.get("F", 0.5))
         cr = float(p.get("CR", 0.3))
         pop = random_subsets(rng, ev.n_strategies, n, p.population)

@@ -45,7 +45,9 @@ class GA(BaseAlgorithm):
     def natural_budget(self, params: SearchParams, n: int) -> int:
         return params.generations * params.population
 
-    def _legacy(self, t: Tracker, ev: Any, n: int, rng: np.random.Generator, p: SearchParams) -> None:
+    def _legacy(
+        self, t: Tracker, ev: Any, n: int, rng: np.random.Generator, p: SearchParams
+    ) -> None:
         pop = random_subsets(rng, ev.n_strategies, n, p.population)
         while t.remaining > 0:
             fit = t.evaluate(pop)

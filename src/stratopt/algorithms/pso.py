@@ -31,14 +31,18 @@ class PSO(BaseAlgorithm):
     def natural_budget(self, params: SearchParams, n: int) -> int:
         return params.generations * params.population
 
-    def _legacy(self, t: Tracker, ev: Any, n: int, rng: np.random.Generator, p: SearchParams) -> None:
+    def _legacy(
+        self, t: Tracker, ev: Any, n: int, rng: np.random.Generator, p: SearchParams
+    ) -> None:
         swarm = random_subsets(rng, ev.n_strategies, n, p.population)
         while t.remaining > 0:
             fit = t.evaluate(swarm)
             t.record()
             swarm = mutate_rows(rng, ev.n_strategies, swarm[: len(fit)], LEGACY_RATE)
 
-    def _default(self, t: Tracker, ev: Any, n: int, rng: np.random.Generator, p: SearchParams) -> None:
+    def _default(
+        self, t: Tracker, ev: Any, n: int, rng: np.random.Generator, p: SearchParams
+    ) -> None:
         c1 = float(p.get("c1", 0.5))
         c2 = float(p.get("c2", 0.5))
         turbulence = float(p.get("turbulence", 0.02))

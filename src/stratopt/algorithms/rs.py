@@ -1,6 +1,6 @@
 """RS: random search, new in stratopt (the legacy has no RS).
 
-Uniformly random n-subsets, evaluated in batches of P, the best kept. Both
+Uniformly random n-subsets, evaluated in batches of 1000, the best kept. Both
 presets are this loop; the natural budget is G * P samples, the GA's count,
 so that RS is the "no search at all" yardstick for the same work.
 """
@@ -14,12 +14,13 @@ import numpy as np
 from stratopt.algorithms.base import BaseAlgorithm, SearchParams, Tracker
 from stratopt.algorithms.moves import random_subsets
 
+BATCH = 1000  # portfolios per evaluation call: RS has no generations to wait for
 
-def sample_randomly(t: Tracker, n_total: int, n: int, rng: np.random.Generator, batch: int) -> None:
-    """Spend the budget on random portfolios, `batch` per evaluation call."""
+
+def sample_randomly(t: Tracker, n_total: int, n: int, rng: np.random.Generator) -> None:
+    """Spend the budget on random portfolios, one trace entry per portfolio."""
     while t.remaining > 0:
-        t.evaluate(random_subsets(rng, n_total, n, min(batch, t.remaining)))
-        t.record()
+        t.record_each(t.evaluate(random_subsets(rng, n_total, n, min(BATCH, t.remaining))))
 
 
 class RS(BaseAlgorithm):
@@ -28,7 +29,9 @@ class RS(BaseAlgorithm):
     def natural_budget(self, params: SearchParams, n: int) -> int:
         return params.generations * params.population
 
-    def _legacy(self, t: Tracker, ev: Any, n: int, rng: np.random.Generator, p: SearchParams) -> None:
-        sample_randomly(t, ev.n_strategies, n, rng, p.population)
+    def _legacy(
+        self, t: Tracker, ev: Any, n: int, rng: np.random.Generator, p: SearchParams
+    ) -> None:
+        sample_randomly(t, ev.n_strategies, n, rng)
 
     _default = _legacy

@@ -66,10 +66,14 @@ class SA(BaseAlgorithm):
     def natural_budget(self, params: SearchParams, n: int) -> int:
         return 1 + int(params.get("iterations", LEGACY_ITERATIONS))
 
-    def _legacy(self, t: Tracker, ev: Any, n: int, rng: np.random.Generator, p: SearchParams) -> None:
+    def _legacy(
+        self, t: Tracker, ev: Any, n: int, rng: np.random.Generator, p: SearchParams
+    ) -> None:
         greedy_swaps(t, ev, n, rng)
 
-    def _default(self, t: Tracker, ev: Any, n: int, rng: np.random.Generator, p: SearchParams) -> None:
+    def _default(
+        self, t: Tracker, ev: Any, n: int, rng: np.random.Generator, p: SearchParams
+    ) -> None:
         initial_accept = float(p.get("initial_accept", 0.3))
         final_ratio = float(p.get("final_ratio", 1e-3))
         sw = start_swapper(t, ev, n, rng)

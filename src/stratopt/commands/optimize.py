@@ -16,7 +16,9 @@ def register(sub: argparse._SubParsersAction) -> None:
         help="search the best portfolio per size with each algorithm -> RUNS_DIR/{algorithm}.json",
     )
     parser.add_argument("prepared", type=Path, help="prepared.parquet (stratopt matrix layout)")
-    parser.add_argument("runs_dir", type=Path, help="where runs/{algorithm}.json and checkpoints go")
+    parser.add_argument(
+        "runs_dir", type=Path, help="where runs/{algorithm}.json and checkpoints go"
+    )
     parser.add_argument(
         "--algorithms",
         default="ga,pso,sa,de,aco,hc,bo,rs",
@@ -29,7 +31,9 @@ def register(sub: argparse._SubParsersAction) -> None:
     parser.add_argument("--population", type=int, default=DEFAULTS.population)
     parser.add_argument("--mutation-rate", type=float, default=DEFAULTS.mutation_rate)
     parser.add_argument("--seed", type=int, default=DEFAULTS.seed)
-    parser.add_argument("--budget", type=int, help="evaluations per search (default: the legacy count)")
+    parser.add_argument(
+        "--budget", type=int, help="evaluations per search (default: the legacy count)"
+    )
     parser.add_argument("--metric", default=DEFAULTS.metric)
     parser.add_argument("--drawdown-threshold", type=float, default=DEFAULTS.drawdown_threshold)
     parser.add_argument("--balanced", action="store_true")

@@ -13,7 +13,9 @@ def register(sub: argparse._SubParsersAction) -> None:
     )
     parser.add_argument("prepared", type=Path, help="prepared.parquet the runs searched")
     parser.add_argument("runs", type=Path, nargs="+", help="runs/{algorithm}.json files")
-    parser.add_argument("--out", type=Path, required=True, help="results folder (e.g. results/twin)")
+    parser.add_argument(
+        "--out", type=Path, required=True, help="results folder (e.g. results/twin)"
+    )
     parser.add_argument("--no-pictures", action="store_true", help="skip the PNGs")
     parser.set_defaults(func=_run)
 

@@ -1,8 +1,8 @@
 """The correlation config and the fine grid every statistic is read from.
 
-Each r is turned into one integer code, its cell on a fine uniform grid over
-[-1, 1] of F cells (F <= 65535, so a code is a uint16). F is a multiple of the
-histogram's bin count, and chosen so that every |r| threshold and the
+Each r is turned into one integer code, its cell on a uniform grid over
+[-1, 1] of F cells (F <= 65535: a uint8 or uint16 code). F is a multiple of
+the histogram's bin count, and chosen so that every |r| threshold and the
 near-duplicate threshold fall on a cell boundary: then the histogram, the
 threshold counts and the near-duplicate count all follow from one bincount
 of the codes. Values within `delta` of a boundary are "specials", settled by
@@ -23,7 +23,7 @@ DEFAULTS: dict[str, Any] = {
     "shards": 4,
     "backend": "numpy",
     "dtype": "float64",
-    "tile": 2048,
+    "tile": 512,
     "bins": 200,
     "thresholds": [0.5, 0.8, 0.9, 0.95, 0.99],
     "top_pairs": 50,
@@ -38,7 +38,7 @@ class CorrelationSettings:
     shards: int = 4
     backend: str = "numpy"
     dtype: str = "float64"
-    tile: int = 2048
+    tile: int = 512
     bins: int = 200
     thresholds: tuple[float, ...] = (0.5, 0.8, 0.9, 0.95, 0.99)
     top_pairs: int = 50
@@ -100,13 +100,15 @@ def on_grid(value: float, cells: int) -> bool:
 
 
 def fine_grid(bins: int, decision_values: tuple[float, ...]) -> int:
-    """Cells per histogram bin: the largest m with bins*m <= 65535 putting every value on the grid.
+    """Cells per histogram bin: the smallest m putting every value on the grid.
 
-    Falls back to the largest m when no m fits them all; thresholds off the
-    grid are then counted by direct comparisons (see shard.py).
+    Smallest, because a bincount over few cells is fastest (uint8 codes with
+    bins <= 255 and thresholds on bin edges, as with the defaults). When no
+    m <= 65535 // bins fits them all, the largest m is used and the
+    thresholds off the grid are counted by direct comparisons (shard.py).
     """
     top = MAX_CELLS // bins
-    for m in range(top, 0, -1):
+    for m in range(1, top + 1):
         if all(on_grid(v, bins * m) and on_grid(-v, bins * m) for v in decision_values):
             return m
     return top

@@ -73,6 +73,10 @@ class Database(ABC):
         """Create or replace table `name` from a SELECT, atomically."""
 
     @abstractmethod
+    def replace_view(self, name: str, select_sql: str) -> None:
+        """Create or replace view `name` (a named query: nothing is copied)."""
+
+    @abstractmethod
     def tables(self) -> list[str]:
         """Names of the tables that exist now."""
 

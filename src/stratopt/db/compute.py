@@ -13,16 +13,11 @@ import pandas as pd
 import pyarrow as pa
 
 from stratopt.db.base import Database
+from stratopt.db.paths import COMPUTATIONS, FASTER, PATHS
 from stratopt.db.sql import sql_text
 from stratopt.errors import ConfigError
 from stratopt.matrix import Matrix
 from stratopt.reference import METRIC_COLUMNS, REPORT_COLUMNS
-
-COMPUTATIONS = ("metrics", "ulta")
-PATHS = ("sql", "numpy")
-# Measured by `stratopt bench db` on the production-shaped twin, 2 cores
-# (figures in docs/database.md): the path that was faster for each computation.
-FASTER = {"metrics": "numpy", "ulta": "numpy"}
 
 METRICS_TABLE = "strategy_metrics"
 ULTA_TABLE = "ulta"

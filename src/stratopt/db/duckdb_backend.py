@@ -37,6 +37,7 @@ class DuckDBDatabase(Database):
             self._con = duckdb.connect(str(self.path))
         except duckdb.Error as exc:
             raise DatabaseError(f"cannot open DuckDB database {self.path}: {exc}") from exc
+        self._con.execute("SET enable_progress_bar = false")
         if self.threads:
             self._con.execute(f"SET threads = {int(self.threads)}")
 
@@ -82,6 +83,7 @@ class DuckDBDatabase(Database):
         cols = ", ".join(quote(c) for c in table.column_names)
         self._in_transaction(
             [
+                *self._drop_view_if_any(name),
                 f"DROP TABLE IF EXISTS {q}",
                 create_table_ddl(name, table.schema),
                 f"INSERT INTO {q} ({cols}) SELECT {cols} FROM __stratopt_arrow_in",
@@ -91,7 +93,29 @@ class DuckDBDatabase(Database):
 
     def replace_table_as(self, name: str, select_sql: str) -> None:
         q = quote(check_table_name(name))
-        self._in_transaction([f"CREATE OR REPLACE TABLE {q} AS {select_sql}"])
+        self._in_transaction(
+            [*self._drop_view_if_any(name), f"CREATE OR REPLACE TABLE {q} AS {select_sql}"]
+        )
+
+    def _drop_view_if_any(self, name: str) -> list[str]:
+        rows = self.con.execute(
+            "SELECT 1 FROM information_schema.tables "
+            "WHERE table_schema = 'main' AND table_type = 'VIEW' AND table_name = ?",
+            [name],
+        ).fetchall()
+        return [f"DROP VIEW {quote(name)}"] if rows else []
+
+    def replace_view(self, name: str, select_sql: str) -> None:
+        q = quote(check_table_name(name))
+        drop = [f"DROP TABLE {q}"] if name in self._base_tables() else []
+        self._in_transaction([*drop, f"CREATE OR REPLACE VIEW {q} AS {select_sql}"])
+
+    def _base_tables(self) -> set[str]:
+        rows = self.con.execute(
+            "SELECT table_name FROM information_schema.tables "
+            "WHERE table_schema = 'main' AND table_type = 'BASE TABLE'"
+        ).fetchall()
+        return {r[0] for r in rows}
 
     def tables(self) -> list[str]:
         rows = self.con.execute(

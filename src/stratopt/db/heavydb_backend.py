@@ -17,6 +17,7 @@ doubly appended table (between the two renames it is briefly absent).
 from __future__ import annotations
 
 import os
+import re
 from typing import Any
 
 import pyarrow as pa
@@ -36,6 +37,12 @@ def _client_module() -> Any:
             "database backend 'heavydb' needs the HeavyDB client: pip install 'stratopt[heavydb]'"
         ) from exc
     return heavyai
+
+
+def _first_keyword(sql: str) -> str:
+    """The statement's first word after any `--` comment lines (SELECT, WITH, CREATE...)."""
+    body = re.sub(r"^(\s*--[^\n]*\n)*", "", sql + "\n").strip()
+    return body.split(None, 1)[0].upper() if body else ""
 
 
 class HeavyDBDatabase(Database):
@@ -84,7 +91,9 @@ class HeavyDBDatabase(Database):
         return value
 
     def describe(self) -> str:
-        return f"heavydb://{self.user}@{self.host}:{self.port}/{self.dbname}?protocol={self.protocol}"
+        return (
+            f"heavydb://{self.user}@{self.host}:{self.port}/{self.dbname}?protocol={self.protocol}"
+        )
 
     def connect(self) -> None:
         heavyai = _client_module()
@@ -137,7 +146,7 @@ class HeavyDBDatabase(Database):
         from heavydb.exceptions import Error as ClientError
         from heavydb.thrift.ttypes import TDBException
 
-        if not sql.lstrip().upper().startswith(("SELECT", "WITH")):
+        if _first_keyword(sql) not in ("SELECT", "WITH"):
             self._run(sql)
             return pa.table({})
         try:
@@ -179,7 +188,8 @@ class HeavyDBDatabase(Database):
                 self.con.load_table_arrow(staging, table)
             except Exception as exc:
                 self._run(f"DROP TABLE IF EXISTS {quote(staging)}")
-                raise DatabaseError(f"{self.describe()}: loading {name!r} failed: {exc}") from exc
+                msg = getattr(exc, "error_msg", None) or str(exc)
+                raise DatabaseError(f"{self.describe()}: loading {name!r} failed: {msg}") from exc
         self._verify_rows(staging, table.num_rows)
         self._swap_in(name, staging)
 
@@ -189,6 +199,13 @@ class HeavyDBDatabase(Database):
         self._run(f"DROP TABLE IF EXISTS {quote(staging)}")
         self._run(f"CREATE TABLE {quote(staging)} AS {select_sql}")
         self._swap_in(name, staging)
+
+    def replace_view(self, name: str, select_sql: str) -> None:
+        q = quote(check_table_name(name))
+        if name in self.con._client.get_physical_tables(self.con._session):
+            self._run(f"DROP TABLE {q}")
+        self._run(f"DROP VIEW IF EXISTS {q}")
+        self._run(f"CREATE VIEW {q} AS {select_sql}")
 
     def _verify_rows(self, table: str, expected: int) -> None:
         got = self.execute(f"SELECT COUNT(*) AS n FROM {quote(table)}").column(0)[0].as_py()

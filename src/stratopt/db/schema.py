@@ -22,9 +22,7 @@ STRATEGIES = "strategies"
 SESSIONS = "sessions"
 PARAMS = "prepare_params"
 
-PNL_SCHEMA = pa.schema(
-    [("date", pa.date32()), ("strategy_id", pa.int32()), ("pnl", pa.float64())]
-)
+PNL_SCHEMA = pa.schema([("date", pa.date32()), ("strategy_id", pa.int32()), ("pnl", pa.float64())])
 STRATEGIES_SCHEMA = pa.schema(
     [
         ("strategy_id", pa.int32()),
@@ -121,8 +119,10 @@ def matrix_from_long(sessions: pa.Table, pnl: pa.Table, strategies: pa.Table) ->
     dates = as_date_array(sessions.column("date"))
     order = np.argsort(strategies.column("strategy_id").to_numpy())
     ids = strategies.column("strategy_id").to_numpy()[order]
-    names = [strategies.column("name").to_pylist()[i] for i in order]
-    labels = [strategies.column("label").to_pylist()[i] or "" for i in order]
+    all_names = strategies.column("name").to_pylist()
+    all_labels = strategies.column("label").to_pylist()
+    names = [all_names[i] for i in order]
+    labels = [all_labels[i] or "" for i in order]
     t, n = len(dates), len(ids)
     if not np.array_equal(ids, np.arange(n)):
         raise ValueError("strategy ids are not 0..N-1")
@@ -136,6 +136,4 @@ def matrix_from_long(sessions: pa.Table, pnl: pa.Table, strategies: pa.Table) ->
     values = np.empty(t * n, dtype=np.float64)
     values[flat] = pnl.column("pnl").to_numpy()
     days = [d or "" for d in sessions.column("day").to_pylist()]
-    return Matrix(
-        dates=dates, days=days, names=names, values=values.reshape(t, n), labels=labels
-    )
+    return Matrix(dates=dates, days=days, names=names, values=values.reshape(t, n), labels=labels)

@@ -27,7 +27,6 @@ from stratopt.db import open_database
 from stratopt.db import schema as S
 from stratopt.db.base import Database, check_table_name
 from stratopt.db.compute import (
-    FASTER,
     FILTERED_TABLE,
     INVERSION_TABLE,
     ULTA_TABLE,
@@ -38,6 +37,7 @@ from stratopt.db.compute import (
     ulta_numpy,
     ulta_sql,
 )
+from stratopt.db.paths import FASTER
 from stratopt.db.sql import sql_text
 from stratopt.errors import ConfigError
 from stratopt.matrix import Matrix, read_matrix, write_matrix
@@ -141,7 +141,7 @@ def _filtered_matrix(
             f"{db.describe()}: the data covers {cover['first_date']} .. {cover['last_date']} "
             f"({cover['n_sessions']} sessions)"
         )
-    db.replace_table_as(FILTERED_TABLE, sql_text("filter_pnl"))
+    db.replace_view(FILTERED_TABLE, sql_text("filter_pnl"))
     pnl = db.execute(f'SELECT "strategy_id", "date", "pnl" FROM "{FILTERED_TABLE}"')
     strategies = db.execute(f'SELECT "strategy_id", "name", "label" FROM "{S.STRATEGIES}"')
     return S.matrix_from_long(sessions, pnl, strategies)

@@ -42,7 +42,11 @@ def equity_drawdown(dates: np.ndarray, series: np.ndarray, title: str) -> str:
     """Equity curve above, drawdown below (the legacy's peak starts at day one's equity)."""
     equity = np.cumsum(series)
     drawdown = np.maximum.accumulate(equity) - equity
-    x = dates.astype("datetime64[D]").astype("O") if len(dates) == len(series) else np.arange(len(series))
+    x = (
+        dates.astype("datetime64[D]").astype("O")
+        if len(dates) == len(series)
+        else np.arange(len(series))
+    )
     fig = Figure(figsize=(9, 5), layout="constrained")
     top, bottom = fig.subplots(2, 1, sharex=True, height_ratios=[2, 1])
     top.plot(x, equity, color="#1f5fa8", lw=1.6)

@@ -36,9 +36,19 @@ STAGES: tuple[tuple[str, tuple[str, ...]], ...] = (
     ("correlation_shard", ("correlation/shard_*.parquet",)),
     ("correlation_summary", ("correlation.json",)),
     ("optimize", ("runs/*.json",)),
-    ("select", ("portfolios.parquet|best_portfolio_size*.txt",)),
+    ("select", ("portfolios.parquet|**/best_portfolio_size*.txt",)),
 )
-BENCH_COLUMNS = ("s", "max_rss", "max_vms", "max_uss", "max_pss", "io_in", "io_out", "mean_load", "cpu_time")
+BENCH_COLUMNS = (
+    "s",
+    "max_rss",
+    "max_vms",
+    "max_uss",
+    "max_pss",
+    "io_in",
+    "io_out",
+    "mean_load",
+    "cpu_time",
+)
 TEXT_LIMIT = 20_000  # characters of a markdown report shown inline
 
 
@@ -122,8 +132,12 @@ def stage_of(key: str) -> str:
 # --- the run -----------------------------------------------------------------
 
 
-def collect_run(results: Path, config: Mapping[str, Any] | None, notes: list[str]) -> dict[str, Any]:
-    ingest = _read_json(results / "ingest.json", notes) if (results / "ingest.json").exists() else None
+def collect_run(
+    results: Path, config: Mapping[str, Any] | None, notes: list[str]
+) -> dict[str, Any]:
+    ingest = (
+        _read_json(results / "ingest.json", notes) if (results / "ingest.json").exists() else None
+    )
     sources = []
     summary: dict[str, Any] = {}
     if isinstance(ingest, dict):
@@ -136,7 +150,14 @@ def collect_run(results: Path, config: Mapping[str, Any] | None, notes: list[str
                         "bytes": src.get("bytes"),
                     }
                 )
-        for key in ("rows", "strategies", "first_date", "last_date", "periods_per_year", "blank_cells_total"):
+        for key in (
+            "rows",
+            "strategies",
+            "first_date",
+            "last_date",
+            "periods_per_year",
+            "blank_cells_total",
+        ):
             if key in ingest:
                 summary[key] = ingest[key]
         summary["warnings"] = [str(w) for w in (ingest.get("warnings") or [])][:50]
@@ -150,7 +171,9 @@ def collect_run(results: Path, config: Mapping[str, Any] | None, notes: list[str
     return {
         "ingest": summary if ingest is not None else None,
         "sources": sources,
-        "config_yaml": yaml.safe_dump(cfg, sort_keys=False, default_flow_style=None) if cfg else None,
+        "config_yaml": yaml.safe_dump(cfg, sort_keys=False, default_flow_style=None)
+        if cfg
+        else None,
         "seeds": {k: v for k, v in seeds.items() if v is not None},
         "packages": package_versions(),
         "git_commit": git_commit(),
@@ -188,7 +211,9 @@ def load_profile(svg: Path) -> dict[str, Any]:
     samples = None
     if speedscope.exists():
         try:
-            profile: StackProfile = from_speedscope(json.loads(speedscope.read_text(encoding="utf-8")))
+            profile: StackProfile = from_speedscope(
+                json.loads(speedscope.read_text(encoding="utf-8"))
+            )
             hot = hottest_frames(profile, top=10)
             seconds, samples = profile.seconds, profile.samples
         except (OSError, ValueError, KeyError, IndexError, TypeError) as exc:
@@ -233,7 +258,9 @@ def collect_stages(results: Path) -> list[StageRow]:
         row.profile = profile
     order = {name: i for i, (name, _) in enumerate(STAGES)}
     order["report"] = len(order)
-    return sorted(rows.values(), key=lambda r: (order.get(r.stage, len(order) + 1), _natural(r.key)))
+    return sorted(
+        rows.values(), key=lambda r: (order.get(r.stage, len(order) + 1), _natural(r.key))
+    )
 
 
 def _natural(text: str) -> list[Any]:
@@ -248,7 +275,9 @@ def stage_totals(rows: list[StageRow]) -> dict[str, Any] | None:
     for r in rows:
         if r.wall_s is None:
             continue
-        agg = per.setdefault(r.stage, {"stage": r.stage, "jobs": 0, "wall_s": 0.0, "cpu_s": 0.0, "max_rss_mb": 0.0})
+        agg = per.setdefault(
+            r.stage, {"stage": r.stage, "jobs": 0, "wall_s": 0.0, "cpu_s": 0.0, "max_rss_mb": 0.0}
+        )
         agg["jobs"] += 1
         agg["wall_s"] += r.wall_s
         agg["cpu_s"] += r.cpu_s or 0.0
@@ -295,13 +324,17 @@ def _bench_rows(stages: Any) -> list[dict[str, Any]]:
         base = _measure(_first(entry, "baseline", "legacy"))
         tuned = _measure(_first(entry, "tuned", "current"))
         given = _first(entry, "ratio", "ratios", "speedup")
-        speedup = _num(_first(given, "wall_s", "wall")) if isinstance(given, Mapping) else _num(given)
+        speedup = (
+            _num(_first(given, "wall_s", "wall")) if isinstance(given, Mapping) else _num(given)
+        )
         rows.append(
             {
                 "stage": name,
                 "baseline": base,
                 "tuned": tuned,
-                "speedup": speedup if speedup is not None else _ratio(base["wall_s"], tuned["wall_s"]),
+                "speedup": speedup
+                if speedup is not None
+                else _ratio(base["wall_s"], tuned["wall_s"]),
                 "cpu_ratio": _ratio(base["cpu_s"], tuned["cpu_s"]),
                 "memory_ratio": _ratio(base["peak_rss_mb"], tuned["peak_rss_mb"]),
             }
@@ -333,7 +366,13 @@ _NUMBERED = re.compile(r"^\s*(?P<i>\d+)[.)]\s+(?P<name>.+?)\s*$")
 
 def parse_best_portfolio_txt(path: Path) -> dict[str, Any]:
     """The legacy's best_portfolio_size{n}.txt: size, method, fitness, metrics, names."""
-    out: dict[str, Any] = {"size": None, "method": None, "fitness": None, "metrics": {}, "strategies": []}
+    out: dict[str, Any] = {
+        "size": None,
+        "method": None,
+        "fitness": None,
+        "metrics": {},
+        "strategies": [],
+    }
     for line in path.read_text(encoding="utf-8", errors="replace").splitlines():
         head = _BEST_HEAD.search(line)
         if head:
@@ -375,10 +414,11 @@ def _portfolios_from_parquet(path: Path) -> list[dict[str, Any]]:
     metric_cols = [
         c
         for c in frame.columns
-        if c not in (size_col, fit_col, method_col, names_col) and pd.api.types.is_numeric_dtype(frame[c])
+        if c not in (size_col, fit_col, method_col, names_col)
+        and pd.api.types.is_numeric_dtype(frame[c])
+        and not pd.api.types.is_bool_dtype(frame[c])
     ]
-    if "is_best" in cols:  # one row per algorithm and size: keep the winners
-        frame = frame[frame[cols["is_best"]].astype(bool)]
+    # one row per size is the contract; should several algorithms share a size, keep the fittest
     frame = frame.sort_values(fit_col, ascending=False, kind="stable").drop_duplicates(size_col)
     rows = []
     for rec in frame.sort_values(size_col).to_dict("records"):
@@ -388,7 +428,7 @@ def _portfolios_from_parquet(path: Path) -> list[dict[str, Any]]:
                 "size": int(rec[size_col]),
                 "method": str(rec[method_col]) if method_col else "",
                 "fitness": _num(rec[fit_col]),
-                "metrics": {c: _num(rec[c]) for c in metric_cols if c.lower() not in ("is_best",)},
+                "metrics": {c: _num(rec[c]) for c in metric_cols},
                 "strategies": [str(s) for s in names] if names is not None else [],
             }
         )
@@ -406,7 +446,9 @@ def collect_portfolios(results: Path, notes: list[str]) -> dict[str, Any] | None
         except (OSError, ValueError, KeyError) as exc:
             notes.append(f"portfolios.parquet: {exc}")
     if not rows:
-        for txt in sorted(results.glob("best_portfolio_size*.txt"), key=lambda p: _natural(p.name)):
+        for txt in sorted(
+            results.rglob("best_portfolio_size*.txt"), key=lambda p: _natural(p.name)
+        ):
             parsed = parse_best_portfolio_txt(txt)
             if parsed["size"] is not None:
                 rows.append(parsed)
@@ -454,7 +496,9 @@ def collect_best(results: Path, portfolios: dict[str, Any] | None) -> dict[str, 
     return out
 
 
-def collect_ulta(results: Path, config: Mapping[str, Any] | None, notes: list[str]) -> dict[str, Any] | None:
+def collect_ulta(
+    results: Path, config: Mapping[str, Any] | None, notes: list[str]
+) -> dict[str, Any] | None:
     parquet = results / "inversion.parquet"
     markdown = results / "inversion_report.md"
     if not parquet.exists() and not markdown.exists():
@@ -513,27 +557,33 @@ def collect_correlation(results: Path, notes: list[str]) -> dict[str, Any] | Non
     hist = _first(doc, "histogram", "hist", default={})
     edges = _first(hist, "edges", "bin_edges", "bins")
     counts = _first(hist, "counts", "count")
-    heat = _first(doc, "window_heatmap", "heatmap", "windows_heatmap", default={})
-    matrix = _first(heat, "matrix", "mean", "values")
-    windows = _first(heat, "windows", "labels", default=[])
-    groups = _first(doc, "near_duplicate_groups", "near_duplicates", "groups", default=[])
-    if isinstance(groups, Mapping):
-        groups = _first(groups, "groups", default=[])
-    groups = [list(map(str, g if isinstance(g, list) else _first(g, "members", "strategies", default=[]))) for g in groups]
+    # correlation_summary writes windows {labels, mean_r}; older drafts used window_heatmap
+    heat = _first(doc, "windows", "window_heatmap", "heatmap", default={})
+    matrix = _first(heat, "mean_r", "matrix", "mean", "values")
+    windows = _first(heat, "labels", "windows", default=[])
+    dup = _first(doc, "near_duplicates", "near_duplicate_groups", default=[])
+    groups_raw = _first(dup, "members", "groups", default=[]) if isinstance(dup, Mapping) else dup
+    groups = [
+        [
+            str(s)
+            for s in (g if isinstance(g, list) else _first(g, "members", "strategies", default=[]))
+        ]
+        for g in (groups_raw if isinstance(groups_raw, list) else [])
+    ]
     groups.sort(key=len, reverse=True)
-    top = _first(doc, "top_pairs", "top_positive", default=[])
+    top = _first(doc, "top_pairs", default=[])
     if isinstance(top, Mapping):
         top = _first(top, "positive", "by_r", default=[])
-    above = _first(doc, "above", "counts_above", "threshold_counts", default={})
+    above = _above(_first(doc, "thresholds", "above", "counts_above", default={}))
     return {
         "summary": True,
         "shards": len(shards) or _first(doc, "shards"),
         "n_strategies": _first(doc, "n_strategies", "strategies"),
-        "n_pairs": _first(doc, "n_pairs", "pairs"),
+        "n_pairs": _first(doc, "pairs", "n_pairs"),
         "mean_r": _num(_first(doc, "mean", "mean_r")),
         "hist_edges": list(map(float, edges)) if edges is not None else None,
         "hist_counts": list(map(float, counts)) if counts is not None else None,
-        "above": {str(k): v for k, v in above.items()} if isinstance(above, Mapping) else {},
+        "above": above,
         "heatmap": np.asarray(matrix, dtype=float) if matrix is not None else None,
         "windows": [str(w) for w in windows],
         "groups": groups,
@@ -541,6 +591,17 @@ def collect_correlation(results: Path, notes: list[str]) -> dict[str, Any] | Non
         "grouped_strategies": sum(len(g) for g in groups),
         "top_pairs": [_pair(p) for p in list(top)[:15]],
     }
+
+
+def _above(entries: Any) -> dict[str, Any]:
+    """|r| threshold -> pairs at or above it, from a list of records or a mapping."""
+    if isinstance(entries, Mapping):
+        return {str(k): v for k, v in entries.items()}
+    out = {}
+    for e in entries if isinstance(entries, list) else []:
+        if isinstance(e, Mapping) and "pairs" in e:
+            out[str(_first(e, "abs_r_at_least", "threshold", default="?"))] = e["pairs"]
+    return out
 
 
 def _pair(p: Any) -> dict[str, Any]:
@@ -556,7 +617,9 @@ def _pair(p: Any) -> dict[str, Any]:
 
 def _size_records(doc: Any) -> list[dict[str, Any]]:
     """Per-size records of a runs/{algorithm}.json, whichever way they are nested."""
-    entries = _first(doc, "sizes", "results", "runs", default=None) if isinstance(doc, Mapping) else doc
+    entries = (
+        _first(doc, "sizes", "results", "runs", default=None) if isinstance(doc, Mapping) else doc
+    )
     if isinstance(entries, Mapping):
         return [{"size": k, **v} for k, v in entries.items() if isinstance(v, Mapping)]
     if isinstance(entries, list):
@@ -577,7 +640,9 @@ def collect_runs(results: Path, notes: list[str]) -> dict[str, Any] | None:
         secs = sum(_num(_first(r, "seconds", "wall_s")) or 0.0 for r in records)
         rows.append(
             {
-                "algorithm": str(_first(doc, "algorithm", "name", default=path.stem)) if isinstance(doc, Mapping) else path.stem,
+                "algorithm": str(_first(doc, "algorithm", "name", default=path.stem))
+                if isinstance(doc, Mapping)
+                else path.stem,
                 "sizes": len(records),
                 "best_fitness": max(fits) if fits else None,
                 "evaluations": evals,
@@ -596,7 +661,7 @@ def collect_runs(results: Path, notes: list[str]) -> dict[str, Any] | None:
 
 
 def _exists(results: Path, pattern: str) -> bool:
-    return any(glob.glob(str(results / alt)) for alt in pattern.split("|"))
+    return any(glob.glob(str(results / alt), recursive=True) for alt in pattern.split("|"))
 
 
 def activated_stages(config: Mapping[str, Any] | None) -> list[str]:
@@ -617,11 +682,19 @@ def collect_success(results: Path, config: Mapping[str, Any] | None) -> dict[str
         done = all(_exists(results, p) for p in patterns)
         rows.append({"stage": name, "finished": done, "outputs": " + ".join(patterns)})
     finished = sum(r["finished"] for r in rows)
-    return {"rows": rows, "finished": finished, "expected": len(rows), "rate": finished / len(rows) if rows else 0.0}
+    return {
+        "rows": rows,
+        "finished": finished,
+        "expected": len(rows),
+        "rate": finished / len(rows) if rows else 0.0,
+    }
 
 
 def collect_throughput(
-    results: Path, totals: dict[str, Any] | None, runs: dict[str, Any] | None, bench: dict[str, Any] | None
+    results: Path,
+    totals: dict[str, Any] | None,
+    runs: dict[str, Any] | None,
+    bench: dict[str, Any] | None,
 ) -> dict[str, Any]:
     strategies = _read_ingest_count(results)
     wall = totals["wall_s"] if totals else None
@@ -630,7 +703,9 @@ def collect_throughput(
         "pipeline_wall_s": wall,
         "strategies_per_s": strategies / wall if strategies and wall else None,
         "evaluations": runs["evaluations"] if runs else None,
-        "evaluations_per_s": (runs["evaluations"] / runs["seconds"]) if runs and runs["seconds"] else None,
+        "evaluations_per_s": (runs["evaluations"] / runs["seconds"])
+        if runs and runs["seconds"]
+        else None,
         "bench": None,
     }
     if bench:
@@ -641,7 +716,9 @@ def collect_throughput(
 # --- everything ------------------------------------------------------------------
 
 
-def collect(results_dir: str | Path, config: Mapping[str, Any] | None = None, title: str | None = None) -> ReportData:
+def collect(
+    results_dir: str | Path, config: Mapping[str, Any] | None = None, title: str | None = None
+) -> ReportData:
     """Everything the report shows, from whatever exists under `results_dir`."""
     results = Path(results_dir)
     notes: list[str] = []

@@ -56,7 +56,11 @@ def git_commit(where: str | Path = ".") -> str:
         )
     except (OSError, subprocess.TimeoutExpired):
         return "unknown"
-    return out.stdout.strip() if out.returncode == 0 else "unknown (not a git checkout or no commit yet)"
+    return (
+        out.stdout.strip()
+        if out.returncode == 0
+        else "unknown (not a git checkout or no commit yet)"
+    )
 
 
 def cpu_model() -> str:
@@ -83,7 +87,11 @@ def gpus() -> list[str]:
         )
     except (OSError, subprocess.TimeoutExpired):
         return []
-    return [line.strip() for line in out.stdout.splitlines() if line.strip()] if out.returncode == 0 else []
+    return (
+        [line.strip() for line in out.stdout.splitlines() if line.strip()]
+        if out.returncode == 0
+        else []
+    )
 
 
 def machine() -> dict[str, Any]:

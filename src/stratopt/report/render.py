@@ -74,7 +74,12 @@ def _pictures(data: ReportData, out_dir: Path) -> dict[str, Any]:
     corr = data.correlation
     if corr and corr.get("hist_counts"):
         pics["histogram"] = charts.histogram(corr["hist_edges"] or [], corr["hist_counts"])
-    if corr and corr.get("heatmap") is not None and corr["heatmap"].ndim == 2 and corr["heatmap"].size:
+    if (
+        corr
+        and corr.get("heatmap") is not None
+        and corr["heatmap"].ndim == 2
+        and corr["heatmap"].size
+    ):
         pics["heatmap"] = charts.heatmap(corr["heatmap"], corr["windows"])
     for row in data.stages:
         prof = row.profile
@@ -102,7 +107,9 @@ def render_report(data: ReportData, out_path: str | Path) -> str:
     return template.render(d=data, pics=pictures)
 
 
-def write_report(results_dir: str | Path, out_path: str | Path, config: dict[str, Any] | None = None) -> Path:
+def write_report(
+    results_dir: str | Path, out_path: str | Path, config: dict[str, Any] | None = None
+) -> Path:
     """Collect, render and write the report atomically; returns its path."""
     data = collect(results_dir, config)
     html = render_report(data, out_path)

@@ -34,7 +34,10 @@ class Twin:
 
 
 def generate_twin(
-    ref: ReferenceData, seed: int, n_strategies: int | None = None, params: latent.FieldParams | None = None
+    ref: ReferenceData,
+    seed: int,
+    n_strategies: int | None = None,
+    params: latent.FieldParams | None = None,
 ) -> Twin:
     """The first `n_strategies` columns of the twin for `seed` (a prefix of the full twin)."""
     p = params or latent.FieldParams()
@@ -46,11 +49,18 @@ def generate_twin(
     obs = latent.observations(layout, ref.sample_names, ref.sample_values, p)
     idx = np.arange(n)
     fields = latent.latent_scores(layout, obs, seed, p, np.unique(layout.window_of[:n]))
-    z = np.stack([fields[w][r] for w, r in zip(layout.window_of[:n].tolist(), layout.rule_of[:n].tolist(), strict=True)])
+    z = np.stack(
+        [
+            fields[w][r]
+            for w, r in zip(layout.window_of[:n].tolist(), layout.rule_of[:n].tolist(), strict=True)
+        ]
+    )
     tg = ref.targets(n)
     grids = marginals.quantile_grid(ref.sample_values)
     template = latent.template_of(layout, obs, p, idx)
-    x0 = marginals.initial_series(z, tg.win_count, tg.gains, tg.losses, grids, template)
+    x0 = marginals.initial_series(
+        z, tg.win_count, tg.zero_count, tg.gains, tg.losses, grids, template
+    )
     x = marginals.fit_drawdown(x0, tg.max_drawdown, tg.gains, tg.losses)
     position = {name: i for i, name in enumerate(ref.names[:n])}
     for j, name in enumerate(ref.sample_names):  # the real series, verbatim
@@ -88,22 +98,37 @@ def write_twin(
         writer.write_zones(out, twin.dates, twin.days, zone_names(zones), twin.names, parts)
     else:
         writer.write_daily(out, twin.dates, twin.days, twin.names, twin.values)
-    log.info("twin seed %d: %d strategies x %d days%s -> %s", seed, len(twin.names), len(twin.dates), f", {zones} zones" if zones else "", out)
+    log.info(
+        "twin seed %d: %d strategies x %d days%s -> %s",
+        seed,
+        len(twin.names),
+        len(twin.dates),
+        f", {zones} zones" if zones else "",
+        out,
+    )
     return twin
 
 
-def synth(reference_data: str | Path, out: str | Path, seed: int, n_strategies: int | None = None, zones: int = 0) -> None:
+def synth(
+    reference_data: str | Path,
+    out: str | Path,
+    seed: int,
+    n_strategies: int | None = None,
+    zones: int = 0,
+) -> None:
     """Read the reference data and write the twin (the command line's and benchmark's entry)."""
     write_twin(load_reference(reference_data), out, seed, n_strategies, zones)
 
 
 def synth_stage(smk: Any) -> None:
-    """Snakemake rule `synth`: wildcards seed and n, config input.reference_data and input.zones."""
-    cfg = smk.config["input"]
+    """Snakemake rule `synth`: the daily twin; wildcards seed and n, inputs the two reference files.
+
+    The zone variant (`stratopt synth --zones K`) is for zone-mode tests; the
+    pipeline ingests daily files only.
+    """
     synth(
-        reference_data=cfg.get("reference_data", "../shared/data"),
+        reference_data=Path(smk.input.metrics).parent,
         out=smk.output[0],
         seed=int(smk.wildcards.seed),
         n_strategies=int(smk.wildcards.n),
-        zones=int(cfg.get("zones", 0)),
     )

@@ -62,42 +62,69 @@ def _keys(names: list[str]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     return win, sl, tp
 
 
-def _neighbour_mask(sl: np.ndarray, tp: np.ndarray, i: np.ndarray, j: np.ndarray, rules: set) -> np.ndarray:
-    """Pairs (same window assumed) with the same TP and no other SL of that TP between them."""
-    same_tp = tp[i] == tp[j]
-    lo, hi = np.minimum(sl[i], sl[j]), np.maximum(sl[i], sl[j])
-    out = same_tp & (lo < hi)
-    for k in np.flatnonzero(out):
-        t = tp[i[k]]
-        out[k] = not any(t == rt and lo[k] < rs < hi[k] for rs, rt in rules)
-    return out
+def _rule_ranks(sl: np.ndarray, tp: np.ndarray, rules: set) -> np.ndarray:
+    """Position of each (sl, tp) among the grid's stop losses for that take profit."""
+    by_tp: dict[float, list[float]] = {}
+    for rs, rt in sorted(rules):
+        by_tp.setdefault(rt, []).append(rs)
+    pos = {(rs, rt): k for rt, sls in by_tp.items() for k, rs in enumerate(sls)}
+    return np.array([pos.get((a, b), -10) for a, b in zip(sl.tolist(), tp.tolist(), strict=True)])
+
+
+def _neighbour_mask(
+    sl: np.ndarray, tp: np.ndarray, i: np.ndarray, j: np.ndarray, rules: set
+) -> np.ndarray:
+    """Pairs (same window assumed) with the same TP and adjacent stop losses in the grid."""
+    rank = _rule_ranks(sl, tp, rules)
+    return (tp[i] == tp[j]) & (np.abs(rank[i] - rank[j]) == 1)
+
+
+def _standardise(x: np.ndarray) -> np.ndarray:
+    z = x - x.mean(axis=0)
+    sd = np.sqrt((z * z).sum(axis=0))
+    return np.divide(z, sd, out=np.zeros_like(z), where=sd > 0)
 
 
 def measure(
-    names: list[str], values: np.ndarray, max_strategies: int = 3000, seed: int = 0, grid: list[str] | None = None
+    names: list[str],
+    values: np.ndarray,
+    across_sample: int = 3000,
+    seed: int = 0,
+    grid: list[str] | None = None,
 ) -> Dependence:
-    """Dependence figures of `values` (T x N); at most `max_strategies` columns, drawn at random.
+    """Dependence figures of `values` (T x N).
 
-    Neighbouring rules are neighbours in the exit-rule grid of `grid` (all
-    production names; default: `names` themselves).
+    Within-window and neighbour pairs: all of them, window by window.
+    Across-window pairs: all pairs among at most `across_sample` strategies
+    drawn at random (seeded). Neighbouring rules are neighbours in the
+    exit-rule grid of `grid` (all production names; default `names`).
     """
     t, n = values.shape
-    rng = np.random.default_rng(seed)
-    cols = np.sort(rng.choice(n, max_strategies, replace=False)) if n > max_strategies else np.arange(n)
-    x = values[:, cols]
-    names = [names[c] for c in cols]
     win, sl, tp = _keys(names)
-    z = x - x.mean(axis=0)
-    sd = np.sqrt((z * z).sum(axis=0))
-    z = np.divide(z, sd, out=np.zeros_like(z), where=sd > 0)
-    corr = z.T @ z
-    i, j = np.triu_indices(len(cols), 1)
-    c = corr[i, j]
-    same = win[i] == win[j]
     _, gsl, gtp = _keys(grid) if grid is not None else (None, sl, tp)
     rules = set(zip(gsl.tolist(), gtp.tolist(), strict=True))
-    nb = np.zeros_like(same)
-    nb[same] = _neighbour_mask(sl, tp, i[same], j[same], rules)
-    share_win = (x > 0).mean(axis=1)
-    co = {f"{lv:g}": float(np.mean((share_win >= lv) | (share_win <= 1 - lv))) for lv in CO_MOVE_LEVELS}
-    return Dependence(Spread.of(c[same]), Spread.of(c[nb]), Spread.of(c[~same]), co)
+    within, neighbour = [], []
+    for w in np.unique(win):
+        cols = np.flatnonzero(win == w)
+        if len(cols) < 2:
+            continue
+        z = _standardise(values[:, cols])
+        i, j = np.triu_indices(len(cols), 1)
+        c = (z.T @ z)[i, j]
+        within.append(c)
+        neighbour.append(c[_neighbour_mask(sl[cols], tp[cols], i, j, rules)])
+    rng = np.random.default_rng(seed)
+    cols = (
+        np.sort(rng.choice(n, across_sample, replace=False)) if n > across_sample else np.arange(n)
+    )
+    z = _standardise(values[:, cols])
+    i, j = np.triu_indices(len(cols), 1)
+    other = win[cols][i] != win[cols][j]
+    across = (z.T @ z)[i[other], j[other]]
+    share_win = (values > 0).mean(axis=1)
+    co = {
+        f"{lv:g}": float(np.mean((share_win >= lv) | (share_win <= 1 - lv)))
+        for lv in CO_MOVE_LEVELS
+    }
+    cat = np.concatenate
+    return Dependence(Spread.of(cat(within)), Spread.of(cat(neighbour)), Spread.of(across), co)

@@ -6,8 +6,9 @@ the closer their P&L. Across windows they share the market of the day. The
 latent field encodes exactly that:
 
 - within a window, the 206 exit rules form a Gaussian field with covariance
-  K(r, r') = beta + (1 - beta) * exp(-|dSL| / L_sl - |dTP| / L_tp)
-  (a rule without take profit sits at TP = `tp_none`);
+  K(r, r') = beta_w + (1 - beta_w) * exp(-|dSL| / L_sl - |dTP| / L_tp)
+  (a rule without take profit sits at TP = `tp_none`; beta_w, the window's
+  common share, varies between windows as the real ones do);
 - the field of each window is conditioned (Matheron's rule, with a nugget)
   on the normal scores of the real series of that window, so the twin
   inherits the real cross-window and day-level co-movement; a window with no
@@ -19,7 +20,7 @@ any subset of strategies gets the same numbers as the full twin.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from statistics import NormalDist
 
 import numpy as np
@@ -31,13 +32,14 @@ from stratopt.names import parse_name
 class FieldParams:
     """Shape of the within-window covariance (calibrated in docs/twin.md)."""
 
-    beta: float = 0.2  # share of the window-wide common part
-    length_sl: float = 60.0  # stop-loss distance (percentage points) for 1/e
-    length_tp: float = 150.0  # take-profit distance for 1/e
+    beta: float = 0.15  # typical share of the window-wide common part
+    beta_spread: float = 2.5  # sd of logit(beta) across windows: some windows are more alike
+    length_sl: float = 100.0  # stop-loss distance (percentage points) for 1/e
+    length_tp: float = 250.0  # take-profit distance for 1/e
+    length_scales: tuple[float, ...] = (0.1, 0.3, 1.0, 3.0, 10.0)  # one per window, drawn uniformly
     tp_none: float = 100.0  # where "no take profit" sits on the TP axis
     nugget: float = 0.02  # observation noise of a real series in its own window
     nugget_borrowed: float = 1.0  # ... of a neighbour window's series
-    length_spread: float = 1.0  # sd of log(length) across windows: some windows are more alike
 
 
 @dataclass(frozen=True)
@@ -58,7 +60,9 @@ def layout_of(names: list[str], tp_none: float) -> Layout:
     if bad:
         raise ValueError(f"strategy names without window/exit rule, e.g. {bad[0]!r}")
     windows = sorted({p.window for p in parsed})
-    coords = [(p.stop_loss, p.take_profit if p.take_profit is not None else tp_none) for p in parsed]
+    coords = [
+        (p.stop_loss, p.take_profit if p.take_profit is not None else tp_none) for p in parsed
+    ]
     rules = sorted(set(coords))
     w_index = {w: i for i, w in enumerate(windows)}
     r_index = {r: i for i, r in enumerate(rules)}
@@ -77,12 +81,18 @@ def _minutes(hhmm: str) -> int:
     return (v // 100) * 60 + v % 100
 
 
-def rule_kernel(rules: list[tuple[float, float]], p: FieldParams) -> np.ndarray:
-    """K(r, r') over the exit rules (R x R), positive definite."""
+def rule_kernel(rules: list[tuple[float, float]], p: FieldParams, scale: float = 1.0) -> np.ndarray:
+    """The rule-specific part exp(-(|dSL| / L_sl + |dTP| / L_tp) / scale) (R x R), positive definite."""
     c = np.asarray(rules, dtype=np.float64)
     d_sl = np.abs(c[:, None, 0] - c[None, :, 0]) / p.length_sl
     d_tp = np.abs(c[:, None, 1] - c[None, :, 1]) / p.length_tp
-    return p.beta + (1.0 - p.beta) * np.exp(-d_sl - d_tp)
+    return np.exp(-(d_sl + d_tp) / scale)
+
+
+def window_beta(p: FieldParams, rng: np.random.Generator) -> float:
+    """This window's common share: logit-normal around `beta`."""
+    logit = np.log(p.beta / (1.0 - p.beta)) + p.beta_spread * rng.standard_normal()
+    return float(1.0 / (1.0 + np.exp(-logit)))
 
 
 def normal_scores(series: np.ndarray) -> np.ndarray:
@@ -111,7 +121,9 @@ class Observations:
     columns: list[np.ndarray]  # sample column of each observation
 
 
-def observations(layout: Layout, sample_names: list[str], sample_values: np.ndarray, p: FieldParams) -> Observations:
+def observations(
+    layout: Layout, sample_names: list[str], sample_values: np.ndarray, p: FieldParams
+) -> Observations:
     """Assign the real series to their windows; empty windows borrow the nearest window's."""
     lay = layout_of(sample_names, p.tp_none)
     w_index = {w: i for i, w in enumerate(layout.windows)}
@@ -137,7 +149,12 @@ def observations(layout: Layout, sample_names: list[str], sample_values: np.ndar
 
 
 def window_field(
-    kernel: np.ndarray, prior: np.ndarray, obs_rules: np.ndarray, obs_scores: np.ndarray, nugget: float, rng: np.random.Generator
+    kernel: np.ndarray,
+    prior: np.ndarray,
+    obs_rules: np.ndarray,
+    obs_scores: np.ndarray,
+    nugget: float,
+    rng: np.random.Generator,
 ) -> np.ndarray:
     """One window's latent scores (R x T): a prior draw (N(0, K) per day) corrected towards the observations."""
     noise = np.sqrt(nugget) * rng.standard_normal(obs_scores.shape)
@@ -146,16 +163,45 @@ def window_field(
     return prior + kernel[:, obs_rules] @ weights
 
 
-def latent_scores(layout: Layout, obs: Observations, seed: int, p: FieldParams, windows: np.ndarray) -> dict[int, np.ndarray]:
-    """The latent field (R x T) of each requested window."""
-    r, t = len(layout.rules), obs.scores[0].shape[1]
+def ou_grid(
+    sl: np.ndarray, tp: np.ndarray, p: FieldParams, scale: float, t: int, rng: np.random.Generator
+) -> np.ndarray:
+    """N(0, rule_kernel) on the full SL x TP grid (S x P x T), with no factorisation.
+
+    The kernel is a product of two exponential kernels, each that of an
+    Ornstein-Uhlenbeck process: an AR(1) recursion along the sorted stop
+    losses, then along the take profits, gives exactly that covariance
+    (and needs no BLAS, which is slow when threads contend for 2 cores).
+    """
+    x = rng.standard_normal((len(sl), len(tp), t))
+    for axis, coords, length in ((0, sl, p.length_sl), (1, tp, p.length_tp)):
+        rho = np.exp(-np.diff(coords) / (length * scale))
+        x = np.moveaxis(x, axis, 0)
+        for k in range(1, len(coords)):
+            x[k] = rho[k - 1] * x[k - 1] + np.sqrt(1.0 - rho[k - 1] ** 2) * x[k]
+        x = np.moveaxis(x, 0, axis)
+    return x
+
+
+def latent_scores(
+    layout: Layout, obs: Observations, seed: int, p: FieldParams, windows: np.ndarray
+) -> dict[int, np.ndarray]:
+    """The latent field (R x T) of each requested window, K_w = beta_w + (1 - beta_w) * rule_kernel."""
+    t = obs.scores[0].shape[1]
+    coords = np.asarray(layout.rules, dtype=np.float64)
+    sl, sl_idx = np.unique(coords[:, 0], return_inverse=True)
+    tp, tp_idx = np.unique(coords[:, 1], return_inverse=True)
+    bases = [rule_kernel(layout.rules, p, s) for s in p.length_scales]
     out = {}
     for w in windows.tolist():
         rng = np.random.default_rng(np.random.SeedSequence(seed, spawn_key=(w,)))
-        scale = float(np.exp(p.length_spread * rng.standard_normal()))
-        kernel = rule_kernel(layout.rules, replace(p, length_sl=p.length_sl * scale, length_tp=p.length_tp * scale))
-        chol = np.linalg.cholesky(kernel + 1e-10 * np.eye(r))
-        out[w] = window_field(kernel, chol @ rng.standard_normal((r, t)), obs.rules[w], obs.scores[w], obs.nuggets[w], rng)
+        level = int(rng.integers(len(bases)))
+        b = window_beta(p, rng)
+        rule_part = ou_grid(sl, tp, p, p.length_scales[level], t, rng)[sl_idx, tp_idx]
+        prior = np.sqrt(b) * rng.standard_normal(t)[None, :] + np.sqrt(1.0 - b) * rule_part
+        out[w] = window_field(
+            b + (1.0 - b) * bases[level], prior, obs.rules[w], obs.scores[w], obs.nuggets[w], rng
+        )
     return out
 
 

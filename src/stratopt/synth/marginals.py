@@ -1,8 +1,9 @@
 """From latent scores to P&L series with the real per-strategy metrics.
 
-For one strategy with T days, W winning days, gains G and losses L:
-- the W days with the highest latent score win, the rest lose (no zero day,
-  so Expectancy = ROI / T as in the real data);
+For one strategy with T days, W winning days, Z zero days, gains G and losses L:
+- the last Z days are 0 (as in the real file, whose zero days all fall on its
+  last date); of the others, the W days with the highest latent score win and
+  the rest lose, which fixes Win % and, with G and L, Expectancy;
 - magnitudes follow the quantiles of a real series' gains and losses (its
   nearest real neighbour), ranked by the latent score, and are scaled so the
   positive days sum to G and the negative to -L: ROI, Win %, Profit Factor
@@ -45,20 +46,37 @@ def quantile_grid(values: np.ndarray) -> np.ndarray:
     return out
 
 
-def initial_series(z: np.ndarray, wins: np.ndarray, gains: np.ndarray, losses: np.ndarray, grids: np.ndarray, template: np.ndarray) -> np.ndarray:
+def zero_mask(zeros: np.ndarray, t: int) -> np.ndarray:
+    """(N, T): True on each strategy's last `zeros` days."""
+    return np.arange(t)[None, :] >= (t - zeros)[:, None]
+
+
+def initial_series(
+    z: np.ndarray,
+    wins: np.ndarray,
+    zeros: np.ndarray,
+    gains: np.ndarray,
+    losses: np.ndarray,
+    grids: np.ndarray,
+    template: np.ndarray,
+) -> np.ndarray:
     """Signs from the top-W scores, magnitudes from the template's quantiles (exact sums)."""
     n, t = z.shape
-    rank = np.empty((n, t), dtype=np.int64)
-    np.put_along_axis(rank, np.argsort(z, axis=1), np.arange(t)[None, :], axis=1)
+    zero = zero_mask(zeros, t)
+    rank = np.empty((n, t), dtype=np.int64)  # zero days rank lowest: 0..Z-1
+    np.put_along_axis(
+        rank, np.argsort(np.where(zero, -np.inf, z), axis=1), np.arange(t)[None, :], axis=1
+    )
     pos = rank >= (t - wins)[:, None]
-    n_neg = (t - wins)[:, None]
+    first_neg = zeros[:, None]
+    n_neg = (t - wins)[:, None] - first_neg
     # gains: rank among winners 0..W-1 (small to large); losses: 0..L-1 (large to small score)
-    u_pos = (rank - n_neg + 0.5) / wins[:, None]
-    u_neg = (n_neg - 1 - rank + 0.5) / n_neg
+    u_pos = (rank - (t - wins)[:, None] + 0.5) / wins[:, None]
+    u_neg = ((t - wins)[:, None] - 1 - rank + 0.5) / n_neg
     u = np.where(pos, u_pos, u_neg)
     g = np.clip((u * GRID).astype(np.int64), 0, GRID - 1)
     mag = np.where(pos, grids[0][template[:, None], g], grids[1][template[:, None], g])
-    return _rescale(np.where(pos, mag, -mag), gains, losses)
+    return _rescale(np.where(zero, 0.0, np.where(pos, mag, -mag)), gains, losses)
 
 
 def _rescale(x: np.ndarray, gains: np.ndarray, losses: np.ndarray) -> np.ndarray:
@@ -96,40 +114,59 @@ def deep_series(x: np.ndarray, gains: np.ndarray, losses: np.ndarray) -> np.ndar
 def shallow_series(x: np.ndarray, gains: np.ndarray, losses: np.ndarray) -> np.ndarray:
     """Same signs and sums, equal losses, each gain sized to repay the losing run before it."""
     n, t = x.shape
-    pos = x > 0
+    pos, neg = x > 0, x < 0
     run = np.zeros((n, t))
     prev = np.zeros(n)
     for d in range(t):
         run[:, d] = prev
-        prev = np.where(pos[:, d], 0.0, prev + 1.0)
-    weight = np.where(pos, run + 0.25, -1.0)
+        prev = np.where(pos[:, d], 0.0, prev + neg[:, d])
+    weight = np.where(pos, run + 0.25, np.where(neg, -1.0, 0.0))
     return _rescale(weight, gains, losses)
 
 
-def fit_drawdown(x0: np.ndarray, target: np.ndarray, gains: np.ndarray, losses: np.ndarray, rounds: int = 3, steps: int = 40) -> np.ndarray:
+def fit_drawdown(
+    x0: np.ndarray,
+    target: np.ndarray,
+    gains: np.ndarray,
+    losses: np.ndarray,
+    rounds: int = 3,
+    steps: int = 30,
+) -> np.ndarray:
     """Move each series along segments towards a deeper/shallower one until its Max Drawdown hits the target."""
-    x = x0
+    x = x0.copy()
+    todo = np.arange(len(x))
     for _ in range(rounds):
-        f0 = max_drawdown(x)
-        ext = np.where((f0 < target)[:, None], deep_series(x, gains, losses), shallow_series(x, gains, losses))
+        xs, tg, g, lo_ = x[todo], target[todo], gains[todo], losses[todo]
+        f0 = max_drawdown(xs)
+        deeper = f0 < tg
+        ext = np.where(deeper[:, None], deep_series(xs, g, lo_), shallow_series(xs, g, lo_))
         f1 = max_drawdown(ext)
-        crosses = (f0 - target) * (f1 - target) <= 0
-        lo, hi = np.zeros(len(x)), np.ones(len(x))
-        above0 = f0 > target
-        for _ in range(steps):
-            mid = 0.5 * (lo + hi)
-            fm = max_drawdown(x + mid[:, None] * (ext - x))
-            move_lo = (fm > target) == above0
-            lo = np.where(move_lo, mid, lo)
-            hi = np.where(move_lo, hi, mid)
-        theta = np.where(crosses, hi, _best_on_grid(x, ext, target))
-        x = _rescale(x + theta[:, None] * (ext - x), gains, losses)
-        if np.all(crosses):
+        crosses = (f0 - tg) * (f1 - tg) <= 0
+        theta = _bisect(xs, ext, tg, ~deeper, steps)
+        theta = np.where(crosses, theta, _best_on_grid(xs, ext, tg))
+        x[todo] = _rescale(xs + theta[:, None] * (ext - xs), g, lo_)
+        todo = todo[~crosses]
+        if len(todo) == 0:
             break
     return x
 
 
-def _best_on_grid(x: np.ndarray, ext: np.ndarray, target: np.ndarray, points: int = 11) -> np.ndarray:
+def _bisect(
+    x: np.ndarray, ext: np.ndarray, target: np.ndarray, above0: np.ndarray, steps: int
+) -> np.ndarray:
+    """The point of each segment where the (convex) drawdown crosses the target."""
+    lo, hi = np.zeros(len(x)), np.ones(len(x))
+    for _ in range(steps):
+        mid = 0.5 * (lo + hi)
+        move_lo = (max_drawdown(x + mid[:, None] * (ext - x)) > target) == above0
+        lo = np.where(move_lo, mid, lo)
+        hi = np.where(move_lo, hi, mid)
+    return hi
+
+
+def _best_on_grid(
+    x: np.ndarray, ext: np.ndarray, target: np.ndarray, points: int = 11
+) -> np.ndarray:
     """Where the target is out of reach: the grid point of the segment closest to it."""
     thetas = np.linspace(0.0, 1.0, points)
     err = np.stack([np.abs(max_drawdown(x + th * (ext - x)) - target) for th in thetas])

@@ -32,6 +32,7 @@ class Targets:
     roi: np.ndarray
     max_drawdown: np.ndarray
     win_count: np.ndarray  # int: days with P&L > 0
+    zero_count: np.ndarray  # int: days with P&L exactly 0 (the real file has them on its last date)
     gains: np.ndarray  # sum of the positive days
     losses: np.ndarray  # |sum of the negative days|
 
@@ -55,19 +56,25 @@ class ReferenceData:
     def targets(self, n: int | None = None) -> Targets:
         """Win count, gains and losses implied by ROI, Win % and Profit Factor.
 
-        With no zero day, ROI = gains - losses and PF = gains / losses give
-        gains = ROI * PF / (PF - 1) and losses = ROI / (PF - 1).
+        ROI = gains - losses and PF = gains / losses give gains = ROI * PF / (PF - 1)
+        and losses = ROI / (PF - 1). Expectancy = gains / T - (T - W) / T * losses / L
+        then gives the number of losing days L, and T - W - L days are exactly 0
+        (one day for 2,231 real strategies, none for the rest).
         """
         m = self.metrics if n is None else self.metrics[:n]
-        roi, pf, win = m[:, 0], m[:, 3], m[:, 2]
-        losses = roi / (pf - 1.0)
-        return Targets(
-            roi=roi.copy(),
-            max_drawdown=m[:, 1].copy(),
-            win_count=np.rint(win * self.n_days).astype(np.int64),
-            gains=roi + losses,
-            losses=losses,
-        )
+        return Targets(*implied_counts(m, self.n_days))
+
+
+def implied_counts(m: np.ndarray, t: int) -> tuple[np.ndarray, ...]:
+    """(roi, max_drawdown, win_count, zero_count, gains, losses) from metric rows."""
+    roi, mdd, win, pf, exp = (m[:, k] for k in range(5))
+    losses = roi / (pf - 1.0)
+    gains = roi + losses
+    wins = np.rint(win * t).astype(np.int64)
+    denom = gains - t * exp
+    n_neg = np.divide((t - wins) * losses, denom, out=np.full(len(m), np.nan), where=denom > 0)
+    zeros = t - wins - np.rint(n_neg)
+    return roi.copy(), mdd.copy(), wins, zeros.astype(np.int64), gains, losses
 
 
 def _float(text: str, path: Path, line: int, column: str) -> float:
@@ -88,14 +95,18 @@ def read_metrics(path: Path, n_days: int) -> tuple[list[str], np.ndarray]:
         rows = csv.reader(fh)
         header = next(rows, None)
         if header is None or tuple(header[1:]) != METRIC_COLUMNS:
-            raise InputError(path, f"unexpected header {header}", line=1, expected=f",{','.join(METRIC_COLUMNS)}")
+            raise InputError(
+                path, f"unexpected header {header}", line=1, expected=f",{','.join(METRIC_COLUMNS)}"
+            )
         names: list[str] = []
         values: list[list[float]] = []
         for line, row in enumerate(rows, start=2):
             if len(row) != 6:
                 raise InputError(path, f"{len(row)} fields", line=line, expected="6")
             if not row[0].startswith(NAME_PREFIX):
-                raise InputError(path, f"name without the prefix {NAME_PREFIX!r}", line=line, column="")
+                raise InputError(
+                    path, f"name without the prefix {NAME_PREFIX!r}", line=line, column=""
+                )
             names.append(row[0][len(NAME_PREFIX) :])
             vals = [_float(t, path, line, c) for t, c in zip(row[1:], METRIC_COLUMNS, strict=True)]
             _check_metric_row(vals, n_days, path, line)
@@ -106,15 +117,34 @@ def read_metrics(path: Path, n_days: int) -> tuple[list[str], np.ndarray]:
 
 
 def _check_metric_row(vals: list[float], n_days: int, path: Path, line: int) -> None:
-    """A row is usable only if a series with no zero day can have these metrics."""
+    """A row is usable only if some series of n_days can have these metrics."""
     roi, mdd, win, pf, _ = vals
     wins = win * n_days
     if abs(wins - round(wins)) > 1e-6 or not 1 <= round(wins) <= n_days - 1:
-        raise InputError(path, f"Win Percentage {win} is not k/{n_days} with 0<k<{n_days}", line=line, column="Win Percentage")
+        raise InputError(
+            path,
+            f"Win Percentage {win} is not k/{n_days} with 0<k<{n_days}",
+            line=line,
+            column="Win Percentage",
+        )
     if pf <= 0 or pf == 1.0 or (roi > 0) != (pf > 1):
-        raise InputError(path, f"Profit Factor {pf} does not agree with ROI {roi}", line=line, column="Profit Factor")
+        raise InputError(
+            path,
+            f"Profit Factor {pf} does not agree with ROI {roi}",
+            line=line,
+            column="Profit Factor",
+        )
     if mdd < 0:
         raise InputError(path, f"negative Max Drawdown {mdd}", line=line, column="Max Drawdown")
+    _, _, wins, zeros, _, _ = implied_counts(np.array([vals]), n_days)
+    n_neg = n_days - wins[0] - zeros[0]
+    if not (zeros[0] >= 0 and n_neg >= 1):
+        raise InputError(
+            path,
+            f"Expectancy {vals[4]} implies {n_neg} losing days",
+            line=line,
+            column="Expectancy",
+        )
 
 
 def read_sample(path: Path) -> tuple[list[str], list[str], list[str], np.ndarray]:
@@ -148,7 +178,11 @@ def load_reference(folder: str | Path) -> ReferenceData:
     known = set(names)
     missing = [n for n in sample_names if n not in known]
     if missing:
-        raise InputError(folder / SAMPLE_FILE, f"{len(missing)} sample strategies not in {METRICS_FILE}", column=missing[0])
+        raise InputError(
+            folder / SAMPLE_FILE,
+            f"{len(missing)} sample strategies not in {METRICS_FILE}",
+            column=missing[0],
+        )
     return ReferenceData(
         dates=dates,
         days=days,

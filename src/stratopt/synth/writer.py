@@ -18,7 +18,9 @@ def _cells(row: np.ndarray) -> str:
     return ",".join(map(repr, row.tolist()))
 
 
-def write_daily(path: str | Path, dates: list[str], days: list[str], names: list[str], values: np.ndarray) -> None:
+def write_daily(
+    path: str | Path, dates: list[str], days: list[str], names: list[str], values: np.ndarray
+) -> None:
     """`Date,Day,<names>` then one row per date (values is T x N)."""
     with atomic_path(path) as tmp, tmp.open("w", encoding="utf-8", newline="") as fh:
         fh.write(",".join(["Date", "Day", *names]) + "\n")
@@ -27,7 +29,12 @@ def write_daily(path: str | Path, dates: list[str], days: list[str], names: list
 
 
 def write_zones(
-    path: str | Path, dates: list[str], days: list[str], zones: list[str], names: list[str], values: np.ndarray
+    path: str | Path,
+    dates: list[str],
+    days: list[str],
+    zones: list[str],
+    names: list[str],
+    values: np.ndarray,
 ) -> None:
     """`Date,Zone,Day,<names>` then one row per (date, zone) (values is T x K x N)."""
     with atomic_path(path) as tmp, tmp.open("w", encoding="utf-8", newline="") as fh:

@@ -1,0 +1,107 @@
+"""The shard_{i}.parquet layout: one long table plus JSON metadata.
+
+Columns: kind (string), i (int64), j (int64), r (float64), n (int64). Kinds:
+  hist        i = bin, n = count
+  threshold   i = index into settings.thresholds, r = threshold, n = pairs with |r| >= it
+  top_pos     i, j, r (best first); top_neg: i, j, r (most negative first)
+  partner     i = strategy, j = its most correlated partner within the shard, r
+  near_dup    i, j, r: a spanning forest of the pairs with r >= near_duplicate
+Metadata key b"stratopt_correlation": shard, shards, N, T, pairs, settings,
+near-duplicate count, seconds. Its size is O(N) at most (the partners).
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.parquet as pq
+
+from stratopt.atomic import atomic_path
+from stratopt.correlation.pairs import Pairs
+from stratopt.correlation.shard import ShardSummary
+from stratopt.errors import InputError
+
+META_KEY = b"stratopt_correlation"
+PAIR_KINDS = {
+    "top_pos": "top_positive",
+    "top_neg": "top_negative",
+    "partner": "partners",
+    "near_dup": "near_duplicate_forest",
+}
+
+
+def _rows(kind: str, i: np.ndarray, j: np.ndarray, r: np.ndarray, n: np.ndarray) -> dict:
+    return {"kind": [kind] * len(i), "i": i, "j": j, "r": r, "n": n}
+
+
+def to_table(summary: ShardSummary) -> pa.Table:
+    parts = []
+    bins = np.arange(len(summary.hist))
+    parts.append(_rows("hist", bins, bins * 0, bins * 0.0, summary.hist))
+    th = np.asarray(summary.meta["settings"]["thresholds"], dtype=np.float64)
+    k = np.arange(len(th))
+    parts.append(_rows("threshold", k, k * 0, th, summary.threshold_counts))
+    for kind, attr in PAIR_KINDS.items():
+        p: Pairs = getattr(summary, attr)
+        parts.append(_rows(kind, p.i, p.j, p.r, np.zeros(len(p), dtype=np.int64)))
+    columns = {
+        "kind": pa.array([x for p in parts for x in p["kind"]], pa.string()).dictionary_encode(),
+        **{
+            name: pa.array(np.concatenate([np.asarray(p[name]) for p in parts]).astype(dtype))
+            for name, dtype in (
+                ("i", np.int64),
+                ("j", np.int64),
+                ("r", np.float64),
+                ("n", np.int64),
+            )
+        },
+    }
+    meta = {**summary.meta, "near_duplicate_pairs": summary.near_duplicate_pairs}
+    table = pa.table(columns)
+    return table.replace_schema_metadata({META_KEY: json.dumps(meta).encode()})
+
+
+def write_shard(summary: ShardSummary, path: str | Path) -> None:
+    with atomic_path(path) as tmp:
+        pq.write_table(to_table(summary), tmp, compression="zstd")
+
+
+def read_shard(path: str | Path) -> ShardSummary:
+    try:
+        table = pq.read_table(path)
+    except (OSError, pa.ArrowInvalid) as exc:
+        raise InputError(path, f"cannot read Parquet: {exc}") from exc
+    raw = (table.schema.metadata or {}).get(META_KEY)
+    if raw is None:
+        raise InputError(path, "not a correlation shard (no 'stratopt_correlation' metadata)")
+    meta = json.loads(raw)
+    kind = np.asarray(
+        table.column("kind").combine_chunks().cast(pa.string()).to_numpy(zero_copy_only=False)
+    )
+    cols = {c: table.column(c).to_numpy() for c in ("i", "j", "r", "n")}
+
+    def select(name: str) -> dict[str, np.ndarray]:
+        mask = kind == name
+        return {c: v[mask] for c, v in cols.items()}
+
+    hist = select("hist")
+    bins = meta["settings"]["bins"]
+    histogram = np.zeros(bins, dtype=np.int64)
+    histogram[hist["i"]] = hist["n"]
+    th = select("threshold")
+    counts = np.zeros(len(meta["settings"]["thresholds"]), dtype=np.int64)
+    counts[th["i"]] = th["n"]
+    pairs = {}
+    for k, attr in PAIR_KINDS.items():
+        rows = select(k)
+        pairs[attr] = Pairs(rows["i"], rows["j"], rows["r"])
+    return ShardSummary(
+        meta=meta,
+        hist=histogram,
+        threshold_counts=counts,
+        near_duplicate_pairs=int(meta["near_duplicate_pairs"]),
+        **pairs,
+    )

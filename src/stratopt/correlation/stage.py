@@ -1,0 +1,65 @@
+"""The correlation stages as functions of paths, and their Snakemake adapters."""
+
+from __future__ import annotations
+
+import json
+import logging
+from pathlib import Path
+from typing import Any
+
+from stratopt.atomic import _json_default, write_text
+from stratopt.backend import get_xp
+from stratopt.correlation.merge import merge_shards
+from stratopt.correlation.settings import CorrelationSettings
+from stratopt.correlation.shard import compute_shard
+from stratopt.correlation.shard_io import read_shard, write_shard
+from stratopt.matrix import read_matrix
+
+log = logging.getLogger(__name__)
+
+
+def run_shard(
+    matrix_path: str | Path, out_path: str | Path, shard: int, settings: CorrelationSettings
+) -> None:
+    """Read the matrix, compute shard `shard` of settings.shards, write its summary."""
+    matrix = read_matrix(matrix_path)
+    xp = get_xp(settings.backend)
+    summary = compute_shard(matrix, shard, settings, xp=xp, source=str(matrix_path))
+    write_shard(summary, out_path)
+    log.info(
+        "correlation shard %d/%d: %d tiles, %d pairs, %d specials, %.2f s",
+        shard,
+        settings.shards,
+        summary.meta["tiles"],
+        summary.meta["pairs"],
+        summary.meta["specials"],
+        summary.meta["seconds"],
+    )
+
+
+def run_merge(
+    shard_paths: list[str | Path], matrix_path: str | Path, out_path: str | Path
+) -> dict[str, Any]:
+    """Merge the shard summaries into correlation.json (names and window means from the matrix)."""
+    shards = [read_shard(p) for p in shard_paths]
+    result = merge_shards(shards, read_matrix(matrix_path), [str(p) for p in shard_paths])
+    # compact: the indented encoder is pure Python and takes seconds on 4 MB
+    write_text(out_path, json.dumps(result, separators=(",", ":"), default=_json_default) + "\n")
+    log.info(
+        "correlation: %d pairs, %d near-duplicate pairs in %d groups",
+        result["pairs"],
+        result["near_duplicates"]["pairs"],
+        result["near_duplicates"]["groups"],
+    )
+    return result
+
+
+def shard_stage(smk: Any) -> None:
+    """Snakemake rule correlation_shard."""
+    settings = CorrelationSettings.from_config(smk.config.get("correlation"))
+    run_shard(smk.input[0], smk.output[0], int(smk.wildcards.shard), settings)
+
+
+def summary_stage(smk: Any) -> None:
+    """Snakemake rule correlation_summary."""
+    run_merge(list(smk.input.shards), smk.input.matrix, smk.output[0])

@@ -1,0 +1,24 @@
+# The side-by-side benchmark (docs/benchmark.md): `snakemake --cores 2 bench`
+# runs the workload named by config bench.workload (config/workloads/NAME.yaml)
+# on this dataset's input: the legacy baseline and the tuned pipeline,
+# alternating, each stage in its own child process. Not part of `all`: it
+# takes minutes and wants the machine to itself (threads: every core).
+
+
+rule bench:
+    input:
+        source_path(),
+    output:
+        json=f"{RESULTS}/bench.json",
+        md=f"{RESULTS}/bench.md",
+    log:
+        f"{RESULTS}/logs/bench.log",
+    benchmark:
+        f"{RESULTS}/benchmarks/bench.tsv"
+    conda:
+        "../../envs/stratopt.yaml"
+    threads: workflow.cores
+    params:
+        workload=config["bench"]["workload"],
+    script:
+        "../../scripts/bench.py"

@@ -1,0 +1,40 @@
+# All-pairs correlation analysis in shards (docs/correlation.md).
+# Each shard is one job over its tiles of the N x N matrix; with the CuPy
+# backend the shards declare one GPU so that `--resources gpu=1` runs them
+# one at a time.
+
+
+rule correlation_shard:
+    input:
+        f"{RESULTS}/prepared.parquet",
+    output:
+        f"{RESULTS}/correlation/shard_{{shard}}.parquet",
+    log:
+        f"{RESULTS}/logs/correlation_shard_{{shard}}.log",
+    benchmark:
+        f"{RESULTS}/benchmarks/correlation_shard_{{shard}}.tsv"
+    conda:
+        "../../envs/stratopt.yaml"
+    resources:
+        **correlation_resources(),
+    script:
+        "../../scripts/correlation_shard.py"
+
+
+rule correlation_summary:
+    input:
+        shards=expand(
+            f"{RESULTS}/correlation/shard_{{shard}}.parquet",
+            shard=range(config["correlation"]["shards"]),
+        ),
+        matrix=f"{RESULTS}/prepared.parquet",
+    output:
+        f"{RESULTS}/correlation.json",
+    log:
+        f"{RESULTS}/logs/correlation_summary.log",
+    benchmark:
+        f"{RESULTS}/benchmarks/correlation_summary.tsv"
+    conda:
+        "../../envs/stratopt.yaml"
+    script:
+        "../../scripts/correlation_summary.py"

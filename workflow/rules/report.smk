@@ -1,0 +1,22 @@
+# The run report (docs/report.md): one self-contained HTML file from every
+# activated stage's outputs, benchmark files and profiles. Flagged with
+# report() so that `snakemake --report` includes it.
+
+
+rule report:
+    input:
+        stage_targets(),
+    output:
+        report(
+            f"{RESULTS}/report.html",
+            caption="../report/run_report.rst",
+            category="Run report",
+        ),
+    log:
+        f"{RESULTS}/logs/report.log",
+    benchmark:
+        f"{RESULTS}/benchmarks/report.tsv"
+    conda:
+        "../../envs/stratopt.yaml"
+    script:
+        "../../scripts/report.py"

@@ -1,0 +1,22 @@
+# The production twin (docs/twin.md): generated once per seed and size from
+# the public real data and cached under results/twin-data/ (never committed);
+# source_path() in common.smk names it when input.source is "synthetic".
+
+
+rule synth:
+    input:
+        metrics=f"{config['input']['reference_data']}/sensex_strategy_metrics.csv",
+        sample=f"{config['input']['reference_data']}/sensex_real_sample_500.csv",
+    output:
+        "results/twin-data/twin_seed{seed}_n{n}.csv",
+    log:
+        f"{RESULTS}/logs/synth_seed{{seed}}_n{{n}}.log",
+    benchmark:
+        f"{RESULTS}/benchmarks/synth_seed{{seed}}_n{{n}}.tsv"
+    wildcard_constraints:
+        seed=r"\d+",
+        n=r"\d+",
+    conda:
+        "../../envs/stratopt.yaml"
+    script:
+        "../../scripts/synth.py"
