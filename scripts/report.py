@@ -1,3 +1,7 @@
+import sys
+
+sys.path.insert(0, f"{snakemake.scriptdir}/../src")  # the package, also in a conda env
+
 from stratopt.pipeline import run_rule
 from stratopt.report import report_rule
 

@@ -16,9 +16,11 @@ from stratopt.flamegraph import render_svg
 from stratopt.pipeline import run_rule
 from stratopt.profiling import (
     StageFailed,
+    attach,
     profile_stem,
     profiles_dir,
     profiling_enabled,
+    profiling_mode,
     run_profiled,
 )
 from stratopt.rulecontext import NamedList, RuleContext, plain_namedlist
@@ -156,6 +158,87 @@ def test_run_rule_profiles_the_real_ingest_stage(
     assert "ingest" in frames  # the stage's own code was sampled, not just the launcher
     log = (out / "logs" / "ingest.log").read_text()
     assert "profiling under py-spy" in log and "ingested 82 days" in log and "done" in log
+    assert "mode attach" in log or "mode launch" in log  # the log says which mode ran
+
+
+HAS_PY_SPY = shutil.which("py-spy") is not None or Path(sys.executable).with_name("py-spy").exists()
+needs_py_spy = pytest.mark.skipif(not HAS_PY_SPY, reason="py-spy not installed")
+
+
+def _attach_allowed(tmp_path: Path) -> bool:
+    """Whether py-spy may attach to this very process here (ptrace allowed)."""
+    recorder, _ = attach(100, tmp_path / "probe.raw")
+    if recorder is None:
+        return False
+    recorder.stop()
+    return True
+
+
+@needs_py_spy
+def test_launch_mode_on_request(
+    tmp_path: Path, real_sample_csv: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from stratopt.ingest import ingest_rule
+
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("STRATOPT_PROFILE", "1")
+    monkeypatch.setenv("STRATOPT_PROFILE_MODE", "launch")
+    run_rule(_ingest_ctx(tmp_path, real_sample_csv), ingest_rule)
+    out = tmp_path / "results" / "p"
+    log = (out / "logs" / "ingest.log").read_text()
+    assert "mode launch" in log and "mode attach" not in log
+    assert from_speedscope(json.loads((out / "profiles" / "ingest.speedscope.json").read_text()))
+    assert "ingested 82 days" in log  # written by the child into the shared log
+
+
+@needs_py_spy
+def test_attach_mode_profiles_in_process_and_keeps_the_profile_of_a_failure(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from stratopt.ingest import ingest_rule
+
+    if not _attach_allowed(tmp_path):
+        pytest.skip("ptrace is refused here: py-spy cannot attach (launch mode covers it)")
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("STRATOPT_PROFILE", "1")
+    monkeypatch.setenv("STRATOPT_PROFILE_MODE", "attach")
+    bad = tmp_path / "bad.csv"
+    bad.write_text("Date,Day,A\n2024-01-04,Thursday,oops\n")
+    with pytest.raises(SystemExit):  # a clean failure of the rule, its reason logged
+        run_rule(_ingest_ctx(tmp_path, bad), ingest_rule)
+    out = tmp_path / "results" / "p"
+    assert not (out / "matrix.parquet").exists()
+    ET.parse(out / "profiles" / "ingest.svg")
+    log = (out / "logs" / "ingest.log").read_text()
+    assert f"mode attach (py-spy attached to pid {__import__('os').getpid()})" in log
+    assert "Samples:" in log  # py-spy's own closing figures
+    assert "non-numeric cell 'oops'" in log
+
+
+@needs_py_spy
+def test_attach_refused_gives_py_spys_reason(tmp_path: Path) -> None:
+    """A process py-spy cannot profile (not a Python) is refused, with py-spy's words."""
+    target = subprocess.Popen(["sleep", "30"])
+    try:
+        recorder, reason = attach(100, tmp_path / "x.raw", pid=target.pid)
+    finally:
+        target.kill()
+        target.wait()
+    assert recorder is None
+    assert reason.startswith("Error") and "python" in reason.lower()
+    assert not (tmp_path / "x.raw").exists()
+
+
+def test_profiling_mode_switch(monkeypatch: pytest.MonkeyPatch) -> None:
+    from stratopt.errors import ConfigError
+
+    monkeypatch.delenv("STRATOPT_PROFILE_MODE", raising=False)
+    assert profiling_mode() == "auto"
+    monkeypatch.setenv("STRATOPT_PROFILE_MODE", "Launch")
+    assert profiling_mode() == "launch"
+    monkeypatch.setenv("STRATOPT_PROFILE_MODE", "ptrace")
+    with pytest.raises(ConfigError, match="auto, attach, launch"):
+        profiling_mode()
 
 
 @pytest.mark.skipif(

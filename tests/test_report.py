@@ -3,10 +3,11 @@
 The fixture runs the real stages on a small generated CSV (ingest, load_db
 and prepare on DuckDB, optimize with two algorithms, select) and profiles
 one of them under py-spy. Three inputs are written here in the agreed shapes
-because their producers are not finished yet, and say so: the benchmark TSVs
-(Snakemake's columns, filled with the stage timings measured here),
-correlation.json (statistics computed here with numpy.corrcoef) and
-bench.json (the benchmark issue's per-stage baseline/tuned medians).
+because the fixture runs stages without Snakemake or the benchmark command:
+the benchmark TSVs (Snakemake's columns, filled with the stage timings
+measured here, plus the `bench` rule's own), correlation.json (statistics
+computed here with numpy.corrcoef) and bench.json (built with the benchmark's
+own stratopt.bench.document functions from timings measured here).
 """
 
 from __future__ import annotations
@@ -30,7 +31,7 @@ import pytest
 import yaml
 
 from stratopt.report.collect import collect, parse_best_portfolio_txt, read_benchmark_tsv
-from stratopt.report.render import render_report, write_report
+from stratopt.report.render import fmt_ratio, render_report, write_report
 from stratopt.rulecontext import NamedList, RuleContext, plain_namedlist
 
 EVIL = "<script>alert(1)</script>"
@@ -140,21 +141,60 @@ def _write_correlation_json(results: Path) -> None:
     (results / "correlation.json").write_text(json.dumps(doc))
 
 
-def _write_bench_json(results: Path, measured: dict[str, dict[str, float]]) -> None:
-    """bench.json in the benchmark issue's shape; 'tuned' = the stage timings measured here."""
-    stages = {}
-    for name, m in measured.items():
-        stages[name] = {
-            "baseline": {
-                "wall_s": 4 * m["s"],
-                "cpu_s": 4 * m["cpu_time"],
-                "peak_rss_mb": 2 * m["max_rss"],
-            },
-            "tuned": {"wall_s": m["s"], "cpu_s": m["cpu_time"], "peak_rss_mb": m["max_rss"]},
-        }
-    (results / "bench.json").write_text(
-        json.dumps({"workload": "tiny", "repeats": 1, "stages": stages})
-    )
+def _write_bench_json(results: Path, csv: Path, measured: dict[str, dict[str, float]]) -> None:
+    """bench.json built by the benchmark's own document functions (stratopt-bench/1).
+
+    Baseline: the reference (legacy-semantics) load and metrics + ULTA, timed
+    here on the same CSV; current: the ingest and load_db + prepare timings
+    measured by the fixture. One repetition each.
+    """
+    import pandas as pd
+
+    from stratopt import reference
+    from stratopt.bench import document
+    from stratopt.matrix import read_matrix
+
+    def sample(m: dict[str, float]) -> dict[str, Any]:
+        return {"wall_s": m["s"], "cpu_s": m["cpu_time"], "peak_rss_mb": m["max_rss"]}
+
+    matrix = read_matrix(results / "matrix.parquet")
+    baseline = {
+        "load": sample(_timed(lambda: pd.read_csv(csv).fillna(0.0))),
+        "metrics+ULTA": sample(
+            _timed(lambda: (reference.strategy_metrics(matrix), reference.apply_ulta(matrix)))
+        ),
+    }
+    both = {"s", "cpu_time"}
+    tuned = {
+        "load": sample(measured["ingest"]),
+        "metrics+ULTA": sample(
+            {
+                **{k: measured["load_db"][k] + measured["prepare"][k] for k in both},
+                "max_rss": max(measured["load_db"]["max_rss"], measured["prepare"]["max_rss"]),
+            }
+        ),
+    }
+    stages, total = document.stage_table([baseline], [tuned])
+    targets = {"strategies_per_s": 400.0, "load_s": 5.0, "total_s": 60.0, "stage_peak_mb": 500.0}
+    doc = {
+        "schema": document.SCHEMA,
+        "workload": "tiny",
+        "description": f"the fixture's CSV {EVIL}",
+        "input": {"path": str(csv), "bytes": csv.stat().st_size},
+        "strategies": matrix.n_strategies,
+        "days": matrix.n_days,
+        "baseline": {"kind": "reference", "label": "reference stages", "repeats": 1},
+        "tuned": {"label": "stratopt stages", "repeats": 1},
+        "stages": stages,
+        "total": total,
+        "speedup": total["ratio"]["wall_s"],
+        "cpu_speedup": total["ratio"]["cpu_s"],
+        "equivalence_passed": None,
+        "extrapolated": False,
+        "targets": document.target_checks(targets, matrix.n_strategies, stages, total),
+        "notes": ["one repetition each: figures of a tiny input"],
+    }
+    (results / "bench.json").write_text(json.dumps(doc))
 
 
 @pytest.fixture(scope="module")
@@ -227,7 +267,9 @@ def run_dir(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Path, di
         for name, m in measured.items():
             _write_benchmark_tsv(res / "benchmarks" / f"{name}.tsv", m)
         _write_correlation_json(res)
-        _write_bench_json(res, measured)
+        # the `bench` rule's own benchmark file: not a pipeline stage, never in the totals
+        bench = _timed(lambda: _write_bench_json(res, csv, measured))
+        _write_benchmark_tsv(res / "benchmarks" / "bench.tsv", bench)
         yield res, config
     finally:
         os.chdir(cwd)
@@ -254,7 +296,11 @@ def test_every_section_renders_with_its_data(
     for stage in ("ingest", "load_db", "prepare", "optimize", "select"):
         assert f"<td>{stage}</td>" in html
     assert "hottest frames" in html and 'alt="flamegraph of ingest"' in html
-    assert "speedup" in html and "4.0×" in html  # bench.json: 4x baseline per stage
+    bench = json.loads((res / "bench.json").read_text())
+    assert "speedup" in html and fmt_ratio(bench["speedup"]) in html  # the whole run's
+    for stage in bench["stages"]:
+        assert f"<td>{stage}</td>" in html
+    assert "Targets" in html and "strategies_per_s" in html
     assert "Best portfolio per size" in html and "portfolios.parquet" in html
     assert 'alt="equity curve and drawdown of the best portfolio"' in html
     assert "strategies inverted" in html
@@ -269,6 +315,40 @@ def test_every_section_renders_with_its_data(
     # every picture is inline
     srcs = re.findall(r'<img src="([^"]*)"', html)
     assert len(srcs) >= 5 and all(s.startswith("data:image/") for s in srcs)
+
+
+def test_the_bench_rule_is_listed_but_not_counted(run_dir: tuple[Path, dict[str, Any]]) -> None:
+    res, config = run_dir
+    data = collect(res, config)
+    bench = next(r for r in data.stages if r.key == "bench")
+    assert bench.wall_s is not None and not bench.in_pipeline
+    counted = [r for r in data.stages if r.wall_s is not None and r.in_pipeline]
+    assert {r.stage for r in counted} == {"ingest", "load_db", "prepare", "optimize", "select"}
+    totals = data.stage_totals
+    assert totals["excluded"] == ["bench"]
+    assert totals["wall_s"] == pytest.approx(sum(r.wall_s for r in counted))
+    assert "bench" not in [s["stage"] for s in totals["stages"]]
+    assert data.throughput["pipeline_wall_s"] == pytest.approx(totals["wall_s"])
+    html = render_report(data, res / "r.html")
+    assert "(not a pipeline stage: not in the totals)" in html
+    assert "not pipeline stages): bench." in html
+
+
+def test_large_flamegraphs_are_linked_not_embedded(
+    run_dir: tuple[Path, dict[str, Any]], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from stratopt.report import render
+
+    res, config = run_dir
+    small = render_report(collect(res, config), res / "report.html")
+    assert "data:image/svg+xml" in small  # one small profile: embedded
+    monkeypatch.setattr(render, "FLAMEGRAPH_EMBED_TOTAL", 1000)  # below the one SVG's size
+    html = render_report(collect(res, config), res / "report.html")
+    assert "data:image/svg+xml" not in html and 'alt="flamegraph of ingest"' not in html
+    assert 'href="profiles/ingest.svg"' in html and 'href="profiles/ingest.speedscope.json"' in html
+    assert (res / "profiles" / "ingest.svg").exists()  # the link resolves beside the report
+    assert "hottest frames" in html and "are linked, not embedded" in html
+    assert len(html) < len(small)
 
 
 def test_portfolio_table_matches_select_outputs(run_dir: tuple[Path, dict[str, Any]]) -> None:

@@ -4,7 +4,8 @@ Each script in scripts/ is `run_rule(snakemake, some_stage_function)`: the
 stage function takes the `snakemake` object and does the work; this module
 sends logging to the rule's log file and turns errors into a clean exit.
 With profiling on (config `profiling.enabled` or STRATOPT_PROFILE=1) the
-stage runs in a child process under py-spy instead (stratopt.profiling).
+stage runs under py-spy (stratopt.profiling): py-spy attached to this
+process where ptrace allows it, else the stage launched in a child under it.
 """
 
 from __future__ import annotations
@@ -16,8 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from stratopt.errors import StratoptError
-from stratopt.profiling import profiles_dir, profiling_enabled, profiling_rate, run_profiled
-from stratopt.rulecontext import RuleContext
+from stratopt.profiling import profile_stage, profiling_enabled
 
 StageFunction = Callable[[Any], None]
 
@@ -39,7 +39,7 @@ def run_rule(smk: Any, stage: StageFunction) -> None:
     """Run one stage for Snakemake, logging to the rule's first log file.
 
     The log is opened for appending (after truncating it once) because a
-    profiled child writes to the same file while this process waits.
+    profiled child (launch mode) writes to the same file while this process waits.
     """
     log = str(smk.log[0]) if len(smk.log) else None
     if log:
@@ -50,9 +50,8 @@ def run_rule(smk: Any, stage: StageFunction) -> None:
     logger.info("rule %s: start", smk.rule)
     config = getattr(smk, "config", None)
     if profiling_enabled(config):
-        ctx = RuleContext.from_snakemake(smk)
         try:
-            run_profiled(ctx, stage, out_dir=profiles_dir(config), rate=profiling_rate(config))
+            profile_stage(smk, stage, config)
         except StratoptError as exc:
             logger.error("%s", exc)
             raise SystemExit(1) from exc

@@ -1,30 +1,43 @@
-"""Running one stage under `py-spy record`, launched (never attached).
+"""Running one stage under `py-spy record`: attached when allowed, launched otherwise.
 
-HPC nodes often refuse ptrace, so py-spy cannot attach to a running rule
-script; it can launch one. The rule script therefore starts a child Python
-under py-spy, hands it a pickled plain copy of the `snakemake` object
-(stratopt.rulecontext.RuleContext) and the stage function (pickled by
-reference), and waits. py-spy records once, in its raw (collapsed) format;
-the SVG flamegraph and the speedscope JSON are both derived from that one
-recording, under results/{dataset}/profiles/{rule}[-{wildcards}].*.
+Two modes (STRATOPT_PROFILE_MODE = auto | attach | launch; default auto):
+
+- **attach** (tried first): `run_rule` starts
+  `py-spy record --pid <its own pid>` as a subprocess, waits until py-spy says
+  it is sampling (tens of milliseconds), runs the stage in-process, then stops
+  py-spy with SIGINT and waits for its output. Nothing is imported twice and
+  the stage receives the real `snakemake` object: the cheap mode.
+- **launch** (the fallback where ptrace is refused, as on many HPC nodes):
+  the rule script starts a child Python under py-spy, hands it a pickled plain
+  copy of the `snakemake` object (stratopt.rulecontext.RuleContext) and the
+  stage function (pickled by reference), and waits. That costs one more
+  interpreter start and the stage's imports again (0.15-0.7 s per stage).
+
+Either way py-spy records once, in its raw (collapsed) format; the SVG
+flamegraph and the speedscope JSON are both derived from that one recording,
+under results/{dataset}/profiles/{rule}[-{wildcards}].*. The rule's log says
+which mode ran.
 
 The switch is `profiling.enabled` in the config or STRATOPT_PROFILE=1 in
 the environment, never a `params:` value, so switching it forces no reruns.
-py-spy does not pass on the child's exit status, so the child writes a
-status file that says whether the stage finished.
+In launch mode py-spy does not pass on the child's exit status, so the child
+writes a status file that says whether the stage finished.
 """
 
 from __future__ import annotations
 
+import ctypes
 import json
 import logging
 import os
 import pickle
 import re
 import shutil
+import signal
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 import traceback
 from collections.abc import Callable, Mapping
@@ -35,11 +48,15 @@ from typing import Any
 from stratopt.atomic import write_json, write_text
 from stratopt.errors import ConfigError, StratoptError
 from stratopt.flamegraph import render_svg
-from stratopt.rulecontext import RuleContext
+from stratopt.rulecontext import RuleContext, plain_namedlist
 from stratopt.stackprofile import parse_raw, to_speedscope
 
 ENV_SWITCH = "STRATOPT_PROFILE"
 ENV_DIR = "STRATOPT_PROFILE_DIR"
+ENV_MODE = "STRATOPT_PROFILE_MODE"
+MODES = ("auto", "attach", "launch")
+ATTACH_TIMEOUT_S = 10.0  # py-spy normally says it is sampling within 0.1 s
+STOP_TIMEOUT_S = 120.0  # writing the raw stacks of a long stage
 DEFAULT_RATE = 100
 log = logging.getLogger(__name__)
 
@@ -99,6 +116,199 @@ def find_py_spy() -> str:
     return found
 
 
+def profiling_mode() -> str:
+    """auto (attach, else launch), attach (fail when refused) or launch, from STRATOPT_PROFILE_MODE."""
+    mode = os.environ.get(ENV_MODE, "").strip().lower() or "auto"
+    if mode not in MODES:
+        raise ConfigError(f"{ENV_MODE}={mode!r}: expected one of {', '.join(MODES)}")
+    return mode
+
+
+def _record_argv(rate: int, raw: Path) -> list[str]:
+    return [
+        find_py_spy(),
+        "record",
+        "--format",
+        "raw",
+        "--rate",
+        str(rate),
+        "--function",
+        "--subprocesses",
+        "--output",
+        str(raw),
+    ]
+
+
+PR_SET_PTRACER = 0x59616D61  # Linux prctl: Yama's "this process may trace me"
+
+
+def _allow_tracer(pid: int) -> bool:
+    """Declare `pid` this process's tracer (0 clears it); True where Yama took it.
+
+    Under Yama ptrace_scope 1 a process may trace only its descendants, and
+    py-spy is our child, so it needs this permission to attach to us.
+    Elsewhere (no Yama, not Linux) the call fails harmlessly.
+    """
+    if not sys.platform.startswith("linux"):
+        return False
+    try:
+        libc = ctypes.CDLL(None, use_errno=True)
+        return libc.prctl(PR_SET_PTRACER, ctypes.c_ulong(pid), 0, 0, 0) == 0
+    except (OSError, AttributeError):
+        return False
+
+
+class AttachedRecorder:
+    """py-spy recording a running process from outside, until stop()."""
+
+    READY = "Sampling process"
+
+    def __init__(self, proc: subprocess.Popen[str], raw: Path, tracer_set: bool) -> None:
+        self.proc = proc
+        self.raw = raw
+        self.tracer_set = tracer_set
+        self.lines: list[str] = []
+        self.ready = threading.Event()
+        self._reader = threading.Thread(target=self._drain, daemon=True)
+        self._reader.start()
+
+    def _drain(self) -> None:
+        assert self.proc.stdout is not None
+        for line in self.proc.stdout:
+            self.lines.append(line.rstrip("\n"))
+            if self.READY in line:
+                self.ready.set()
+        self.ready.set()  # py-spy ended (refused, or stopped)
+
+    @property
+    def sampling(self) -> bool:
+        return any(self.READY in line for line in self.lines) and self.proc.poll() is None
+
+    def refusal(self) -> str:
+        """py-spy's own reason, its first error line."""
+        errors = [ln.strip() for ln in self.lines if ln.strip().startswith("Error")]
+        if errors:
+            return errors[0]
+        code = self.proc.poll()
+        return f"py-spy exit status {code}" if code is not None else "py-spy did not start sampling"
+
+    def stop(self) -> str | None:
+        """SIGINT py-spy (it writes its recording on Ctrl-C); the raw stacks, if any."""
+        if self.proc.poll() is None:
+            self.proc.send_signal(signal.SIGINT)
+        try:
+            self.proc.wait(STOP_TIMEOUT_S)
+        except subprocess.TimeoutExpired:
+            self.proc.kill()
+            self.proc.wait()
+        self._reader.join(5.0)
+        if self.tracer_set:
+            _allow_tracer(0)
+        if not self.raw.exists():
+            return None
+        return self.raw.read_text(encoding="utf-8", errors="replace")
+
+    def summary(self) -> str:
+        """py-spy's closing line (samples and errors), for the log."""
+        return next((ln for ln in reversed(self.lines) if "Samples:" in ln), "")
+
+
+def attach(rate: int, raw: Path, pid: int | None = None) -> tuple[AttachedRecorder | None, str]:
+    """Start py-spy recording `pid` (default: this process) into `raw`.
+
+    Returns the recorder once py-spy says it is sampling, or None and
+    py-spy's reason when it cannot attach (ptrace refused, not a Python).
+    """
+    target = os.getpid() if pid is None else pid
+    argv = [*_record_argv(rate, raw), "--pid", str(target)]
+    reason = ""
+    for _ in range(2):  # a second try only where Yama needed the tracer permission
+        proc = subprocess.Popen(
+            argv,
+            stdin=subprocess.DEVNULL,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+            text=True,
+            errors="replace",
+        )
+        tracer_set = target == os.getpid() and _allow_tracer(proc.pid)
+        recorder = AttachedRecorder(proc, raw, tracer_set)
+        recorder.ready.wait(ATTACH_TIMEOUT_S)
+        if recorder.sampling:
+            return recorder, ""
+        recorder.stop()
+        raw.unlink(missing_ok=True)
+        reason = recorder.refusal()
+        if not tracer_set:
+            break
+    return None, reason
+
+
+def run_attached(
+    smk: Any,
+    stage: Callable[[Any], None],
+    recorder: AttachedRecorder,
+    *,
+    out_dir: Path,
+    stem: str,
+    rate: int,
+) -> ProfileFiles | None:
+    """Run `stage(smk)` here while `recorder` samples; write the profile even if it fails.
+
+    A recording that cannot be turned into files is a warning, not a failure:
+    the stage's own outputs are complete.
+    """
+    start = time.perf_counter()
+    try:
+        stage(smk)
+    finally:
+        raw_text = recorder.stop()
+        wall = time.perf_counter() - start
+        files = None
+        if raw_text is None:
+            log.warning("rule %s: py-spy wrote no recording (%s)", stem, recorder.refusal())
+        else:
+            try:
+                files = write_profile(raw_text, out_dir, stem, rate)
+                files = ProfileFiles(files.svg, files.speedscope, files.samples, wall)
+                log.info(
+                    "rule %s: profile %s (%d samples; %s)",
+                    stem,
+                    files.svg,
+                    files.samples,
+                    recorder.summary().removeprefix("py-spy> "),
+                )
+            except (OSError, ValueError) as exc:
+                log.warning("rule %s: profile not written (%s)", stem, exc)
+    return files
+
+
+def profile_stage(smk: Any, stage: Callable[[Any], None], config: Any) -> ProfileFiles | None:
+    """Run the stage under py-spy, attached if allowed, else launched; the log says which."""
+    mode = profiling_mode()
+    out_dir, rate = profiles_dir(config), profiling_rate(config)
+    rule = str(getattr(smk, "rule", "") or "")
+    stem = profile_stem(rule, dict(plain_namedlist(getattr(smk, "wildcards", None)).items()))
+    if mode != "launch":
+        with tempfile.TemporaryDirectory(prefix="stratopt-profile-") as tmp:
+            recorder, reason = attach(rate, Path(tmp) / "stacks.raw")
+            if recorder is not None:
+                log.info(
+                    "rule %s: profiling under py-spy at %d Hz, mode attach (py-spy attached to pid %d)",
+                    rule,
+                    rate,
+                    os.getpid(),
+                )
+                return run_attached(smk, stage, recorder, out_dir=out_dir, stem=stem, rate=rate)
+        if mode == "attach":
+            raise ConfigError(
+                f"rule {rule}: py-spy cannot attach to this process ({reason}); "
+                f"set {ENV_MODE}=launch (or auto) to launch the stage under py-spy instead"
+            )
+        log.warning("rule %s: py-spy cannot attach (%s); falling back to mode launch", rule, reason)
+    return run_profiled(RuleContext.from_snakemake(smk), stage, out_dir=out_dir, rate=rate)
+
+
 def run_profiled(
     ctx: RuleContext,
     stage: Callable[[Any], None],
@@ -124,16 +334,7 @@ def run_profiled(
                 "stage functions must be module-level functions"
             ) from exc
         argv = [
-            find_py_spy(),
-            "record",
-            "--format",
-            "raw",
-            "--rate",
-            str(rate),
-            "--function",
-            "--subprocesses",
-            "--output",
-            str(raw),
+            *_record_argv(rate, raw),
             "--",
             sys.executable,
             "-m",
@@ -141,7 +342,11 @@ def run_profiled(
             str(job),
             str(status),
         ]
-        log.info("rule %s: profiling under py-spy at %d Hz", ctx.rule, rate)
+        log.info(
+            "rule %s: profiling under py-spy at %d Hz, mode launch (the stage runs in a child)",
+            ctx.rule,
+            rate,
+        )
         start = time.perf_counter()
         proc = subprocess.run(argv, stdout=sys.stderr, check=False)
         wall = time.perf_counter() - start

@@ -16,7 +16,7 @@ rule bench:
     benchmark:
         f"{RESULTS}/benchmarks/bench.tsv"
     conda:
-        "../../envs/stratopt.yaml"
+        "../../envs/bench.yaml"
     threads: workflow.cores
     params:
         workload=config["bench"]["workload"],

@@ -14,7 +14,7 @@ rule correlation_shard:
     benchmark:
         f"{RESULTS}/benchmarks/correlation_shard_{{shard}}.tsv"
     conda:
-        "../../envs/stratopt.yaml"
+        "../../envs/correlation_shard.yaml"
     resources:
         **correlation_resources(),
     script:
@@ -35,6 +35,6 @@ rule correlation_summary:
     benchmark:
         f"{RESULTS}/benchmarks/correlation_summary.tsv"
     conda:
-        "../../envs/stratopt.yaml"
+        "../../envs/correlation_summary.yaml"
     script:
         "../../scripts/correlation_summary.py"

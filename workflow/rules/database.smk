@@ -23,7 +23,7 @@ rule load_db:
     benchmark:
         f"{RESULTS}/benchmarks/load_db.tsv"
     conda:
-        "../../envs/stratopt.yaml"
+        "../../envs/load_db.yaml"
     script:
         "../../scripts/load_db.py"
 
@@ -44,6 +44,6 @@ rule prepare:
     benchmark:
         f"{RESULTS}/benchmarks/prepare.tsv"
     conda:
-        "../../envs/stratopt.yaml"
+        "../../envs/prepare.yaml"
     script:
         "../../scripts/prepare.py"

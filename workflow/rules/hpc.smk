@@ -11,7 +11,7 @@ rule gpu_probe:
     benchmark:
         f"{RESULTS}/benchmarks/gpu_probe.tsv"
     conda:
-        "../../envs/stratopt.yaml"
+        "../../envs/gpu_probe.yaml"
     resources:
         gpu=1,
     script:

@@ -9,6 +9,6 @@ rule ingest:
     benchmark:
         f"{RESULTS}/benchmarks/ingest.tsv"
     conda:
-        "../../envs/stratopt.yaml"
+        "../../envs/ingest.yaml"
     script:
         "../../scripts/ingest.py"

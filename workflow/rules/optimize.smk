@@ -16,7 +16,7 @@ rule optimize:
     wildcard_constraints:
         algorithm=r"[A-Za-z0-9_]+",
     conda:
-        "../../envs/stratopt.yaml"
+        "../../envs/optimize.yaml"
     threads: config["optimize"]["workers"]
     resources:
         gpu=1 if config["optimize"]["backend"] == "cupy" else 0,
@@ -51,6 +51,6 @@ rule select:
     benchmark:
         f"{RESULTS}/benchmarks/select.tsv"
     conda:
-        "../../envs/stratopt.yaml"
+        "../../envs/select.yaml"
     script:
         "../../scripts/select.py"

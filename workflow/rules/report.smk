@@ -17,6 +17,6 @@ rule report:
     benchmark:
         f"{RESULTS}/benchmarks/report.tsv"
     conda:
-        "../../envs/stratopt.yaml"
+        "../../envs/report.yaml"
     script:
         "../../scripts/report.py"

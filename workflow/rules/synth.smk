@@ -17,6 +17,6 @@ rule synth:
         seed=r"\d+",
         n=r"\d+",
     conda:
-        "../../envs/stratopt.yaml"
+        "../../envs/synth.yaml"
     script:
         "../../scripts/synth.py"

@@ -114,6 +114,38 @@ def fine_grid(bins: int, decision_values: tuple[float, ...]) -> int:
     return top
 
 
+@dataclass(frozen=True)
+class Grid:
+    """The constants every reducer reads the codes with (one shard, one T)."""
+
+    cells: int  # F
+    half: float  # F / 2: code = floor((r + 1) F / 2 + eps)
+    exact: bool  # float64 tiles: values within delta of a boundary are settled exactly
+    delta: float
+    eps: float  # delta in code units (0 for float32)
+    lowest_boundary: int  # the grid boundaries whose near values are specials
+    highest_boundary: int
+    offgrid: tuple[float, ...]  # thresholds off the grid, counted by direct comparisons
+
+    @classmethod
+    def of(cls, settings: CorrelationSettings, n_days: int) -> Grid:
+        cells = settings.cells
+        half = cells / 2.0
+        exact = settings.dtype == "float64"
+        delta = delta_for(n_days, settings.dtype)
+        ends_decide = any(t >= 1.0 for t in (*settings.thresholds, settings.near_duplicate))
+        return cls(
+            cells=cells,
+            half=half,
+            exact=exact,
+            delta=delta,
+            eps=delta * half if exact else 0.0,
+            lowest_boundary=0 if ends_decide else 1,
+            highest_boundary=cells if ends_decide else cells - 1,
+            offgrid=tuple(t for t in settings.thresholds if not on_grid(t, cells)),
+        )
+
+
 def delta_for(n_days: int, dtype: str) -> float:
     """Half-width of the band around a boundary whose values are settled exactly.
 

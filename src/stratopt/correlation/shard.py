@@ -16,6 +16,7 @@ near-duplicate count. In float64, values within `delta` of a grid boundary
 from __future__ import annotations
 
 import logging
+import os
 import time
 from dataclasses import dataclass
 from types import ModuleType
@@ -27,7 +28,7 @@ from stratopt.backend import to_numpy
 from stratopt.correlation.exact import ExactColumns
 from stratopt.correlation.pairs import Pairs, ranked
 from stratopt.correlation.plan import Tile, plan_shards
-from stratopt.correlation.settings import CorrelationSettings, delta_for, on_grid
+from stratopt.correlation.settings import CorrelationSettings, Grid, on_grid
 from stratopt.errors import InputError
 from stratopt.matrix import Matrix
 from stratopt.normalise import normalise_columns
@@ -85,18 +86,15 @@ class _Reducer:
     """Running statistics of one shard's tiles, held on the device."""
 
     def __init__(self, xp: ModuleType, n: int, n_days: int, settings: CorrelationSettings) -> None:
+        grid = Grid.of(settings, n_days)
         self.xp = xp
         self.n = n
         self.s = settings
-        self.cells = settings.cells
-        self.half = settings.cells / 2.0
-        self.exact = settings.dtype == "float64"
-        self.delta = delta_for(n_days, settings.dtype)
-        self.eps = self.delta * self.half if self.exact else 0.0  # delta in code units
-        ends_decide = any(t >= 1.0 for t in (*settings.thresholds, settings.near_duplicate))
-        self.lowest_boundary = 0 if ends_decide else 1
-        self.highest_boundary = self.cells if ends_decide else self.cells - 1
-        self.offgrid = [t for t in settings.thresholds if not on_grid(t, self.cells)]
+        self.cells, self.half, self.exact = grid.cells, grid.half, grid.exact
+        self.delta, self.eps = grid.delta, grid.eps  # eps: delta in code units
+        self.lowest_boundary = grid.lowest_boundary
+        self.highest_boundary = grid.highest_boundary
+        self.offgrid = list(grid.offgrid)
         self.offgrid_counts = [0] * len(self.offgrid)
         self.fine = xp.zeros(self.cells + 2, dtype=xp.int64)
         self.code_dtype = xp.uint8 if self.cells + 1 <= 255 else xp.uint16
@@ -231,14 +229,34 @@ class _Reducer:
         self.best_j[who[better]] = partner[better]
 
 
+def _reducer(
+    xp: ModuleType, n: int, n_days: int, settings: CorrelationSettings, dtype: Any, fused: bool | None
+) -> Any:
+    """The compiled single-pass reducer on NumPy (fused.py), else the array path."""
+    if fused is None:
+        fused = xp is np and not os.environ.get("STRATOPT_NO_NUMBA")
+    if not fused:
+        return _Reducer(xp, n, n_days, settings)
+    if xp is not np:
+        raise ValueError("the fused correlation kernel needs the NumPy backend")
+    from stratopt.correlation.fused import FusedReducer
+
+    return FusedReducer(n, n_days, settings, dtype)
+
+
 def compute_shard(
     matrix: Matrix,
     shard: int,
     settings: CorrelationSettings,
     xp: ModuleType = np,
     source: str = "<matrix>",
+    fused: bool | None = None,
 ) -> ShardSummary:
-    """Shard `shard` of settings.shards: its tiles, reduced (see module doc)."""
+    """Shard `shard` of settings.shards: its tiles, reduced (see module doc).
+
+    fused: reduce each tile in one compiled pass (fused.py; NumPy only, same
+    results); None uses it with NumPy unless STRATOPT_NO_NUMBA is set.
+    """
     start = time.perf_counter()
     if not 0 <= shard < settings.shards:
         raise ValueError(f"shard {shard} is not in 0..{settings.shards - 1}")
@@ -255,11 +273,13 @@ def compute_shard(
         z = z.astype(xp.float32)
     del device_values
 
-    reducer = _Reducer(xp, n, n_days, settings)
+    reducer = _reducer(xp, n, n_days, settings, z.dtype, fused)
     for tile in tiles:
         r = z[:, tile.row0 : tile.row1].T @ z[:, tile.col0 : tile.col1]
         reducer.add(tile, r)
         del r
+    if hasattr(reducer, "close"):
+        reducer.close()
     summary = _finish(reducer, host_in, constant, settings, tiles)
     summary.meta.update(
         shard=shard,

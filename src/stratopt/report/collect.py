@@ -38,6 +38,10 @@ STAGES: tuple[tuple[str, tuple[str, ...]], ...] = (
     ("optimize", ("runs/*.json",)),
     ("select", ("portfolios.parquet|**/best_portfolio_size*.txt",)),
 )
+# Rules whose benchmark files count in the stage totals: the pipeline's stages
+# and the report. Others (the `bench` rule, which runs a whole side-by-side
+# benchmark; `synth`, which makes the input; `gpu_probe`) are listed, not summed.
+PIPELINE_STAGES: frozenset[str] = frozenset([*(name for name, _ in STAGES), "report"])
 BENCH_COLUMNS = (
     "s",
     "max_rss",
@@ -66,6 +70,11 @@ class StageRow:
     mean_load: float | None = None
     repeats: int = 0
     profile: dict[str, Any] | None = None
+
+    @property
+    def in_pipeline(self) -> bool:
+        """Whether this job is a pipeline stage (counted in the totals)."""
+        return self.stage in PIPELINE_STAGES
 
 
 @dataclass
@@ -268,13 +277,17 @@ def _natural(text: str) -> list[Any]:
 
 
 def stage_totals(rows: list[StageRow]) -> dict[str, Any] | None:
-    """Per stage (jobs summed): wall, CPU; the largest peak of its jobs."""
-    if not any(r.wall_s is not None for r in rows):
+    """Per pipeline stage (jobs summed): wall, CPU; the largest peak of its jobs.
+
+    Jobs that are not pipeline stages (the `bench` rule above all: it runs
+    a whole benchmark and would swamp the figures) are named in `excluded`.
+    """
+    counted = [r for r in rows if r.wall_s is not None and r.in_pipeline]
+    excluded = [r.key for r in rows if r.wall_s is not None and not r.in_pipeline]
+    if not counted:
         return None
     per: dict[str, dict[str, Any]] = {}
-    for r in rows:
-        if r.wall_s is None:
-            continue
+    for r in counted:
         agg = per.setdefault(
             r.stage, {"stage": r.stage, "jobs": 0, "wall_s": 0.0, "cpu_s": 0.0, "max_rss_mb": 0.0}
         )
@@ -288,6 +301,7 @@ def stage_totals(rows: list[StageRow]) -> dict[str, Any] | None:
         "wall_s": sum(s["wall_s"] for s in stages),
         "cpu_s": sum(s["cpu_s"] for s in stages),
         "max_rss_mb": max(s["max_rss_mb"] for s in stages),
+        "excluded": excluded,
     }
 
 
@@ -296,13 +310,15 @@ def stage_totals(rows: list[StageRow]) -> dict[str, Any] | None:
 BENCH_JSON = ("bench.json", "bench/bench.json", "benchmarks/bench.json")
 
 
-def _measure(entry: Any) -> dict[str, float | None]:
+def _measure(entry: Any) -> dict[str, Any]:
     if not isinstance(entry, Mapping):
-        return {"wall_s": _num(entry), "cpu_s": None, "peak_rss_mb": None}
+        return {"wall_s": _num(entry), "cpu_s": None, "peak_rss_mb": None, "runs": None}
     return {
         "wall_s": _num(_first(entry, "wall_s", "median_wall_s", "wall", "s")),
         "cpu_s": _num(_first(entry, "cpu_s", "median_cpu_s", "cpu", "cpu_time")),
         "peak_rss_mb": _num(_first(entry, "peak_rss_mb", "peak_mb", "max_rss_mb", "max_rss")),
+        "runs": _first(entry, "runs", "repeats"),
+        "extrapolated": bool(entry.get("extrapolated")),
     }
 
 
@@ -337,24 +353,97 @@ def _bench_rows(stages: Any) -> list[dict[str, Any]]:
                 else _ratio(base["wall_s"], tuned["wall_s"]),
                 "cpu_ratio": _ratio(base["cpu_s"], tuned["cpu_s"]),
                 "memory_ratio": _ratio(base["peak_rss_mb"], tuned["peak_rss_mb"]),
+                "extrapolated": bool(base.get("extrapolated") or tuned.get("extrapolated")),
+                "total": False,
             }
         )
     return rows
 
 
+def _bench_targets(targets: Any) -> list[dict[str, Any]]:
+    """bench.json's `targets`: name, target, measured, met (per-stage detail left out)."""
+    if not isinstance(targets, Mapping):
+        return []
+    return [
+        {
+            "name": str(name),
+            "target": _num(t.get("target")),
+            "measured": _num(t.get("measured")),
+            "met": t.get("met"),
+            "above": str(name).endswith("per_s"),  # a rate must exceed its target
+        }
+        for name, t in targets.items()
+        if isinstance(t, Mapping)
+    ]
+
+
+def _bench_side(doc: Mapping[str, Any], side: str) -> dict[str, Any] | None:
+    entry = doc.get(side)
+    if not isinstance(entry, Mapping):
+        return None
+    return {k: entry.get(k) for k in ("kind", "label", "repeats") if entry.get(k) is not None}
+
+
 def collect_bench(results: Path, notes: list[str]) -> dict[str, Any] | None:
+    """The benchmark command's bench.json (schema stratopt-bench/1, docs/benchmark.md).
+
+    Rows: each stage, the total, and totals without a stage
+    (`total_without_<stage>`); plus the workload, both sides' labels, the
+    targets, the equivalence verdict and the notes. Unknown fields are ignored.
+    """
     path = next((results / p for p in BENCH_JSON if (results / p).exists()), None)
     if path is None:
         return None
     doc = _read_json(path, notes)
     if not isinstance(doc, Mapping):
         return None
+    schema = doc.get("schema")
+    if schema is not None and not str(schema).startswith("stratopt-bench/"):
+        notes.append(
+            f"{path.name}: schema {schema!r}, not stratopt-bench/*; read as far as it goes"
+        )
     rows = _bench_rows(_first(doc, "stages", "per_stage", default={}))
-    total = _first(doc, "total", "overall")
-    if isinstance(total, Mapping):
-        rows += _bench_rows({"total": total})
+    totals = {"total": _first(doc, "total", "overall")}
+    for key, value in doc.items():
+        if str(key).startswith("total_without") and isinstance(value, Mapping):
+            label = value.get("without") or str(key)[len("total_without_") :]
+            totals[f"total without {label}"] = value
+    for name, entry in totals.items():
+        if isinstance(entry, Mapping):
+            for row in _bench_rows({name: entry}):
+                row["total"] = True
+                rows.append(row)
     scalars = {k: v for k, v in doc.items() if isinstance(v, (str, int, float, bool))}
-    return {"path": str(path), "rows": rows, "meta": scalars}
+    source = doc.get("input") if isinstance(doc.get("input"), Mapping) else {}
+    extrapolation = doc.get("extrapolation")
+    snakemake = doc.get("snakemake") if isinstance(doc.get("snakemake"), Mapping) else None
+    summary = snakemake.get("summary") if snakemake else None
+    return {
+        "path": str(path),
+        "rows": rows,
+        "meta": scalars,
+        "schema": schema,
+        "workload": doc.get("workload"),
+        "description": doc.get("description"),
+        "created": doc.get("created"),
+        "input_path": source.get("path"),
+        "input_bytes": source.get("bytes"),
+        "strategies": doc.get("strategies"),
+        "days": doc.get("days"),
+        "baseline": _bench_side(doc, "baseline"),
+        "tuned": _bench_side(doc, "tuned"),
+        "speedup": _num(doc.get("speedup")),
+        "cpu_speedup": _num(doc.get("cpu_speedup")),
+        "equivalence_passed": doc.get("equivalence_passed"),
+        "extrapolated": bool(doc.get("extrapolated")),
+        "extrapolation_method": extrapolation.get("method")
+        if isinstance(extrapolation, Mapping)
+        else None,
+        "targets": _bench_targets(doc.get("targets")),
+        "snakemake_wall_s": _num(summary.get("wall_s")) if isinstance(summary, Mapping) else None,
+        "snakemake_cores": snakemake.get("cores") if snakemake else None,
+        "notes": [str(n) for n in doc.get("notes") or [] if isinstance(n, str)],
+    }
 
 
 # --- results: portfolios, best overall, ULTA, correlation, runs ---------------

@@ -1,9 +1,11 @@
 """Filling the Jinja2 template with the collected data: one self-contained HTML file.
 
 Autoescaping is on for the whole template, so every strategy name, path,
-config value and frame name is shown as text. Pictures are inline data URIs
-(PNG from matplotlib, the flamegraph SVGs as <img>, where no script in them
-can run); nothing is fetched from the network.
+config value and frame name is shown as text. Charts are inline PNG data
+URIs; nothing is fetched from the network. Flamegraphs are embedded (as
+<img> data URIs, where no script in them can run) only while all of them
+together stay small; otherwise each is a relative link to profiles/*.svg
+beside the report, and the report keeps each stage's hottest-frames table.
 """
 
 from __future__ import annotations
@@ -13,6 +15,7 @@ import math
 import os
 from pathlib import Path
 from typing import Any
+from urllib.parse import quote
 
 from jinja2 import Environment, PackageLoader, StrictUndefined
 
@@ -22,7 +25,10 @@ from stratopt.report.collect import ReportData, collect
 
 log = logging.getLogger(__name__)
 TEMPLATE = "report.html.j2"
-FLAMEGRAPH_INLINE_LIMIT = 3_000_000  # bytes of SVG embedded; larger ones are linked only
+# Embed the flamegraphs only when all of them together are at most this many
+# bytes of SVG: a profiled production run has ~20 at 100-300 KB each, which
+# inline (base64) made a 5-8 MB page; linked, the page stays ~0.3 MB.
+FLAMEGRAPH_EMBED_TOTAL = 600_000
 
 
 def fmt_num(value: Any, digits: int = 2) -> str:
@@ -40,6 +46,16 @@ def fmt_num(value: Any, digits: int = 2) -> str:
     return f"{x:,.{digits}f}"
 
 
+def fmt_ratio(value: Any) -> str:
+    """A speedup: one decimal from 1x up, two significant digits below (0.013x, not 0.0x)."""
+    if value is None:
+        return "—"
+    x = float(value)
+    if not math.isfinite(x):
+        return fmt_num(x)
+    return f"{x:,.1f}×" if x >= 1.0 else f"{x:.2g}×"
+
+
 def fmt_pct(value: Any, digits: int = 1) -> str:
     return "—" if value is None else f"{100.0 * float(value):.{digits}f} %"
 
@@ -54,6 +70,7 @@ def make_environment() -> Environment:
     )
     env.filters["num"] = fmt_num
     env.filters["pct"] = fmt_pct
+    env.filters["ratio"] = fmt_ratio
     return env
 
 
@@ -81,22 +98,27 @@ def _pictures(data: ReportData, out_dir: Path) -> dict[str, Any]:
         and corr["heatmap"].size
     ):
         pics["heatmap"] = charts.heatmap(corr["heatmap"], corr["windows"])
-    for row in data.stages:
-        prof = row.profile
-        if not prof:
-            continue
-        svg_path: Path = prof["svg_path"]
-        prof["svg_href"] = os.path.relpath(svg_path, out_dir)
+    profiles = [row.profile for row in data.stages if row.profile]
+    sizes = [prof["svg_path"].stat().st_size for prof in profiles]
+    embed = sum(sizes) <= FLAMEGRAPH_EMBED_TOTAL
+    pics["flamegraphs_embedded"] = embed
+    pics["flamegraph_bytes"] = sum(sizes)
+    for prof in profiles:
+        prof["svg_href"] = _href(prof["svg_path"], out_dir)
         prof["speedscope_href"] = (
-            os.path.relpath(prof["speedscope_path"], out_dir) if prof["speedscope_path"] else None
+            _href(prof["speedscope_path"], out_dir) if prof["speedscope_path"] else None
         )
-        size = svg_path.stat().st_size
         prof["svg_uri"] = (
-            charts.svg_data_uri(svg_path.read_text(encoding="utf-8", errors="replace"))
-            if size <= FLAMEGRAPH_INLINE_LIMIT
+            charts.svg_data_uri(prof["svg_path"].read_text(encoding="utf-8", errors="replace"))
+            if embed
             else None
         )
     return pics
+
+
+def _href(path: Path, out_dir: Path) -> str:
+    """A relative URL from the report's folder (forward slashes, as a link wants)."""
+    return quote(Path(os.path.relpath(Path(path).resolve(), out_dir)).as_posix())
 
 
 def render_report(data: ReportData, out_path: str | Path) -> str:
