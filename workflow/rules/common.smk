@@ -30,6 +30,7 @@ def stage_targets():
         f"{RESULTS}/prepared.parquet",
         f"{RESULTS}/summary.json",
         f"{RESULTS}/portfolios.parquet",
+        f"{RESULTS}/stored.json",
     ]
     if config["correlation"]["enabled"]:
         targets.append(f"{RESULTS}/correlation.json")

@@ -47,3 +47,19 @@ rule prepare:
         "../../envs/prepare.yaml"
     script:
         "../../scripts/prepare.py"
+
+
+rule store_results:
+    input:
+        **{name: ancient(path) for name, path in DUCKDB_FILE.items()},
+        portfolios=f"{RESULTS}/portfolios.parquet",
+    output:
+        report=f"{RESULTS}/stored.json",
+    log:
+        f"{RESULTS}/logs/store_results.log",
+    benchmark:
+        f"{RESULTS}/benchmarks/store_results.tsv"
+    conda:
+        "../../envs/store_results.yaml"
+    script:
+        "../../scripts/store_results.py"

@@ -272,6 +272,44 @@ def write_back(db: Database, name: str, table: pa.Table) -> None:
     db.replace_table(check_table_name(name), table)
 
 
+def portfolio_tables(portfolios: pa.Table) -> dict[str, pa.Table]:
+    """The select stage's portfolios as two flat tables both engines can store.
+
+    `portfolios`: one row per size (winning algorithm, fitness, metrics);
+    `portfolio_members`: one row per (size, position, strategy). Names travel
+    as data, never as SQL text, and no list columns are needed.
+    """
+    flat = portfolios.drop_columns(["indices", "names"])
+    sizes = portfolios.column("size").to_numpy()
+    names = portfolios.column("names").to_pylist()
+    indices = portfolios.column("indices").to_pylist()
+    counts = [len(n) for n in names]
+    members = pa.table(
+        {
+            "size": pa.array(np.repeat(sizes, counts), type=pa.int32()),
+            "position": pa.array([i + 1 for c in counts for i in range(c)], type=pa.int32()),
+            "strategy_index": pa.array([i for row in indices for i in row], type=pa.int32()),
+            "strategy": pa.array([n for row in names for n in row], type=pa.string()),
+        }
+    )
+    return {"portfolios": flat, "portfolio_members": members}
+
+
+def store_results(
+    portfolios_path: str | Path, db: Database, report_path: str | Path
+) -> dict[str, Any]:
+    """Write the chosen portfolios back into the database, replacing earlier ones."""
+    tables = portfolio_tables(pq.read_table(portfolios_path))
+    for name, table in tables.items():
+        write_back(db, name, table)
+    report = {
+        "backend": db.name,
+        "tables": {name: table.num_rows for name, table in tables.items()},
+    }
+    write_json(report_path, report)
+    return report
+
+
 # ---------------------------------------------------------------- Snakemake
 
 
@@ -298,3 +336,9 @@ def prepare_stage(smk: Any) -> None:
     )
     with open_database(smk.config, _results_dir(smk, o.report)) as db:
         prepare(db, smk.config, out)
+
+
+def store_results_stage(smk: Any) -> None:
+    """Snakemake: input.portfolios -> tables in the database; output.report."""
+    with open_database(smk.config, _results_dir(smk, smk.output.report)) as db:
+        store_results(smk.input.portfolios, db, smk.output.report)
