@@ -304,6 +304,77 @@ def test_float32_stays_within_its_error_bound(sample):
     assert np.allclose(a, b, atol=2e-5)
 
 
+# -- the compiled kernel (fused.py) against the array path --------------------
+def assert_same_summary(a, b) -> None:
+    """Bit for bit: counts, pairs, their r values (sign of zero included), metadata."""
+    meta_a = {k: v for k, v in a.meta.items() if k != "seconds"}
+    meta_b = {k: v for k, v in b.meta.items() if k != "seconds"}
+    assert meta_a == meta_b
+    assert (a.hist == b.hist).all() and (a.threshold_counts == b.threshold_counts).all()
+    assert a.near_duplicate_pairs == b.near_duplicate_pairs
+    for attr in ("top_positive", "top_negative", "partners", "near_duplicate_forest"):
+        p, q = getattr(a, attr), getattr(b, attr)
+        assert len(p) == len(q), attr
+        assert (p.i == q.i).all() and (p.j == q.j).all(), attr
+        assert p.r.tobytes() == q.r.tobytes(), attr
+
+
+@pytest.mark.parametrize(
+    "kwargs",
+    [
+        {"shards": 3, "tile": 64, "top_pairs": 20, "near_duplicate": 0.95},
+        {"shards": 2, "tile": 77, "dtype": "float32", "thresholds": (0.5, 0.97)},
+        # off-grid thresholds (direct comparisons) and a fine grid of uint16 codes
+        {"shards": 1, "tile": 500, "thresholds": (0.123456789, 0.8), "bins": 1000},
+        {"shards": 2, "tile": 100, "dtype": "float32", "thresholds": (0.123456789,)},
+        # thresholds at 0 and 1 make the outer boundaries decide: specials at r = +-1
+        {"shards": 5, "tile": 33, "bins": 7, "thresholds": (0.0, 1.0), "near_duplicate": 1.0},
+    ],
+)
+def test_compiled_kernel_equals_the_array_path(sample, kwargs):
+    settings = CorrelationSettings(**kwargs)
+    for k in range(settings.shards):
+        fused = compute_shard(sample, k, settings, fused=True)
+        array = compute_shard(sample, k, settings, fused=False)
+        assert_same_summary(fused, array)
+
+
+def test_compiled_kernel_equals_the_array_path_on_specials():
+    # exact r = +-0.5 and +-1 on bin edges, a constant column, ties in r for the top lists
+    x = np.array([1.0, -1.0, 0.0, 0.0, 2.0, -2.0])
+    y = np.array([1.0, 0.0, -1.0, 0.0, 1.0, -1.0])
+    values = np.column_stack([x, y, -y, x + 0.0, 3 * x, np.full(6, 0.1), -x, y + x])
+    settings = CorrelationSettings(shards=2, tile=3, bins=4, thresholds=(0.5,), top_pairs=3)
+    m = make_matrix(values)
+    for k in range(2):
+        fused = compute_shard(m, k, settings, fused=True)
+        assert fused.meta["specials"] > 0 or fused.meta["pairs"] == 0
+        assert_same_summary(fused, compute_shard(m, k, settings, fused=False))
+
+
+def test_compiled_kernel_grows_its_buffers():
+    # every pair is a near duplicate: the kernel runs out of room and resumes
+    rng = np.random.default_rng(7)
+    base = rng.standard_normal((20, 1))
+    values = base + 1e-6 * rng.standard_normal((20, 300))
+    settings = CorrelationSettings(shards=1, tile=300, near_duplicate=0.5)
+    fused = compute_shard(make_matrix(values), 0, settings, fused=True)
+    assert fused.near_duplicate_pairs == total_pairs(300)
+    assert_same_summary(fused, compute_shard(make_matrix(values), 0, settings, fused=False))
+
+
+def test_the_compiled_kernel_is_chosen_for_large_numpy_shards(monkeypatch):
+    from stratopt.correlation.shard import COMPILED_FROM_PAIRS, use_compiled
+
+    monkeypatch.delenv("STRATOPT_NO_NUMBA", raising=False)
+    for dtype, pairs in COMPILED_FROM_PAIRS.items():
+        assert not use_compiled(np, dtype, pairs - 1)
+        assert use_compiled(np, dtype, pairs)
+        assert not use_compiled(object(), dtype, pairs)  # CuPy: the array path
+    monkeypatch.setenv("STRATOPT_NO_NUMBA", "1")
+    assert not use_compiled(np, "float64", 10**9)
+
+
 # -- GPU ---------------------------------------------------------------------
 @pytest.mark.gpu
 def test_cupy_backend_matches_numpy(sample):

@@ -145,7 +145,11 @@ def test_run_rule_profiles_the_real_ingest_stage(
 
     monkeypatch.chdir(tmp_path)
     monkeypatch.setenv("STRATOPT_PROFILE", "1")
-    ctx = _ingest_ctx(tmp_path, real_sample_csv)
+    # ingest of the sample takes tens of milliseconds: sample densely so that a
+    # loaded machine still leaves samples in the profile
+    ctx = _ingest_ctx(
+        tmp_path, real_sample_csv, config={"dataset": "p", "profiling": {"rate": 1000}}
+    )
     run_rule(ctx, ingest_rule)
     out = tmp_path / "results" / "p"
     assert read_matrix(out / "matrix.parquet").shape == (82, 500)  # the stage really ran
@@ -213,6 +217,48 @@ def test_attach_mode_profiles_in_process_and_keeps_the_profile_of_a_failure(
     assert f"mode attach (py-spy attached to pid {__import__('os').getpid()})" in log
     assert "Samples:" in log  # py-spy's own closing figures
     assert "non-numeric cell 'oops'" in log
+
+
+@needs_py_spy
+def test_attached_py_spy_follows_the_worker_pool_only_when_there_is_one(
+    tmp_path: Path, real_sample_csv: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """threads > 1 (the optimize pool): py-spy follows the workers; threads 1: one process."""
+    from stratopt.ingest import ingest_rule
+    from stratopt.optimize import optimize_rule
+
+    if not _attach_allowed(tmp_path):
+        pytest.skip("ptrace is refused here: py-spy cannot attach")
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("STRATOPT_PROFILE", "1")
+    config = {
+        "dataset": "p",
+        "optimize": {"min_size": 5, "max_size": 10, "generations": 150, "population": 60},
+    }
+    run_rule(_ingest_ctx(tmp_path, real_sample_csv, config=config), ingest_rule)
+    out = tmp_path / "results" / "p"
+
+    def nested_process_samples(threads: int) -> int:
+        ctx = RuleContext(
+            rule="optimize",
+            input=NamedList([str(out / "matrix.parquet")]),
+            output=NamedList([str(out / f"runs{threads}" / "ga.json")]),
+            wildcards=plain_namedlist({"algorithm": "ga"}),
+            log=NamedList([str(out / "logs" / f"optimize{threads}.log")]),
+            config=config,
+            threads=threads,
+        )
+        run_rule(ctx, optimize_rule)
+        doc = json.loads((out / "profiles" / "optimize-ga.speedscope.json").read_text())
+        prof = from_speedscope(doc)
+        assert prof.samples > 0
+        # py-spy nests a worker's stack under its parent's "process:" frame
+        return sum(
+            n for stack, n in prof.stacks if sum(f.startswith("process:") for f in stack) > 1
+        )
+
+    assert nested_process_samples(2) > 0
+    assert nested_process_samples(1) == 0
 
 
 @needs_py_spy

@@ -199,7 +199,8 @@ def _write_bench_json(results: Path, csv: Path, measured: dict[str, dict[str, fl
 
 @pytest.fixture(scope="module")
 def run_dir(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Path, dict[str, Any]]]:
-    from stratopt.db.stages import load_db_stage, prepare_stage
+    from stratopt.db.duckdb_backend import DuckDBDatabase
+    from stratopt.db.stages import load_db_stage, prepare_stage, store_results
     from stratopt.ingest import ingest_rule
     from stratopt.optimize import OptimizeSettings, optimize
     from stratopt.profiling import run_profiled
@@ -264,6 +265,10 @@ def run_dir(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Path, di
                 pictures=False,
             )
         )
+        with DuckDBDatabase(res / "stratopt.duckdb") as db:
+            measured["store_results"] = _timed(
+                lambda: store_results(res / "portfolios.parquet", db, res / "stored.json")
+            )
         for name, m in measured.items():
             _write_benchmark_tsv(res / "benchmarks" / f"{name}.tsv", m)
         _write_correlation_json(res)
@@ -307,7 +312,7 @@ def test_every_section_renders_with_its_data(
     assert 'alt="histogram of pairwise correlation"' in html and 'alt="window heatmap"' in html
     assert "Near-duplicate groups" in html
     # correlation shards were not run here (correlation.json was written directly)
-    assert "Stages finished: <b>6 of 7</b>" in html
+    assert "Stages finished: <b>7 of 8</b>" in html
     assert re.search(r"<td>correlation_shard</td><td><span class=\"bad\">not run", html)
     assert "was not run" not in html and "were not run" not in html
     assert "http://" not in html.replace('"http://www.w3.org/2000/svg"', "")  # nothing fetched
@@ -323,7 +328,14 @@ def test_the_bench_rule_is_listed_but_not_counted(run_dir: tuple[Path, dict[str,
     bench = next(r for r in data.stages if r.key == "bench")
     assert bench.wall_s is not None and not bench.in_pipeline
     counted = [r for r in data.stages if r.wall_s is not None and r.in_pipeline]
-    assert {r.stage for r in counted} == {"ingest", "load_db", "prepare", "optimize", "select"}
+    assert {r.stage for r in counted} == {
+        "ingest",
+        "load_db",
+        "prepare",
+        "optimize",
+        "select",
+        "store_results",
+    }
     totals = data.stage_totals
     assert totals["excluded"] == ["bench"]
     assert totals["wall_s"] == pytest.approx(sum(r.wall_s for r in counted))
@@ -388,7 +400,7 @@ def test_empty_results_say_each_stage_was_not_run(tmp_path: Path) -> None:
         "The prepare stage was not run",
         "The correlation stages were not run",
         "The optimize stage was not run",
-        "Stages finished: <b>0 of 7</b>",
+        "Stages finished: <b>0 of 8</b>",
     ):
         assert phrase in html
 
@@ -404,6 +416,7 @@ def test_ulta_off_and_correlation_off_are_said(tmp_path: Path) -> None:
         "prepare",
         "optimize",
         "select",
+        "store_results",
     ]
 
 
@@ -418,6 +431,12 @@ def test_benchmark_tsv_medians(tmp_path: Path) -> None:
     b = read_benchmark_tsv(p)
     assert b["repeats"] == 3 and b["s"] == 2.0 and b["max_rss"] == 200 and b["cpu_time"] == 1.0
     assert b["max_vms"] == 200.0  # NA and - are missing, not zero
+
+
+def test_speedups_keep_their_digits() -> None:
+    assert fmt_ratio(16.7133) == "16.7×" and fmt_ratio(1234.5) == "1,234.5×"
+    assert fmt_ratio(0.0133) == "0.013×" and fmt_ratio(0.72) == "0.72×"  # not "0.0×"
+    assert fmt_ratio(None) == "—"
 
 
 def test_cli_writes_the_report(run_dir: tuple[Path, dict[str, Any]], tmp_path: Path) -> None:

@@ -11,9 +11,12 @@ Two modes (STRATOPT_PROFILE_MODE = auto | attach | launch; default auto):
   the rule script starts a child Python under py-spy, hands it a pickled plain
   copy of the `snakemake` object (stratopt.rulecontext.RuleContext) and the
   stage function (pickled by reference), and waits. That costs one more
-  interpreter start and the stage's imports again (0.15-0.7 s per stage).
+  interpreter start and the stage's imports again (0.25-0.4 s per stage of
+  the twin, against 0.0-0.1 s attached: docs/profiling.md).
 
-Either way py-spy records once, in its raw (collapsed) format; the SVG
+py-spy samples without pausing the stage (--nonblocking) unless
+STRATOPT_PROFILE_BLOCKING=1, and follows subprocesses only for a stage that
+starts workers (threads > 1): both cut its cost. Either way py-spy records once, in its raw (collapsed) format; the SVG
 flamegraph and the speedscope JSON are both derived from that one recording,
 under results/{dataset}/profiles/{rule}[-{wildcards}].*. The rule's log says
 which mode ran.
@@ -54,6 +57,7 @@ from stratopt.stackprofile import parse_raw, to_speedscope
 ENV_SWITCH = "STRATOPT_PROFILE"
 ENV_DIR = "STRATOPT_PROFILE_DIR"
 ENV_MODE = "STRATOPT_PROFILE_MODE"
+ENV_BLOCKING = "STRATOPT_PROFILE_BLOCKING"
 MODES = ("auto", "attach", "launch")
 ATTACH_TIMEOUT_S = 10.0  # py-spy normally says it is sampling within 0.1 s
 STOP_TIMEOUT_S = 120.0  # writing the raw stacks of a long stage
@@ -124,8 +128,26 @@ def profiling_mode() -> str:
     return mode
 
 
-def _record_argv(rate: int, raw: Path) -> list[str]:
-    return [
+def sampling_blocks() -> bool:
+    """Whether py-spy pauses the stage for each sample (STRATOPT_PROFILE_BLOCKING=1).
+
+    Off by default: pausing gives exactly consistent stacks but cost the
+    search stages about 10 % of their wall time here, against about 5 %
+    without (docs/profiling.md); a stack read while the stage runs is
+    occasionally inconsistent, and py-spy then drops that sample (counted as
+    an error in the log's closing line).
+    """
+    return os.environ.get(ENV_BLOCKING, "").strip().lower() in {"1", "true", "yes", "on"}
+
+
+def _record_argv(rate: int, raw: Path, subprocesses: bool) -> list[str]:
+    """py-spy's arguments; `subprocesses` for a stage that starts worker processes.
+
+    --subprocesses is asked for only then: it delays py-spy's first sample
+    by about 0.1 s (0.12 s against 0.01 s here), most of the fixed cost of
+    attaching to a one-process stage.
+    """
+    argv = [
         find_py_spy(),
         "record",
         "--format",
@@ -133,10 +155,24 @@ def _record_argv(rate: int, raw: Path) -> list[str]:
         "--rate",
         str(rate),
         "--function",
-        "--subprocesses",
         "--output",
         str(raw),
     ]
+    if subprocesses:
+        argv.append("--subprocesses")
+    return argv if sampling_blocks() else [*argv, "--nonblocking"]
+
+
+def starts_workers(smk: Any) -> bool:
+    """Whether the stage may start worker processes: more than one Snakemake thread.
+
+    Only the optimize rule does (its process pool has `threads` workers);
+    the other stages run in one process (DuckDB and BLAS use threads).
+    """
+    try:
+        return int(getattr(smk, "threads", 1) or 1) > 1
+    except (TypeError, ValueError):
+        return False
 
 
 PR_SET_PTRACER = 0x59616D61  # Linux prctl: Yama's "this process may trace me"
@@ -213,14 +249,16 @@ class AttachedRecorder:
         return next((ln for ln in reversed(self.lines) if "Samples:" in ln), "")
 
 
-def attach(rate: int, raw: Path, pid: int | None = None) -> tuple[AttachedRecorder | None, str]:
+def attach(
+    rate: int, raw: Path, pid: int | None = None, *, subprocesses: bool = False
+) -> tuple[AttachedRecorder | None, str]:
     """Start py-spy recording `pid` (default: this process) into `raw`.
 
     Returns the recorder once py-spy says it is sampling, or None and
     py-spy's reason when it cannot attach (ptrace refused, not a Python).
     """
     target = os.getpid() if pid is None else pid
-    argv = [*_record_argv(rate, raw), "--pid", str(target)]
+    argv = [*_record_argv(rate, raw, subprocesses), "--pid", str(target)]
     reason = ""
     for _ in range(2):  # a second try only where Yama needed the tracer permission
         proc = subprocess.Popen(
@@ -291,12 +329,16 @@ def profile_stage(smk: Any, stage: Callable[[Any], None], config: Any) -> Profil
     stem = profile_stem(rule, dict(plain_namedlist(getattr(smk, "wildcards", None)).items()))
     if mode != "launch":
         with tempfile.TemporaryDirectory(prefix="stratopt-profile-") as tmp:
-            recorder, reason = attach(rate, Path(tmp) / "stacks.raw")
+            recorder, reason = attach(
+                rate, Path(tmp) / "stacks.raw", subprocesses=starts_workers(smk)
+            )
             if recorder is not None:
                 log.info(
-                    "rule %s: profiling under py-spy at %d Hz, mode attach (py-spy attached to pid %d)",
+                    "rule %s: profiling under py-spy at %d Hz%s, mode attach "
+                    "(py-spy attached to pid %d)",
                     rule,
                     rate,
+                    "" if sampling_blocks() else " (non-blocking)",
                     os.getpid(),
                 )
                 return run_attached(smk, stage, recorder, out_dir=out_dir, stem=stem, rate=rate)
@@ -334,7 +376,7 @@ def run_profiled(
                 "stage functions must be module-level functions"
             ) from exc
         argv = [
-            *_record_argv(rate, raw),
+            *_record_argv(rate, raw, starts_workers(ctx)),
             "--",
             sys.executable,
             "-m",
@@ -343,9 +385,10 @@ def run_profiled(
             str(status),
         ]
         log.info(
-            "rule %s: profiling under py-spy at %d Hz, mode launch (the stage runs in a child)",
+            "rule %s: profiling under py-spy at %d Hz%s, mode launch (the stage runs in a child)",
             ctx.rule,
             rate,
+            "" if sampling_blocks() else " (non-blocking)",
         )
         start = time.perf_counter()
         proc = subprocess.run(argv, stdout=sys.stderr, check=False)

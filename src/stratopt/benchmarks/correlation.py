@@ -6,8 +6,13 @@ processes side by side. Reported: the wall time for all K shards (median of
 the repeats), each shard's CPU time and peak resident memory (os.wait4), the
 merge, and, in the same run, the legacy approach (one dense numpy.corrcoef
 plus a histogram of its upper triangle) on a subset small enough to fit,
-against the shards on that same subset. `--backend cupy` times all pairs on
-the GPU inside one process (after a warm-up), for scripts/gpu/check.sh.
+against the shards on that same subset. With `--kernel both` (the default)
+every repeat runs the shards twice, alternately: with the compiled one-pass
+tile kernel (correlation/fused.py) and with the NumPy array path, so the two
+are compared under the same load; the line after them says which one the
+pipeline takes for this shard size (shard.use_compiled).
+`--backend cupy` times all pairs on the GPU inside one process (after a
+warm-up), for scripts/gpu/check.sh.
 """
 
 from __future__ import annotations
@@ -37,13 +42,22 @@ getattr(importlib.import_module(mod), fn)(**json.loads(sys.argv[2]))
 
 # -- the work done in child processes ---------------------------------------
 def shard_job(
-    matrix: str, out: str, shard: int, shards: int, dtype: str, tile: int, backend: str = "numpy"
+    matrix: str,
+    out: str,
+    shard: int,
+    shards: int,
+    dtype: str,
+    tile: int,
+    backend: str = "numpy",
+    kernel: str = "auto",
 ) -> None:
+    """One shard as the pipeline runs it; kernel: auto (the pipeline's choice), compiled, array."""
     from stratopt.correlation.settings import CorrelationSettings
     from stratopt.correlation.stage import run_shard
 
     settings = CorrelationSettings(shards=shards, dtype=dtype, tile=tile, backend=backend)
-    run_shard(matrix, out, shard, settings)
+    fused = {"auto": None, "compiled": True, "array": False}[kernel]
+    run_shard(matrix, out, shard, settings, fused=fused)
 
 
 def merge_job(matrix: str, shards: list[str], out: str) -> None:
@@ -172,6 +186,13 @@ def register(areas: argparse._SubParsersAction) -> None:
     p.add_argument("--repeats", type=int, default=3)
     p.add_argument("--subset", type=int, default=8000, help="strategies for the dense baseline")
     p.add_argument("--backend", choices=["numpy", "cupy"], default="numpy")
+    p.add_argument(
+        "--kernel",
+        choices=["compiled", "array", "auto", "both"],
+        default="both",
+        help="NumPy backend: the compiled one-pass tile kernel (fused.py), the array path, "
+        "the pipeline's choice by shard size (auto), or compiled and array alternately (both)",
+    )
     p.add_argument("--cache", default="results/bench-cache")
     p.add_argument("--reference-data", default="../shared/data")
     p.add_argument("--json", help="also write the figures here")
@@ -179,7 +200,7 @@ def register(areas: argparse._SubParsersAction) -> None:
 
 
 def _shards_once(
-    matrix: Path, tmp: Path, shards: int, jobs: int, dtype: str, tile: int
+    matrix: Path, tmp: Path, shards: int, jobs: int, dtype: str, tile: int, kernel: str
 ) -> tuple[float, list[Sample], Sample]:
     outs = [str(tmp / f"shard_{k}.parquet") for k in range(shards)]
     work = [
@@ -192,13 +213,13 @@ def _shards_once(
                 "shards": shards,
                 "dtype": dtype,
                 "tile": tile,
+                "kernel": kernel,
             },
         )
         for k in range(shards)
     ]
-    wall, samples = run_parallel(
-        work, jobs, {"OPENBLAS_NUM_THREADS": "1", "OMP_NUM_THREADS": "1", "MKL_NUM_THREADS": "1"}
-    )
+    env = {"OPENBLAS_NUM_THREADS": "1", "OMP_NUM_THREADS": "1", "MKL_NUM_THREADS": "1"}
+    wall, samples = run_parallel(work, jobs, env)
     merge = run_isolated(
         f"{__name__}:merge_job",
         {"matrix": str(matrix), "shards": outs, "out": str(tmp / "correlation.json")},
@@ -207,23 +228,37 @@ def _shards_once(
 
 
 def _measure_shards(
-    name: str, matrix: Path, tmp: Path, args: argparse.Namespace, dtype: str
-) -> tuple[Summary, dict]:
-    walls, per_shard, merges = [], [], []
+    name: str, matrix: Path, tmp: Path, args: argparse.Namespace, dtype: str, kernels: list[str]
+) -> dict[str, tuple[Summary, dict]]:
+    """Each kernel's figures; the kernels alternate within each repeat (same load for both)."""
+    runs: dict[str, list[tuple[float, list[Sample], Sample]]] = {k: [] for k in kernels}
     for _ in range(args.repeats):
-        wall, samples, merge = _shards_once(matrix, tmp, args.shards, args.jobs, dtype, args.tile)
-        walls.append(
-            Sample(wall, sum(s.cpu_s for s in samples), max(s.peak_rss_mb for s in samples))
-        )
-        per_shard.append(samples)
-        merges.append(merge)
+        for kernel in kernels:
+            runs[kernel].append(
+                _shards_once(matrix, tmp, args.shards, args.jobs, dtype, args.tile, kernel)
+            )
+    return {
+        k: _shard_figures(f"{name} {k}" if len(kernels) > 1 else name, runs[k], args.shards)
+        for k in kernels
+    }
+
+
+def _shard_figures(
+    name: str, runs: list[tuple[float, list[Sample], Sample]], shards: int
+) -> tuple[Summary, dict]:
+    walls = [
+        Sample(wall, sum(s.cpu_s for s in samples), max(s.peak_rss_mb for s in samples))
+        for wall, samples, _ in runs
+    ]
+    per_shard = [samples for _, samples, _ in runs]
+    merges = [merge for _, _, merge in runs]
     detail = {
         "all_pairs_wall_s": statistics.median(s.wall_s for s in walls),
         "shard_cpu_s_median": [
-            statistics.median(r[k].cpu_s for r in per_shard) for k in range(args.shards)
+            statistics.median(r[k].cpu_s for r in per_shard) for k in range(shards)
         ],
         "shard_peak_rss_mb_median": [
-            statistics.median(r[k].peak_rss_mb for r in per_shard) for k in range(args.shards)
+            statistics.median(r[k].peak_rss_mb for r in per_shard) for k in range(shards)
         ],
         "merge_wall_s": statistics.median(m.wall_s for m in merges),
         "merge_peak_rss_mb": statistics.median(m.peak_rss_mb for m in merges),
@@ -237,6 +272,7 @@ def main(args: argparse.Namespace) -> int:
     if args.backend == "cupy":
         return _gpu(matrix, args)
     dtypes = ["float64", "float32"] if args.dtype == "both" else [args.dtype]
+    kernels = ["compiled", "array"] if args.kernel == "both" else [args.kernel]
     rows: list[Summary] = []
     figures: dict = {
         "matrix": what,
@@ -244,13 +280,15 @@ def main(args: argparse.Namespace) -> int:
         "shards": args.shards,
         "jobs": args.jobs,
         "tile": args.tile,
+        "kernels": kernels,
     }
     with tempfile.TemporaryDirectory() as tmpdir:
         tmp = Path(tmpdir)
         for dtype in dtypes:
-            summary, detail = _measure_shards(f"shards all pairs {dtype}", matrix, tmp, args, dtype)
-            rows.append(summary)
-            figures[f"all_pairs_{dtype}"] = {**summary.to_dict(), **detail}
+            measured = _measure_shards(f"all pairs {dtype}", matrix, tmp, args, dtype, kernels)
+            for kernel, (summary, detail) in measured.items():
+                rows.append(summary)
+                figures[f"all_pairs_{dtype}_{kernel}"] = {**summary.to_dict(), **detail}
         # the legacy dense approach, on a subset that fits, against the shards on the same subset
         sub = min(args.subset, args.strategies)
         sub_matrix = tmp / "subset.parquet"
@@ -262,8 +300,13 @@ def main(args: argparse.Namespace) -> int:
         rows.append(summarise(f"dense corrcoef {sub} (legacy)", dense))
         sub_args = argparse.Namespace(**{**vars(args), "strategies": sub})
         sub_summary, sub_detail = _measure_shards(
-            f"shards {sub} {dtypes[0]}", sub_matrix, tmp, sub_args, dtypes[0]
-        )
+            f"shards {sub} {dtypes[0]} {kernels[0]}",
+            sub_matrix,
+            tmp,
+            sub_args,
+            dtypes[0],
+            kernels[:1],
+        )[kernels[0]]
         rows.append(sub_summary)
         figures["subset"] = {
             "strategies": sub,
@@ -272,13 +315,21 @@ def main(args: argparse.Namespace) -> int:
         }
     print(format_table(rows, baseline=f"dense corrcoef {sub} (legacy)"))
     for dtype in dtypes:
-        d = figures[f"all_pairs_{dtype}"]
-        print(
-            f"{dtype}: all pairs {d['all_pairs_wall_s']:.2f} s wall on {args.jobs} cores; "
-            f"per shard CPU {', '.join(f'{x:.2f}' for x in d['shard_cpu_s_median'])} s, "
-            f"peak RSS {', '.join(f'{x:.0f}' for x in d['shard_peak_rss_mb_median'])} MB; "
-            f"merge {d['merge_wall_s']:.2f} s, {d['merge_peak_rss_mb']:.0f} MB"
-        )
+        for kernel in kernels:
+            d = figures[f"all_pairs_{dtype}_{kernel}"]
+            print(
+                f"{dtype} {kernel}: all pairs {d['all_pairs_wall_s']:.2f} s wall on {args.jobs} cores; "
+                f"per shard CPU {', '.join(f'{x:.2f}' for x in d['shard_cpu_s_median'])} s, "
+                f"peak RSS {', '.join(f'{x:.0f}' for x in d['shard_peak_rss_mb_median'])} MB; "
+                f"merge {d['merge_wall_s']:.2f} s, {d['merge_peak_rss_mb']:.0f} MB"
+            )
+        if len(kernels) == 2:
+            new, old = (figures[f"all_pairs_{dtype}_{k}"] for k in kernels)
+            print(
+                f"{dtype}: compiled kernel vs array path (same run): wall "
+                f"{old['wall_s'] / new['wall_s']:.2f}x, CPU {old['cpu_s'] / new['cpu_s']:.2f}x; "
+                f"the pipeline takes the {_auto_kernel(args, dtype)} path for this shard size"
+            )
     print(
         f"(peak MB in the table: the largest shard's; speedup: dense wall / shards wall on {sub} strategies)"
     )
@@ -287,6 +338,17 @@ def main(args: argparse.Namespace) -> int:
 
         write_json(args.json, figures)
     return 0
+
+
+def _auto_kernel(args: argparse.Namespace, dtype: str) -> str:
+    """What compute_shard(fused=None) picks for the largest shard of this run."""
+    from stratopt.correlation.plan import plan_shards
+    from stratopt.correlation.shard import use_compiled
+
+    pairs = max(
+        sum(t.pairs for t in s) for s in plan_shards(args.strategies, args.shards, args.tile)
+    )
+    return "compiled" if use_compiled(np, dtype, pairs) else "array"
 
 
 def _write_subset(source: Path, out: Path, columns: int) -> None:

@@ -63,6 +63,28 @@ def _push_top(side, i, j, score, top_i, top_j, top_s, fill, thr, k, n):  # noqa:
 
 
 @nb.njit(cache=True, nogil=True)
+def _scan_row(row, codes, col_v, col_w, i, half, shift, two_eps, hi, lo, top_code, fine):  # noqa: ANN001, ANN202, PLR0913
+    """The hot loop over one tile row (from index 0, so that LLVM vectorises it):
+    codes, specials test, rare-value test, column maxima; then the histogram."""
+    hit = 0
+    nspec = 0
+    for b in range(row.shape[0]):
+        v = row[b]
+        u = v * half + shift
+        c = min(int(u), top_code)
+        codes[b] = c
+        nspec += (u - c) < two_eps
+        hit |= (v >= hi) | (v <= lo)
+        cv = col_v[b]
+        better = v > cv
+        col_v[b] = v if better else cv
+        col_w[b] = i if better else col_w[b]
+    for b in range(row.shape[0]):
+        fine[codes[b]] += 1
+    return hit, nspec
+
+
+@nb.njit(cache=True, nogil=True)
 def reduce_tile(  # noqa: ANN201, PLR0912, PLR0913, PLR0915 - one fused numba kernel
     r,  # (rows, width) tile, float64 or float32
     row0,
@@ -119,21 +141,20 @@ def reduce_tile(  # noqa: ANN201, PLR0912, PLR0913, PLR0915 - one fused numba ke
         # anything at or above `hi` may be a better partner, a near duplicate or a top pair
         hi = min(best_r[i], np.float64(cut), thr[0])
         lo = -thr[1]
-        hit = 0
-        nspec = 0
-        for b in range(b0, width):
-            v = r[a, b]
-            u = v * half + shift
-            c = min(int(u), top_code)
-            codes[b] = c
-            nspec += (u - c) < two_eps
-            hit |= (v >= hi) | (v <= lo)
-            cv = col_v[b]
-            better = v > cv
-            col_v[b] = v if better else cv
-            col_w[b] = i if better else col_w[b]
-        for b in range(b0, width):
-            fine[codes[b]] += 1
+        hit, nspec = _scan_row(
+            r[a, b0:],
+            codes[b0:width],
+            col_v[b0:width],
+            col_w[b0:width],
+            i,
+            half,
+            shift,
+            two_eps,
+            hi,
+            lo,
+            top_code,
+            fine,
+        )
         if nspec:
             for b in range(b0, width):
                 v = r[a, b]
@@ -147,10 +168,6 @@ def reduce_tile(  # noqa: ANN201, PLR0912, PLR0913, PLR0915 - one fused numba ke
                     spec_code[s] = c
                     fill[SPECIAL] = s + 1
         if hit:
-            fill[4] += 1
-            fill[5] += (np.float64(r[a, b0:].max()) >= best_r[i])
-            fill[6] += (r[a, b0:].min() <= lo)
-            fill[7] += (r[a, b0:].max() >= thr[0])
             for b in range(b0, width):
                 v = r[a, b]
                 vd = np.float64(v)
@@ -238,7 +255,7 @@ class FusedReducer:
         self._top_j = np.empty((2, capacity), dtype=np.int64)
         self._top_s = np.empty((2, capacity), dtype=np.float64)
         self._thr = np.full(2, -np.inf)
-        self._fill = np.zeros(8, dtype=np.int64)
+        self._fill = np.zeros(4, dtype=np.int64)
 
     def add(self, tile: Tile, r: np.ndarray) -> None:
         r = np.ascontiguousarray(r)

@@ -11,10 +11,15 @@ Per tile, every r becomes one uint16 code on a fine grid (settings.py); one
 bincount of the codes gives the histogram, the threshold counts and the
 near-duplicate count. In float64, values within `delta` of a grid boundary
 ("specials": in practice a handful) are settled exactly (exact.py).
+
+With NumPy the tiles are reduced by a compiled kernel in one pass each
+(fused.py, the same results bit for bit); _Reducer below is the array path,
+used with CuPy, with STRATOPT_NO_NUMBA=1 and as the reference in the tests.
 """
 
 from __future__ import annotations
 
+import importlib.util
 import logging
 import os
 import time
@@ -229,16 +234,33 @@ class _Reducer:
         self.best_j[who[better]] = partner[better]
 
 
+#: Shard sizes (pairs) from which the compiled kernel is the faster choice.
+#: Loading numba and the cached kernel costs about 0.3 s of CPU in each
+#: process; the kernel then saves about 5.5 ns a pair over the array path in
+#: float64 and 2.5 ns in float32 (docs/correlation.md, measured on the twin).
+COMPILED_FROM_PAIRS = {"float64": 50_000_000, "float32": 120_000_000}
+
+
+def use_compiled(xp: ModuleType, dtype: str, pairs: int) -> bool:
+    """Whether compute_shard(fused=None) takes the compiled kernel."""
+    if xp is not np or os.environ.get("STRATOPT_NO_NUMBA"):
+        return False
+    if pairs < COMPILED_FROM_PAIRS[dtype]:
+        return False
+    if importlib.util.find_spec("numba") is None:
+        log.warning("numba is not installed: correlation tiles take the NumPy array path")
+        return False
+    return True
+
+
 def _reducer(
-    xp: ModuleType, n: int, n_days: int, settings: CorrelationSettings, dtype: Any, fused: bool | None
+    xp: ModuleType, n: int, n_days: int, settings: CorrelationSettings, dtype: Any, fused: bool
 ) -> Any:
-    """The compiled single-pass reducer on NumPy (fused.py), else the array path."""
-    if fused is None:
-        fused = xp is np and not os.environ.get("STRATOPT_NO_NUMBA")
+    """The compiled single-pass reducer (fused.py, NumPy only), else the array path."""
     if not fused:
         return _Reducer(xp, n, n_days, settings)
     if xp is not np:
-        raise ValueError("the fused correlation kernel needs the NumPy backend")
+        raise ValueError("the compiled correlation kernel needs the NumPy backend")
     from stratopt.correlation.fused import FusedReducer
 
     return FusedReducer(n, n_days, settings, dtype)
@@ -254,8 +276,9 @@ def compute_shard(
 ) -> ShardSummary:
     """Shard `shard` of settings.shards: its tiles, reduced (see module doc).
 
-    fused: reduce each tile in one compiled pass (fused.py; NumPy only, same
-    results); None uses it with NumPy unless STRATOPT_NO_NUMBA is set.
+    fused: reduce each tile in one compiled pass (fused.py; NumPy only, the
+    same results bit for bit); None decides by use_compiled(): NumPy, a
+    shard large enough to repay loading numba, and STRATOPT_NO_NUMBA unset.
     """
     start = time.perf_counter()
     if not 0 <= shard < settings.shards:
@@ -273,6 +296,15 @@ def compute_shard(
         z = z.astype(xp.float32)
     del device_values
 
+    if fused is None:
+        fused = use_compiled(xp, settings.dtype, sum(t.pairs for t in tiles))
+    log.info(
+        "shard %d/%d: %d tiles, %s tile reduction",
+        shard,
+        settings.shards,
+        len(tiles),
+        "compiled" if fused else "array",
+    )
     reducer = _reducer(xp, n, n_days, settings, z.dtype, fused)
     for tile in tiles:
         r = z[:, tile.row0 : tile.row1].T @ z[:, tile.col0 : tile.col1]

@@ -19,12 +19,20 @@ log = logging.getLogger(__name__)
 
 
 def run_shard(
-    matrix_path: str | Path, out_path: str | Path, shard: int, settings: CorrelationSettings
+    matrix_path: str | Path,
+    out_path: str | Path,
+    shard: int,
+    settings: CorrelationSettings,
+    fused: bool | None = None,
 ) -> None:
-    """Read the matrix, compute shard `shard` of settings.shards, write its summary."""
+    """Read the matrix, compute shard `shard` of settings.shards, write its summary.
+
+    fused: the compiled tile kernel (True), the array path (False), or the
+    faster one for this shard (None, see shard.use_compiled).
+    """
     matrix = read_matrix(matrix_path)
     xp = get_xp(settings.backend)
-    summary = compute_shard(matrix, shard, settings, xp=xp, source=str(matrix_path))
+    summary = compute_shard(matrix, shard, settings, xp=xp, source=str(matrix_path), fused=fused)
     write_shard(summary, out_path)
     log.info(
         "correlation shard %d/%d: %d tiles, %d pairs, %d specials, %.2f s",
