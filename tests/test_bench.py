@@ -25,6 +25,7 @@ from stratopt.errors import ConfigError
 from stratopt.evaluator import Evaluator
 from stratopt.ingest import ingest
 from stratopt.matrix import read_matrix
+from stratopt.performance import PERFORMANCE_KEYS
 from stratopt.selection import legacy_report
 
 MEASURE_KEYS = {"runs", "wall_s", "cpu_s", "peak_rss_mb", "wall_min_s", "wall_max_s", "samples"}
@@ -325,16 +326,7 @@ def test_best_portfolio_files_parse(real_sample_csv, tmp_path):
     names = read_matrix(tmp_path / "m.parquet").names[:4]
     assert len(names) == 4
     metrics = dict.fromkeys(
-        (
-            "total_roi",
-            "max_drawdown",
-            "win_percentage",
-            "profit_factor",
-            "expectancy",
-            "sharpe_ratio",
-            "sortino_ratio",
-            "annualized_return",
-        ),
+        PERFORMANCE_KEYS,
         1.0,
     )
     text = legacy_report(4, {"algorithm": "ga", "fitness": 12.3456789}, metrics, names)

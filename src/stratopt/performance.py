@@ -40,6 +40,19 @@ def sortino_ratio(series: np.ndarray, periods_per_year: float) -> float:
     return annualized_return(series, periods_per_year) / (std * math.sqrt(periods_per_year))
 
 
+#: The eight figures of a best-portfolio report, in the legacy's order.
+PERFORMANCE_KEYS = (
+    "total_roi",
+    "max_drawdown",
+    "win_percentage",
+    "profit_factor",
+    "expectancy",
+    "sharpe_ratio",
+    "sortino_ratio",
+    "annualized_return",
+)
+
+
 def performance_metrics(
     series: np.ndarray, periods_per_year: float = LEGACY_PERIODS_PER_YEAR
 ) -> dict[str, float]:

@@ -27,20 +27,15 @@ import pyarrow.parquet as pq
 from stratopt.atomic import atomic_path, write_json, write_text
 from stratopt.errors import InputError
 from stratopt.matrix import Matrix, read_matrix
-from stratopt.performance import LEGACY_PERIODS_PER_YEAR, performance_metrics
+from stratopt.performance import (
+    LEGACY_PERIODS_PER_YEAR,
+    PERFORMANCE_KEYS,
+    performance_metrics,
+)
 
 log = logging.getLogger(__name__)
 
-METRIC_KEYS = (
-    "total_roi",
-    "max_drawdown",
-    "win_percentage",
-    "profit_factor",
-    "expectancy",
-    "sharpe_ratio",
-    "sortino_ratio",
-    "annualized_return",
-)
+METRIC_KEYS = PERFORMANCE_KEYS
 
 
 def load_run(path: str | Path) -> dict[str, Any]:
