@@ -16,7 +16,6 @@ data is there, else a seeded window-factor matrix of the same shape.
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import statistics
 import tempfile
@@ -93,9 +92,19 @@ def optimize_child(
     max_size: int,
 ) -> None:
     """One whole optimize stage, as a timed child runs it."""
-    from stratopt.optimize import OptimizeSettings, optimize
+    from stratopt.optimize import optimize
 
-    settings = OptimizeSettings(
+    settings = _production_settings(preset, seed, min_size, max_size)
+    Path(runs_dir).mkdir(parents=True, exist_ok=True)
+    fresh = tempfile.mkdtemp(dir=runs_dir)  # no checkpoints to resume from
+    optimize(prepared, ALGORITHMS, settings, fresh, workers=workers, pool=pool)
+
+
+def _production_settings(preset: str, seed: int, min_size: int, max_size: int) -> Any:
+    """The legacy production search settings (G = 100, P = 30) for one preset and seed."""
+    from stratopt.optimize import OptimizeSettings
+
+    return OptimizeSettings(
         preset=preset,
         min_size=min_size,
         max_size=max_size,
@@ -103,38 +112,28 @@ def optimize_child(
         population=30,
         seed=seed,
     )
-    Path(runs_dir).mkdir(parents=True, exist_ok=True)
-    fresh = tempfile.mkdtemp(dir=runs_dir)  # no checkpoints to resume from
-    optimize(prepared, ALGORITHMS, settings, fresh, workers=workers, pool=pool)
 
 
 def best_per_size(runs: dict[str, Path]) -> dict[int, tuple[float, str]]:
-    best: dict[int, tuple[float, str]] = {}
-    for name, path in runs.items():
-        for rec in json.loads(path.read_text())["sizes"]:
-            if rec["size"] not in best or rec["fitness"] > best[rec["size"]][0]:
-                best[rec["size"]] = (rec["fitness"], name)
-    return best
+    """size -> (best fitness, winning algorithm), by the select stage's own rule."""
+    from stratopt.selection import best_per_size as select_best
+    from stratopt.selection import load_run
+
+    best = select_best([load_run(path) for path in runs.values()])
+    return {size: (entry["fitness"], entry["algorithm"]) for size, entry in best.items()}
 
 
 def quality(
     prepared: Path, tmp: Path, seeds: int, workers: int, min_size: int, max_size: int
 ) -> dict[str, Any]:
     """Best fitness per size, median over seeds, default vs legacy presets."""
-    from stratopt.optimize import OptimizeSettings, optimize
+    from stratopt.optimize import optimize
 
     per: dict[str, dict[int, list[float]]] = {"legacy": {}, "default": {}}
     wins: dict[str, dict[str, int]] = {"legacy": {}, "default": {}}
     for preset in ("legacy", "default"):
         for k in range(seeds):
-            settings = OptimizeSettings(
-                preset=preset,
-                min_size=min_size,
-                max_size=max_size,
-                generations=100,
-                population=30,
-                seed=k,
-            )
+            settings = _production_settings(preset, k, min_size, max_size)
             runs = optimize(prepared, ALGORITHMS, settings, tmp / f"{preset}-{k}", workers=workers)
             for size, (fit, name) in best_per_size(runs).items():
                 per[preset].setdefault(size, []).append(fit)

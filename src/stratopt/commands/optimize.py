@@ -39,7 +39,9 @@ def register(sub: argparse._SubParsersAction) -> None:
     parser.add_argument("--balanced", action="store_true")
     parser.add_argument("--penalty-factor", type=float, default=DEFAULTS.penalty_factor)
     parser.add_argument("--backend", choices=("numpy", "cupy"), default=DEFAULTS.backend)
-    parser.add_argument("--workers", type=int, default=2)
+    parser.add_argument(
+        "--workers", type=int, default=1, help="worker processes (default 1, as in the config)"
+    )
     parser.add_argument("--pool", choices=POOLS, default=DEFAULT_POOL)
     parser.add_argument("--no-progress", action="store_true", help="no progress bar")
     parser.set_defaults(func=_run)
