@@ -13,6 +13,8 @@ def register(sub: argparse._SubParsersAction) -> None:
     parser = sub.add_parser("bench", help="measure a stage: medians, peak memory, ratios")
     areas = parser.add_subparsers(dest="area", required=True, metavar="AREA")
     for info in sorted(pkgutil.iter_modules(benchmarks.__path__), key=lambda m: m.name):
+        if info.name.startswith("_"):
+            continue
         module = importlib.import_module(f"{benchmarks.__name__}.{info.name}")
         if hasattr(module, "register"):
             module.register(areas)
