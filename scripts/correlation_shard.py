@@ -2,7 +2,7 @@ import sys
 
 sys.path.insert(0, f"{snakemake.scriptdir}/../src")  # the package, also in a conda env
 
-from stratopt.correlation.stage import shard_stage
-from stratopt.pipeline import run_rule
+from stratopt.runtime.rule import run_rule
+from stratopt.stages import correlation_shard
 
-run_rule(snakemake, shard_stage)
+run_rule(snakemake, correlation_shard.run)

@@ -2,7 +2,7 @@ import sys
 
 sys.path.insert(0, f"{snakemake.scriptdir}/../src")  # the package, also in a conda env
 
-from stratopt.correlation.stage import summary_stage
-from stratopt.pipeline import run_rule
+from stratopt.runtime.rule import run_rule
+from stratopt.stages import correlation_summary
 
-run_rule(snakemake, summary_stage)
+run_rule(snakemake, correlation_summary.run)

@@ -2,7 +2,7 @@ import sys
 
 sys.path.insert(0, f"{snakemake.scriptdir}/../src")  # the package, also in a conda env
 
-from stratopt.db.stages import load_db_stage
-from stratopt.pipeline import run_rule
+from stratopt.runtime.rule import run_rule
+from stratopt.stages import load_db
 
-run_rule(snakemake, load_db_stage)
+run_rule(snakemake, load_db.run)

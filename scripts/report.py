@@ -2,7 +2,7 @@ import sys
 
 sys.path.insert(0, f"{snakemake.scriptdir}/../src")  # the package, also in a conda env
 
-from stratopt.pipeline import run_rule
-from stratopt.report import report_rule
+from stratopt.runtime.rule import run_rule
+from stratopt.stages import report
 
-run_rule(snakemake, report_rule)
+run_rule(snakemake, report.run)

@@ -2,7 +2,7 @@ import sys
 
 sys.path.insert(0, f"{snakemake.scriptdir}/../src")  # the package, also in a conda env
 
-from stratopt.pipeline import run_rule
-from stratopt.selection import select_rule
+from stratopt.runtime.rule import run_rule
+from stratopt.stages import select
 
-run_rule(snakemake, select_rule)
+run_rule(snakemake, select.run)

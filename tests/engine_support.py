@@ -1,4 +1,4 @@
-"""Helpers shared by the engine tests (tests/test_engine_*.py): data and the agreement rule."""
+"""Helpers shared by the engine tests (tests/engine/test_engine_*.py): data and the agreement rule."""
 
 from __future__ import annotations
 
@@ -6,7 +6,7 @@ from pathlib import Path
 
 import numpy as np
 
-from stratopt.matrix import Matrix
+from stratopt.data.matrix import Matrix
 
 METRICS = ["roi", "less max dd", "ratio", "win percentage", "profit factor", "expectancy"]
 #: The promise: tuned and reference agree to 1e-9 relative.
@@ -14,7 +14,7 @@ RTOL = 1e-9
 
 
 def load_sample(path: Path) -> Matrix:
-    from stratopt.ingest import read_source
+    from stratopt.data.ingest import read_source
 
     matrix, _ = read_source(path)
     return matrix

@@ -6,9 +6,9 @@ import json
 from pathlib import Path
 from typing import Any
 
-from stratopt.ingest import read_source
-from stratopt.matrix import Matrix, write_matrix
-from stratopt.reference import apply_ulta
+from stratopt.data.ingest import read_source
+from stratopt.data.matrix import Matrix, write_matrix
+from stratopt.engine.reference import apply_ulta
 
 
 def prepared_sample(sample_csv: Path) -> Matrix:

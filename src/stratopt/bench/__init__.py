@@ -1,12 +1,9 @@
-"""The side-by-side benchmark: the legacy baseline and the tuned pipeline on one input.
+"""Every benchmark of stratopt: `stratopt bench AREA`, one module per area.
 
-`stratopt bench workload NAME` (stratopt.benchmarks.workload) and the
-Snakemake rule `bench` drive it; docs/benchmark.md explains the shape of
-bench.json and the figures measured.
-
-Modules: workload (the config files), isolated (one stage in a child
-process: wall, CPU, peak RSS), baseline and tuned (the stages of each side),
-reference_evaluator (the legacy search over the plain reference fitness),
-equivalence (baseline == tuned, checked in the same run), document (bench.json
-and the table), runner (the alternating repetitions).
+Each module here with `register(subparsers)` is an area (ingest, fitness, db,
+correlation, search, synth, report, profiling, slurm, layout, workload);
+timing.py measures one piece of work in a child process. The side-by-side
+benchmark of the legacy baseline against the tuned pipeline, which the
+`workload` area and the Snakemake rule `bench` drive, is the subpackage
+sidebyside/.
 """

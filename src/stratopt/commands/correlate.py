@@ -43,7 +43,7 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 
 def _shard(args: argparse.Namespace) -> int:
-    from stratopt.correlation.stage import run_shard
+    from stratopt.correlation.jobs import run_shard
 
     settings = CorrelationSettings(
         shards=args.shards,
@@ -60,7 +60,7 @@ def _shard(args: argparse.Namespace) -> int:
 
 
 def _merge(args: argparse.Namespace) -> int:
-    from stratopt.correlation.stage import run_merge
+    from stratopt.correlation.jobs import run_merge
 
     result = run_merge(args.shards, args.matrix, args.output)
     brief = {k: result[k] for k in ("n_strategies", "pairs", "shards")}

@@ -16,7 +16,7 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 
 def _run(args: argparse.Namespace) -> int:
-    from stratopt.gpu_probe import write_probe
+    from stratopt.engine.gpu_probe import write_probe
 
     report = write_probe(args.out)
     env = report["environment"]

@@ -19,7 +19,7 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 
 def _run(args: argparse.Namespace) -> int:
-    from stratopt.ingest import ingest
+    from stratopt.data.ingest import ingest
 
     report = args.report or args.out.with_name("ingest.json")
     matrix = ingest(args.source, args.out, report)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from stratopt.optimize import DEFAULT_POOL, POOLS, OptimizeSettings
+from stratopt.search.optimize import DEFAULT_POOL, POOLS, OptimizeSettings
 
 DEFAULTS = OptimizeSettings()
 
@@ -48,7 +48,7 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 
 def _run(args: argparse.Namespace) -> int:
-    from stratopt.optimize import optimize
+    from stratopt.search.optimize import optimize
 
     settings = OptimizeSettings(
         preset=args.preset,

@@ -19,7 +19,7 @@ def register(sub: argparse._SubParsersAction) -> None:
 def _run(args: argparse.Namespace) -> int:
     import yaml
 
-    from stratopt.report import write_report
+    from stratopt.report.render import write_report
 
     if not args.results.is_dir():
         raise InputError(args.results, "no such results folder", expected="results/{dataset}/")

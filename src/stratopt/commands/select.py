@@ -21,7 +21,7 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 
 def _run(args: argparse.Namespace) -> int:
-    from stratopt.selection import select
+    from stratopt.search.selection import select
 
     summary = select(
         args.prepared,

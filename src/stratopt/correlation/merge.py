@@ -15,9 +15,9 @@ import numpy as np
 from stratopt.correlation.pairs import Pairs, ranked
 from stratopt.correlation.plan import total_pairs
 from stratopt.correlation.shard import ShardSummary, constant_columns, normalised
+from stratopt.data.matrix import Matrix
+from stratopt.data.names import window_of
 from stratopt.errors import InputError
-from stratopt.matrix import Matrix
-from stratopt.names import window_of
 
 
 def check_complete(shards: list[ShardSummary], sources: list[str]) -> None:

@@ -39,7 +39,7 @@ class Pairs:
         return Pairs(self.i[idx], self.j[idx], self.r[idx])
 
     def to_numpy(self) -> Pairs:
-        from stratopt.backend import to_numpy
+        from stratopt.engine.backend import to_numpy
 
         return Pairs(
             np.asarray(to_numpy(self.i), np.int64),

@@ -1,7 +1,7 @@
 """One shard: its tiles of the correlation matrix, reduced to a small summary.
 
 The P&L matrix goes to the device once; the columns are normalised there
-(r_ij = z_i . z_j, stratopt.normalise) and each tile r = Z_I^T Z_J is one
+(r_ij = z_i . z_j, stratopt.engine.normalise) and each tile r = Z_I^T Z_J is one
 matrix product, reduced at once and dropped: only the shard's tiles are ever
 computed and at most one tile is alive. All reductions stay on the device;
 the small results come back once at the end. The same code runs with
@@ -29,14 +29,14 @@ from typing import Any
 
 import numpy as np
 
-from stratopt.backend import to_numpy
 from stratopt.correlation.exact import ExactColumns
 from stratopt.correlation.pairs import Pairs, ranked
 from stratopt.correlation.plan import Tile, plan_shards
 from stratopt.correlation.settings import CorrelationSettings, Grid, on_grid
+from stratopt.data.matrix import Matrix
+from stratopt.engine.backend import to_numpy
+from stratopt.engine.normalise import normalise_columns
 from stratopt.errors import InputError
-from stratopt.matrix import Matrix
-from stratopt.normalise import normalise_columns
 
 log = logging.getLogger(__name__)
 

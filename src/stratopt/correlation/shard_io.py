@@ -19,10 +19,10 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from stratopt.atomic import atomic_path
 from stratopt.correlation.pairs import Pairs
 from stratopt.correlation.shard import ShardSummary
 from stratopt.errors import InputError
+from stratopt.runtime.atomic import atomic_path
 
 META_KEY = b"stratopt_correlation"
 PAIR_KINDS = {

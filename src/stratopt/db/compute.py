@@ -1,8 +1,8 @@
 """The prepare stage's computations, each in SQL and in NumPy, with the same results.
 
-SQL: the texts in stratopt/sql, run by whichever engine is configured, over
-the date-filtered table "pnl_filtered". NumPy: stratopt.metrics and
-stratopt.ulta over the matrix read back from it. `stratopt bench db` times
+SQL: the texts in stratopt/db/queries, run by whichever engine is configured, over
+the date-filtered table "pnl_filtered". NumPy: stratopt.engine.strategy_metrics and
+stratopt.engine.ulta over the matrix read back from it. `stratopt bench db` times
 both; FASTER records which one won there, and the default ("auto") takes it.
 """
 
@@ -12,12 +12,12 @@ import numpy as np
 import pandas as pd
 import pyarrow as pa
 
+from stratopt.data.matrix import Matrix
 from stratopt.db.base import Database
 from stratopt.db.paths import COMPUTATIONS, FASTER, PATHS
 from stratopt.db.sql import sql_text
+from stratopt.engine.reference import METRIC_COLUMNS, REPORT_COLUMNS
 from stratopt.errors import ConfigError
-from stratopt.matrix import Matrix
-from stratopt.reference import METRIC_COLUMNS, REPORT_COLUMNS
 
 METRICS_TABLE = "strategy_metrics"
 ULTA_TABLE = "ulta"
@@ -69,7 +69,7 @@ def metrics_sql(db: Database, names: list[str]) -> pd.DataFrame:
 
 def metrics_numpy(db: Database, matrix: Matrix) -> pd.DataFrame:
     """The metrics in NumPy, stored back as table "strategy_metrics" (NULL = infinite)."""
-    from stratopt.metrics import metrics_frame
+    from stratopt.engine.strategy_metrics import metrics_frame
 
     frame = metrics_frame(matrix)
     db.replace_table(METRICS_TABLE, metrics_arrow(frame))
@@ -108,7 +108,7 @@ def ulta_sql(db: Database, matrix: Matrix) -> tuple[np.ndarray, pd.DataFrame]:
 
 def ulta_numpy(db: Database, matrix: Matrix) -> tuple[np.ndarray, pd.DataFrame]:
     """The ULTA decisions in NumPy; the report is stored back as table "inversion"."""
-    from stratopt.ulta import inversion_decisions
+    from stratopt.engine.ulta import inversion_decisions
 
     d = inversion_decisions(matrix.values)
     flags = np.asarray(d["invert"], dtype=bool)

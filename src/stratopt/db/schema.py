@@ -13,9 +13,9 @@ from __future__ import annotations
 import numpy as np
 import pyarrow as pa
 
+from stratopt.data.matrix import Matrix
+from stratopt.data.names import parse_name
 from stratopt.errors import InputError
-from stratopt.matrix import Matrix
-from stratopt.names import parse_name
 
 PNL = "pnl"
 STRATEGIES = "strategies"

@@ -22,8 +22,7 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from stratopt.atomic import atomic_path, write_json
-from stratopt.db import open_database
+from stratopt.data.matrix import Matrix, read_matrix, write_matrix
 from stratopt.db import schema as S
 from stratopt.db.base import Database, check_table_name
 from stratopt.db.compute import (
@@ -39,9 +38,9 @@ from stratopt.db.compute import (
 )
 from stratopt.db.paths import FASTER
 from stratopt.db.sql import sql_text
+from stratopt.engine.reference import METRIC_COLUMNS
 from stratopt.errors import ConfigError
-from stratopt.matrix import Matrix, read_matrix, write_matrix
-from stratopt.reference import METRIC_COLUMNS
+from stratopt.runtime.atomic import atomic_path, write_json
 
 log = logging.getLogger(__name__)
 
@@ -175,7 +174,7 @@ def write_metrics(frame: pd.DataFrame, matrix: Matrix, csv_path: Path, parquet_p
 
 def _no_inversion(db: Database) -> pd.DataFrame:
     from stratopt.db.compute import inversion_arrow
-    from stratopt.reference import REPORT_COLUMNS
+    from stratopt.engine.reference import REPORT_COLUMNS
 
     report = pd.DataFrame({c: [] for c in REPORT_COLUMNS}).astype(
         {c: "float64" for c in REPORT_COLUMNS[1:]}
@@ -187,7 +186,7 @@ def _no_inversion(db: Database) -> pd.DataFrame:
 
 def prepare(db: Database, config: dict[str, Any], out: PrepareOutputs) -> dict[str, Any]:
     """Filter, metrics, ULTA, export; returns (and writes) the prepare.json content."""
-    from stratopt.ulta import write_inversion_report
+    from stratopt.engine.ulta import write_inversion_report
 
     compute = (config.get("database") or {}).get("compute", "auto")
     paths = choose_paths(compute)
@@ -308,37 +307,3 @@ def store_results(
     }
     write_json(report_path, report)
     return report
-
-
-# ---------------------------------------------------------------- Snakemake
-
-
-def _results_dir(smk: Any, fallback: str | Path) -> Path:
-    return Path(fallback).parent
-
-
-def load_db_stage(smk: Any) -> None:
-    """Snakemake: input.matrix -> output.report (and the DuckDB file, for duckdb)."""
-    with open_database(smk.config, _results_dir(smk, smk.output.report)) as db:
-        load_db(smk.input.matrix, db, smk.output.report)
-
-
-def prepare_stage(smk: Any) -> None:
-    """Snakemake: the database -> output.prepared, .metrics_csv, ... .report."""
-    o = smk.output
-    out = PrepareOutputs(
-        Path(o.prepared),
-        Path(o.metrics_csv),
-        Path(o.metrics_parquet),
-        Path(o.inversion_md),
-        Path(o.inversion_parquet),
-        Path(o.report),
-    )
-    with open_database(smk.config, _results_dir(smk, o.report)) as db:
-        prepare(db, smk.config, out)
-
-
-def store_results_stage(smk: Any) -> None:
-    """Snakemake: input.portfolios -> tables in the database; output.report."""
-    with open_database(smk.config, _results_dir(smk, smk.output.report)) as db:
-        store_results(smk.input.portfolios, db, smk.output.report)

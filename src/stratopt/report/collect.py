@@ -24,7 +24,7 @@ import pandas as pd
 import yaml
 
 from stratopt.report.machine import git_commit, machine, package_versions
-from stratopt.stackprofile import StackProfile, from_speedscope, hottest_frames
+from stratopt.runtime.stackprofile import StackProfile, from_speedscope, hottest_frames
 
 log = logging.getLogger(__name__)
 
@@ -556,7 +556,7 @@ def collect_portfolios(results: Path, notes: list[str]) -> dict[str, Any] | None
 
 def _strategy_series(results: Path, names: list[str]) -> tuple[np.ndarray, np.ndarray] | None:
     """The equal-weight portfolio series of `names` from prepared (or ingested) data."""
-    from stratopt.matrix import read_matrix
+    from stratopt.data.matrix import read_matrix
 
     for candidate in ("prepared.parquet", "matrix.parquet"):
         path = results / candidate

@@ -19,9 +19,9 @@ from urllib.parse import quote
 
 from jinja2 import Environment, PackageLoader, StrictUndefined
 
-from stratopt.atomic import write_text
-from stratopt.report import charts
+import stratopt.report.charts as charts
 from stratopt.report.collect import ReportData, collect
+from stratopt.runtime.atomic import write_text
 
 log = logging.getLogger(__name__)
 TEMPLATE = "report.html.j2"
@@ -62,7 +62,7 @@ def fmt_pct(value: Any, digits: int = 1) -> str:
 
 def make_environment() -> Environment:
     env = Environment(
-        loader=PackageLoader("stratopt", "templates"),
+        loader=PackageLoader("stratopt.report", "templates"),
         autoescape=True,
         undefined=StrictUndefined,
         trim_blocks=True,
@@ -138,9 +138,3 @@ def write_report(
     write_text(out_path, html)
     log.info("report: %s (%d bytes)", out_path, len(html.encode("utf-8")))
     return Path(out_path)
-
-
-def report_rule(smk: Any) -> None:
-    """Snakemake stage: the results folder is the report's own folder."""
-    out = Path(str(smk.output[0]))
-    write_report(out.parent, out, dict(smk.config))

@@ -2,7 +2,7 @@
 
 `generate_twin` builds the T x N matrix (real names, order and dates; real
 per-strategy metrics; dependence like the real sample's), `write_twin` writes
-it as the production CSV (or as a zone file), `synth_stage` is the Snakemake
+it as the production CSV (or as a zone file), `stratopt.stages.synth` is the Snakemake
 stage. How and why: docs/twin.md.
 """
 
@@ -11,7 +11,6 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
 import numpy as np
 
@@ -118,17 +117,3 @@ def synth(
 ) -> None:
     """Read the reference data and write the twin (the command line's and benchmark's entry)."""
     write_twin(load_reference(reference_data), out, seed, n_strategies, zones)
-
-
-def synth_stage(smk: Any) -> None:
-    """Snakemake rule `synth`: the daily twin; wildcards seed and n, inputs the two reference files.
-
-    The zone variant (`stratopt synth --zones K`) is for zone-mode tests; the
-    pipeline ingests daily files only.
-    """
-    synth(
-        reference_data=Path(smk.input.metrics).parent,
-        out=smk.output[0],
-        seed=int(smk.wildcards.seed),
-        n_strategies=int(smk.wildcards.n),
-    )

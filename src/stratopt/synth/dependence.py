@@ -13,7 +13,7 @@ from dataclasses import asdict, dataclass
 
 import numpy as np
 
-from stratopt.names import parse_name
+from stratopt.data.names import parse_name
 
 CO_MOVE_LEVELS = (0.6, 0.7, 0.8)
 

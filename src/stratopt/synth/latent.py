@@ -25,7 +25,7 @@ from statistics import NormalDist
 
 import numpy as np
 
-from stratopt.names import parse_name
+from stratopt.data.names import parse_name
 
 
 @dataclass(frozen=True)

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import numpy as np
 
-from stratopt.atomic import atomic_path
+from stratopt.runtime.atomic import atomic_path
 
 
 def _cells(row: np.ndarray) -> str:

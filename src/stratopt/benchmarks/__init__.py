@@ -1,1 +1,0 @@
-"""Benchmark areas for `stratopt bench`: each module with `register(subparsers)` is one."""

@@ -1,0 +1,47 @@
+"""The bridge from Snakemake rule scripts to the package.
+
+Each script in scripts/ is `run_rule(snakemake, some_stage_function)`: the
+stage function takes the `snakemake` object and does the work; this module
+sends logging to the rule's log file and turns errors into a clean exit.
+With profiling on (config `profiling.enabled` or STRATOPT_PROFILE=1) the
+stage runs under py-spy (stratopt.runtime.profiling): py-spy attached to this
+process where ptrace allows it, else the stage launched in a child under it.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from stratopt.errors import StratoptError
+from stratopt.runtime.logs import setup_logging
+from stratopt.runtime.profiling import profile_stage, profiling_enabled
+
+StageFunction = Callable[[Any], None]
+
+
+def run_rule(smk: Any, stage: StageFunction) -> None:
+    """Run one stage for Snakemake, logging to the rule's first log file.
+
+    The log is opened for appending (after truncating it once) because a
+    profiled child (launch mode) writes to the same file while this process waits.
+    """
+    log = str(smk.log[0]) if len(smk.log) else None
+    if log:
+        Path(log).parent.mkdir(parents=True, exist_ok=True)
+        Path(log).write_text("", encoding="utf-8")
+    setup_logging(log, mode="a")
+    logger = logging.getLogger("stratopt.runtime.rule")
+    logger.info("rule %s: start", smk.rule)
+    config = getattr(smk, "config", None)
+    if profiling_enabled(config):
+        try:
+            profile_stage(smk, stage, config)
+        except StratoptError as exc:
+            logger.error("%s", exc)
+            raise SystemExit(1) from exc
+    else:
+        stage(smk)
+    logger.info("rule %s: done", smk.rule)

@@ -1,0 +1,449 @@
+"""The optimize stage: every enabled algorithm over the portfolio sizes, resumably.
+
+Work unit: one (algorithm, size) search. Its random stream comes from
+SeedSequence([seed, crc32(algorithm), size]), so a result depends on the seed,
+the algorithm and the size only: never on the worker count, the order the
+pool runs the units in, or whether the run was interrupted and resumed.
+
+Within one call the units run on `workers` worker processes (measured faster
+than threads: the per-move NumPy calls are small and hold the GIL; see
+docs/algorithms.md), each holding its own Evaluator over the prepared matrix.
+Each finished size is checkpointed atomically to
+runs/{algorithm}/size_{n}.json with a fingerprint of the settings and the
+input file; a rerun skips the sizes whose checkpoint matches. The stage's
+output runs/{algorithm}.json gathers all sizes.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+import os
+import threading
+import time
+import zlib
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from concurrent.futures import (
+    Executor,
+    Future,
+    ProcessPoolExecutor,
+    ThreadPoolExecutor,
+    as_completed,
+)
+from dataclasses import asdict, dataclass, field
+from multiprocessing import get_all_start_methods, get_context
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from stratopt.data.matrix import Matrix, read_matrix
+from stratopt.errors import ConfigError, InputError
+from stratopt.runtime.atomic import write_json
+
+log = logging.getLogger(__name__)
+
+POOLS = ("process", "thread")
+#: The faster pool on the production workload (docs/algorithms.md has the figures).
+DEFAULT_POOL = "process"
+
+
+@dataclass(frozen=True)
+class OptimizeSettings:
+    """Everything that decides a search result (and so goes into the fingerprint)."""
+
+    preset: str = "default"
+    min_size: int = 35
+    max_size: int = 100
+    generations: int = 100
+    population: int = 30
+    mutation_rate: float = 0.1
+    seed: int = 42
+    metric: str = "ratio"
+    drawdown_threshold: float = 0.0
+    balanced: bool = False
+    penalty_factor: float = 1.0
+    backend: str = "numpy"
+    budget: int | None = None
+    extra: Mapping[str, Any] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        if self.preset not in ("default", "legacy"):
+            raise ConfigError(f"optimize.preset must be 'default' or 'legacy', not {self.preset!r}")
+        if self.min_size < 1 or self.max_size < self.min_size:
+            raise ConfigError(
+                f"optimize sizes {self.min_size}..{self.max_size}: need 1 <= min_size <= max_size"
+            )
+        if self.seed < 0:
+            raise ConfigError(f"optimize.seed must be >= 0 (got {self.seed})")
+        if self.budget is not None and self.budget < 1:
+            raise ConfigError(f"an evaluation budget must be >= 1 (got {self.budget})")
+
+    @classmethod
+    def from_config(cls, config: Mapping[str, Any], **overrides: Any) -> OptimizeSettings:
+        """From the pipeline config (top-level metric keys, the `optimize` section)."""
+        opt = dict(config.get("optimize", {}))
+        values = {
+            "preset": opt.get("preset", cls.preset),
+            "min_size": int(opt.get("min_size", cls.min_size)),
+            "max_size": int(opt.get("max_size", cls.max_size)),
+            "generations": int(opt.get("generations", cls.generations)),
+            "population": int(opt.get("population", cls.population)),
+            "mutation_rate": float(opt.get("mutation_rate", cls.mutation_rate)),
+            "seed": int(opt.get("seed", cls.seed)),
+            "metric": str(config.get("metric", cls.metric)),
+            "drawdown_threshold": float(config.get("drawdown_threshold", cls.drawdown_threshold)),
+            "balanced": bool(config.get("balanced", cls.balanced)),
+            "penalty_factor": float(config.get("penalty_factor", cls.penalty_factor)),
+            "backend": str(opt.get("backend", cls.backend)),
+        }
+        values.update(overrides)
+        return cls(**values)
+
+    def search_params(self) -> dict[str, Any]:
+        return {
+            "generations": self.generations,
+            "population": self.population,
+            "mutation_rate": self.mutation_rate,
+            **dict(self.extra),
+        }
+
+    def evaluator_kwargs(self) -> dict[str, Any]:
+        return {
+            "metric": self.metric,
+            "drawdown_threshold": self.drawdown_threshold,
+            "balanced": self.balanced,
+            "penalty_factor": self.penalty_factor,
+        }
+
+    def sizes(self, n_strategies: int) -> tuple[list[int], list[int]]:
+        """(sizes to run, sizes skipped because they exceed N)."""
+        wanted = range(self.min_size, self.max_size + 1)
+        return [n for n in wanted if n <= n_strategies], [n for n in wanted if n > n_strategies]
+
+    def to_dict(self) -> dict[str, Any]:
+        d = asdict(self)
+        d["extra"] = dict(self.extra)
+        return d
+
+
+def size_seed(seed: int, algorithm: str, size: int) -> np.random.SeedSequence:
+    """The random stream of one (algorithm, size) unit: independent of scheduling."""
+    return np.random.SeedSequence([int(seed), zlib.crc32(algorithm.lower().encode()), int(size)])
+
+
+def file_digest(path: str | Path) -> str:
+    digest = hashlib.sha256()
+    with Path(path).open("rb") as fh:
+        for block in iter(lambda: fh.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def fingerprint(algorithm: str, settings: OptimizeSettings, input_digest: str) -> str:
+    """What a checkpoint must match to be reused (the backend and budget included)."""
+    blob = json.dumps(
+        {"algorithm": algorithm, "settings": settings.to_dict(), "input": input_digest},
+        sort_keys=True,
+        default=str,
+    )
+    return hashlib.sha256(blob.encode()).hexdigest()
+
+
+# ------------------------------------------------------------------ one search
+
+
+def build_evaluator(matrix: Matrix, settings: OptimizeSettings) -> Any:
+    from stratopt.engine.backend import get_xp
+    from stratopt.engine.evaluator import Evaluator
+
+    return Evaluator(
+        matrix.values,
+        xp=get_xp(settings.backend),
+        labels=matrix.labels if settings.balanced else None,
+        **settings.evaluator_kwargs(),
+    )
+
+
+def search_one(
+    evaluator: Any, algorithm: str, size: int, settings: OptimizeSettings
+) -> dict[str, Any]:
+    """One algorithm at one size: the checkpointable record (indices, not names)."""
+    from stratopt.algorithms import load_algorithm
+
+    rng = np.random.default_rng(size_seed(settings.seed, algorithm, size))
+    result = load_algorithm(algorithm).run(
+        evaluator,
+        size,
+        budget=settings.budget,
+        rng=rng,
+        params=settings.search_params(),
+        preset=settings.preset,
+    )
+    return {
+        "size": size,
+        "best": [int(i) for i in result.best],
+        "fitness": float(result.fitness),
+        "evaluations": int(result.evaluations),
+        "seconds": float(result.seconds),
+        "trace": [float(x) for x in result.trace],
+    }
+
+
+# Per-worker state: the process pool builds one evaluator per process (initializer),
+# the thread pool one per thread (thread-local), since a Swapper is not thread-safe.
+_WORKER: dict[str, Any] = {}
+_THREAD = threading.local()
+
+
+def _init_process(matrix_path: str, settings: OptimizeSettings) -> None:
+    _WORKER["evaluator"] = build_evaluator(read_matrix(matrix_path), settings)
+
+
+def _process_task(algorithm: str, size: int, settings: OptimizeSettings) -> dict[str, Any]:
+    return search_one(_WORKER["evaluator"], algorithm, size, settings)
+
+
+def _thread_task(
+    matrix: Matrix, algorithm: str, size: int, settings: OptimizeSettings
+) -> dict[str, Any]:
+    ev = getattr(_THREAD, "evaluator", None)
+    if ev is None:
+        ev = _THREAD.evaluator = build_evaluator(matrix, settings)
+    return search_one(ev, algorithm, size, settings)
+
+
+def _make_pool(pool: str, workers: int, matrix_path: Path, settings: OptimizeSettings) -> Executor:
+    if pool == "thread":
+        return ThreadPoolExecutor(max_workers=workers)
+    if pool == "process":
+        # fork: a rule script has no __main__ guard, and spawn/forkserver children re-run
+        # __main__; the pool is made before any other thread starts (progress bar included)
+        method = "fork" if "fork" in get_all_start_methods() else "spawn"
+        return ProcessPoolExecutor(
+            max_workers=workers,
+            mp_context=get_context(method),
+            initializer=_init_process,
+            initargs=(str(matrix_path), settings),
+        )
+    raise ConfigError(f"pool must be one of {', '.join(POOLS)}, not {pool!r}")
+
+
+# ------------------------------------------------------------------ checkpoints
+
+
+def checkpoint_path(runs_dir: Path, algorithm: str, size: int) -> Path:
+    return Path(runs_dir) / algorithm / f"size_{size}.json"
+
+
+def load_checkpoint(path: Path, expected: str) -> dict[str, Any] | None:
+    """A finished size's record, or None when absent, unreadable or from other settings."""
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+    if not isinstance(data, dict) or data.get("fingerprint") != expected:
+        return None
+    return data.get("result")
+
+
+# ------------------------------------------------------------------ the stage
+
+
+ProgressHook = Callable[[str, dict[str, Any], int, int], None]
+
+
+def optimize(
+    matrix_path: str | Path,
+    algorithms: Sequence[str],
+    settings: OptimizeSettings,
+    runs_dir: str | Path,
+    *,
+    workers: int = 1,
+    pool: str = DEFAULT_POOL,
+    progress: bool = False,
+    outputs: Mapping[str, str | Path] | None = None,
+) -> dict[str, Path]:
+    """Run every algorithm over the sizes; write runs_dir/{algorithm}.json (or `outputs`).
+
+    Returns the output path per algorithm. Finished sizes found in
+    runs_dir/{algorithm}/ with a matching fingerprint are not searched again.
+    """
+    from stratopt.algorithms import load_algorithm
+
+    matrix_path = Path(matrix_path)
+    runs_dir = Path(runs_dir)
+    if workers < 1:
+        raise ConfigError(f"optimize.workers must be >= 1 (got {workers})")
+    for name in algorithms:
+        load_algorithm(name)  # unknown names fail here, before any work
+    started = time.perf_counter()
+    matrix = read_matrix(matrix_path)
+    if matrix.n_strategies == 0:
+        raise InputError(matrix_path, "the prepared matrix holds no strategies")
+    digest = file_digest(matrix_path)
+    sizes, skipped = settings.sizes(matrix.n_strategies)
+    if skipped:
+        log.warning(
+            "sizes %d..%d skipped: larger than the %d strategies",
+            skipped[0],
+            skipped[-1],
+            matrix.n_strategies,
+        )
+
+    done: dict[str, dict[int, dict[str, Any]]] = {a: {} for a in algorithms}
+    todo: list[tuple[str, int]] = []
+    prints = {a: fingerprint(a, settings, digest) for a in algorithms}
+    for name in algorithms:
+        for size in sizes:
+            record = load_checkpoint(checkpoint_path(runs_dir, name, size), prints[name])
+            if record is not None:
+                done[name][size] = record
+            else:
+                todo.append((name, size))
+    resumed = sum(len(v) for v in done.values())
+    if resumed:
+        log.info("resuming: %d of %d searches already checkpointed", resumed, resumed + len(todo))
+
+    # bigger sizes first: they take longest, so the pool finishes evenly
+    todo.sort(key=lambda unit: (-unit[1], unit[0]))
+    total = resumed + len(todo)
+    # a line per size in the log; at debug level under a progress bar, which says it instead
+    level = logging.DEBUG if progress else logging.INFO
+
+    def finished(name: str, record: dict[str, Any], bar: Any) -> None:
+        size = record["size"]
+        write_json(
+            checkpoint_path(runs_dir, name, size), {"fingerprint": prints[name], "result": record}
+        )
+        done[name][size] = record
+        count = sum(len(v) for v in done.values())
+        log.log(
+            level,
+            "%s size %d: fitness %.6g, %d evaluations, %.2f s (%d/%d)",
+            name,
+            size,
+            record["fitness"],
+            record["evaluations"],
+            record["seconds"],
+            count,
+            total,
+        )
+        bar.update(1)
+
+    _run_units(
+        todo, matrix, matrix_path, settings, workers, pool, finished, total, resumed, progress
+    )
+
+    paths: dict[str, Path] = {}
+    for name in algorithms:
+        out = Path(outputs[name]) if outputs and name in outputs else runs_dir / f"{name}.json"
+        write_json(
+            out,
+            run_document(name, settings, matrix, matrix_path, digest, done[name], skipped),
+        )
+        paths[name] = out
+    log.info(
+        "optimize: %d algorithms x %d sizes in %.2f s (%d workers, %s pool)",
+        len(algorithms),
+        len(sizes),
+        time.perf_counter() - started,
+        workers,
+        pool,
+    )
+    return paths
+
+
+def _run_units(
+    todo: list[tuple[str, int]],
+    matrix: Matrix,
+    matrix_path: Path,
+    settings: OptimizeSettings,
+    workers: int,
+    pool: str,
+    finished: Callable[[str, dict[str, Any], Any], None],
+    total: int,
+    resumed: int,
+    progress: bool,
+) -> None:
+    """Search every (algorithm, size) unit; `finished` is called in the calling thread."""
+    if not todo:
+        return
+    if workers == 1:
+        evaluator = build_evaluator(matrix, settings)
+        with _progress_bar(total, resumed, progress) as bar:
+            for name, size in todo:
+                finished(name, search_one(evaluator, name, size, settings), bar)
+        return
+    # the pool (and its forked workers) exists before the progress bar's thread does
+    with _make_pool(pool, min(workers, len(todo)), matrix_path, settings) as executor:
+        futures: dict[Future, str] = {}
+        for name, size in todo:
+            if pool == "thread":
+                fut = executor.submit(_thread_task, matrix, name, size, settings)
+            else:
+                fut = executor.submit(_process_task, name, size, settings)
+            futures[fut] = name
+        try:
+            with _progress_bar(total, resumed, progress) as bar:
+                for fut in as_completed(futures):
+                    finished(futures[fut], fut.result(), bar)
+        except BaseException:
+            for fut in futures:
+                fut.cancel()
+            raise
+
+
+def run_document(
+    algorithm: str,
+    settings: OptimizeSettings,
+    matrix: Matrix,
+    matrix_path: Path,
+    digest: str,
+    records: Mapping[int, dict[str, Any]],
+    skipped: Iterable[int],
+) -> dict[str, Any]:
+    """runs/{algorithm}.json: settings, input identity and one record per size."""
+    sizes = []
+    for size in sorted(records):
+        rec = dict(records[size])
+        rec["names"] = [matrix.names[i] for i in rec["best"]]
+        rec["seed"] = [settings.seed, zlib.crc32(algorithm.lower().encode()), size]
+        sizes.append(rec)
+    return {
+        "algorithm": algorithm,
+        "preset": settings.preset,
+        "settings": settings.to_dict(),
+        "input": {"path": str(matrix_path), "sha256": digest},
+        "n_strategies": matrix.n_strategies,
+        "n_days": matrix.n_days,
+        "skipped_sizes": list(skipped),
+        "sizes": sizes,
+    }
+
+
+class _NoBar:
+    def update(self, _: int) -> None:
+        pass
+
+    def __enter__(self) -> _NoBar:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        pass
+
+
+def _progress_bar(total: int, initial: int, enabled: bool) -> Any:
+    if not enabled:
+        return _NoBar()
+    from tqdm import tqdm
+
+    return tqdm(total=total, initial=initial, unit="search", desc="optimize", dynamic_ncols=True)
+
+
+# ------------------------------------------------------------------ Snakemake
+
+
+def default_workers() -> int:
+    return max(1, len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else 1)

@@ -1,0 +1,23 @@
+"""Rule `optimize`: one algorithm (the wildcard) over every size (docs/algorithms.md)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from stratopt.search.optimize import OptimizeSettings, optimize
+
+
+def run(smk: Any) -> None:
+    algorithm = smk.wildcards.algorithm
+    settings = OptimizeSettings.from_config(smk.config)
+    out = Path(smk.output[0])
+    optimize(
+        smk.input[0],
+        [algorithm],
+        settings,
+        out.parent,
+        workers=max(1, int(smk.threads)),
+        progress=False,
+        outputs={algorithm: out},
+    )

@@ -1,0 +1,86 @@
+"""The pipeline as users run it: lint, format, the DAG, and a real end-to-end run."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from stratopt.data.matrix import read_matrix
+from workflow_helpers import REPO, prepare_workdir, small_config_args, snakemake
+
+
+def test_snakemake_lint_is_clean() -> None:
+    proc = subprocess.run(
+        [sys.executable, "-m", "snakemake", "--lint"],
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+
+
+def test_snakefmt_check_is_clean() -> None:
+    smk = [str(REPO / "Snakefile"), str(REPO / "workflow")]
+    proc = subprocess.run(
+        [sys.executable, "-m", "snakefmt", "--check", *smk],
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+
+
+def test_ruff_is_clean() -> None:
+    proc = subprocess.run(
+        [sys.executable, "-m", "ruff", "check", "src", "tests", "scripts"],
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+
+
+def test_config_schema_rejects_unknown_keys(tmp_path: Path) -> None:
+    work = prepare_workdir(tmp_path)
+    proc = snakemake(work, "-n", "--config", "no_such_key=1", check=False)
+    assert proc.returncode != 0
+    assert "no_such_key" in proc.stdout + proc.stderr
+
+
+def test_dry_run_dag_of_the_default_config(tmp_path: Path, shared_data: Path) -> None:
+    work = prepare_workdir(tmp_path)
+    reference = f"input={{'source': 'synthetic', 'reference_data': '{shared_data}'}}"
+    proc = snakemake(work, "-n", "--quiet", "rules", "--config", reference)
+    out = proc.stdout + proc.stderr
+    assert "ingest" in out
+    if (REPO / "workflow" / "rules" / "synth.smk").exists():
+        assert "synth" in out
+
+
+def test_end_to_end_small_workload(tmp_path: Path, real_sample_csv: Path) -> None:
+    work = prepare_workdir(tmp_path)
+    snakemake(work, *small_config_args(real_sample_csv))
+    results = work / "results" / "small"
+    matrix = read_matrix(results / "matrix.parquet")
+    assert matrix.shape == (82, 500)
+    assert json.loads((results / "ingest.json").read_text())["strategies"] == 500
+    for tsv in (results / "benchmarks").glob("*.tsv"):
+        assert tsv.read_text().startswith("s\t")
+    # A second run has nothing to do.
+    proc = snakemake(work, *small_config_args(real_sample_csv), "-n")
+    assert "Nothing to be done" in proc.stdout + proc.stderr
+
+
+@pytest.mark.parametrize("stage", ["ingest"])
+def test_one_stage_reruns_alone(tmp_path: Path, real_sample_csv: Path, stage: str) -> None:
+    work = prepare_workdir(tmp_path)
+    args = small_config_args(real_sample_csv)
+    snakemake(work, *args, "--until", stage)
+    proc = snakemake(work, *args, "-n", "-R", stage, "--until", stage)
+    assert f"{stage}" in proc.stdout
