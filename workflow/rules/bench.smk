@@ -16,7 +16,7 @@ rule bench:
     benchmark:
         f"{RESULTS}/benchmarks/bench.tsv"
     conda:
-        "../../envs/bench.yaml"
+        conda_env("bench")
     threads: workflow.cores
     params:
         workload=config["bench"]["workload"],

@@ -44,6 +44,19 @@ def all_targets():
     return stage_targets() + [f"{RESULTS}/report.html"]
 
 
+def conda_env(rule, name=None):
+    """envs/<name>.yaml (name: the rule's, or its .smk file's when shared), or the variant
+    the configured backend needs (envs/ and its variants: scripts/dev/envs.py)."""
+    variant = None
+    if rule == "optimize" and config["optimize"]["backend"] == "cupy":
+        variant = "gpu"
+    elif rule == "correlation_shard" and config["correlation"]["backend"] == "cupy":
+        variant = "gpu"
+    elif rule in ("load_db", "prepare", "store_results"):
+        variant = "heavydb" if config["database"]["backend"] == "heavydb" else None
+    return f"../../envs/{name or rule}{'.' + variant if variant else ''}.yaml"
+
+
 def correlation_resources():
     """One GPU per shard job on the CuPy backend, so --resources gpu=1 serialises them."""
     return {"gpu": 1} if config["correlation"]["backend"] == "cupy" else {}

@@ -14,7 +14,7 @@ rule correlation_shard:
     benchmark:
         f"{RESULTS}/benchmarks/correlation_shard_{{shard}}.tsv"
     conda:
-        "../../envs/correlation_shard.yaml"
+        conda_env("correlation_shard", "correlation")
     resources:
         **correlation_resources(),
     script:
@@ -35,6 +35,6 @@ rule correlation_summary:
     benchmark:
         f"{RESULTS}/benchmarks/correlation_summary.tsv"
     conda:
-        "../../envs/correlation_summary.yaml"
+        conda_env("correlation_summary", "correlation")
     script:
         "../../scripts/correlation_summary.py"

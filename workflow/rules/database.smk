@@ -23,7 +23,7 @@ rule load_db:
     benchmark:
         f"{RESULTS}/benchmarks/load_db.tsv"
     conda:
-        "../../envs/load_db.yaml"
+        conda_env("load_db", "database")
     script:
         "../../scripts/load_db.py"
 
@@ -44,7 +44,7 @@ rule prepare:
     benchmark:
         f"{RESULTS}/benchmarks/prepare.tsv"
     conda:
-        "../../envs/prepare.yaml"
+        conda_env("prepare", "database")
     script:
         "../../scripts/prepare.py"
 
@@ -60,6 +60,6 @@ rule store_results:
     benchmark:
         f"{RESULTS}/benchmarks/store_results.tsv"
     conda:
-        "../../envs/store_results.yaml"
+        conda_env("store_results", "database")
     script:
         "../../scripts/store_results.py"

@@ -11,7 +11,7 @@ rule gpu_probe:
     benchmark:
         f"{RESULTS}/benchmarks/gpu_probe.tsv"
     conda:
-        "../../envs/gpu_probe.yaml"
+        conda_env("gpu_probe")
     resources:
         gpu=1,
     script:

@@ -9,6 +9,6 @@ rule ingest:
     benchmark:
         f"{RESULTS}/benchmarks/ingest.tsv"
     conda:
-        "../../envs/ingest.yaml"
+        conda_env("ingest")
     script:
         "../../scripts/ingest.py"

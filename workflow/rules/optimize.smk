@@ -16,7 +16,7 @@ rule optimize:
     wildcard_constraints:
         algorithm=r"[A-Za-z0-9_]+",
     conda:
-        "../../envs/optimize.yaml"
+        conda_env("optimize")
     threads: config["optimize"]["workers"]
     resources:
         gpu=1 if config["optimize"]["backend"] == "cupy" else 0,
@@ -51,6 +51,6 @@ rule select:
     benchmark:
         f"{RESULTS}/benchmarks/select.tsv"
     conda:
-        "../../envs/select.yaml"
+        conda_env("select")
     script:
         "../../scripts/select.py"

@@ -17,6 +17,6 @@ rule report:
     benchmark:
         f"{RESULTS}/benchmarks/report.tsv"
     conda:
-        "../../envs/report.yaml"
+        conda_env("report")
     script:
         "../../scripts/report.py"

@@ -17,6 +17,6 @@ rule synth:
         seed=r"\d+",
         n=r"\d+",
     conda:
-        "../../envs/synth.yaml"
+        conda_env("synth")
     script:
         "../../scripts/synth.py"
