@@ -22,11 +22,10 @@ from typing import Any
 
 import numpy as np
 import pyarrow as pa
-import pyarrow.parquet as pq
 
 from stratopt.atomic import atomic_path, write_json, write_text
 from stratopt.errors import InputError
-from stratopt.matrix import Matrix, read_matrix
+from stratopt.matrix import Matrix, read_matrix, write_table
 from stratopt.performance import (
     LEGACY_PERIODS_PER_YEAR,
     PERFORMANCE_KEYS,
@@ -280,8 +279,7 @@ def _write_parquet(
     table = pa.table(columns).replace_schema_metadata(
         {b"stratopt": json.dumps({"periods_per_year": ppy}).encode()}
     )
-    with atomic_path(path) as tmp:
-        pq.write_table(table, tmp)
+    write_table(table, path)  # with page checksums
 
 
 def select_rule(smk: Any) -> None:

@@ -15,11 +15,10 @@ from typing import Any
 import numpy
 import pandas as pd
 import pyarrow as pa
-import pyarrow.parquet as pq
 
-from stratopt.atomic import atomic_path, write_text
+from stratopt.atomic import write_text
 from stratopt.backend import to_numpy
-from stratopt.matrix import Matrix
+from stratopt.matrix import Matrix, write_table
 from stratopt.reference import REPORT_COLUMNS
 
 
@@ -122,6 +121,5 @@ def write_inversion_report(
             },
         }
     )
-    with atomic_path(parquet_path) as tmp:
-        pq.write_table(table, tmp)
+    write_table(table, parquet_path)  # with page checksums
     write_text(md_path, inversion_markdown(frame))

@@ -20,7 +20,6 @@ from typing import Any
 import numpy as np
 import pandas as pd
 import pyarrow as pa
-import pyarrow.parquet as pq
 
 from stratopt.atomic import atomic_path, write_json
 from stratopt.db import open_database
@@ -40,7 +39,7 @@ from stratopt.db.compute import (
 from stratopt.db.paths import FASTER
 from stratopt.db.sql import sql_text
 from stratopt.errors import ConfigError
-from stratopt.matrix import Matrix, read_matrix, write_matrix
+from stratopt.matrix import Matrix, read_matrix, read_table, write_matrix, write_table
 from stratopt.reference import METRIC_COLUMNS
 
 log = logging.getLogger(__name__)
@@ -169,8 +168,7 @@ def write_metrics(frame: pd.DataFrame, matrix: Matrix, csv_path: Path, parquet_p
             **{c: pa.array(frame[c].to_numpy(dtype=np.float64)) for c in METRIC_COLUMNS},
         }
     )
-    with atomic_path(parquet_path) as tmp:
-        pq.write_table(table, tmp)
+    write_table(table, parquet_path)  # with page checksums
 
 
 def _no_inversion(db: Database) -> pd.DataFrame:
@@ -299,7 +297,7 @@ def store_results(
     portfolios_path: str | Path, db: Database, report_path: str | Path
 ) -> dict[str, Any]:
     """Write the chosen portfolios back into the database, replacing earlier ones."""
-    tables = portfolio_tables(pq.read_table(portfolios_path))
+    tables = portfolio_tables(read_table(portfolios_path))
     for name, table in tables.items():
         write_back(db, name, table)
     report = {
