@@ -38,7 +38,7 @@ from typing import Any
 
 import numpy as np
 
-from stratopt.atomic import write_json
+from stratopt.atomic import finite_or_none, write_json
 from stratopt.errors import ConfigError, InputError
 from stratopt.matrix import Matrix, read_matrix
 
@@ -184,10 +184,11 @@ def search_one(
     return {
         "size": size,
         "best": [int(i) for i in result.best],
-        "fitness": float(result.fitness),
+        # null when no portfolio had a finite fitness (the evaluator gives those -inf)
+        "fitness": finite_or_none(result.fitness),
         "evaluations": int(result.evaluations),
         "seconds": float(result.seconds),
-        "trace": [float(x) for x in result.trace],
+        "trace": [finite_or_none(x) for x in result.trace],
     }
 
 
@@ -284,6 +285,11 @@ def optimize(
         raise InputError(matrix_path, "the prepared matrix holds no strategies")
     digest = file_digest(matrix_path)
     sizes, skipped = settings.sizes(matrix.n_strategies)
+    if not sizes:
+        raise ConfigError(
+            f"optimize sizes {settings.min_size}..{settings.max_size}: every size is larger "
+            f"than the {matrix.n_strategies} strategies of {matrix_path}"
+        )
     if skipped:
         log.warning(
             "sizes %d..%d skipped: larger than the %d strategies",
@@ -321,10 +327,10 @@ def optimize(
         count = sum(len(v) for v in done.values())
         log.log(
             level,
-            "%s size %d: fitness %.6g, %d evaluations, %.2f s (%d/%d)",
+            "%s size %d: fitness %s, %d evaluations, %.2f s (%d/%d)",
             name,
             size,
-            record["fitness"],
+            "none finite" if record["fitness"] is None else f"{record['fitness']:.6g}",
             record["evaluations"],
             record["seconds"],
             count,
