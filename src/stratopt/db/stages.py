@@ -22,6 +22,7 @@ import pandas as pd
 import pyarrow as pa
 
 from stratopt.atomic import atomic_path, write_json
+from stratopt.config_checks import MIN_SESSIONS
 from stratopt.db import open_database
 from stratopt.db import schema as S
 from stratopt.db.base import Database, check_table_name
@@ -133,10 +134,12 @@ def _filtered_matrix(
     """Filter in SQL (table "pnl_filtered") and read the result back as a matrix."""
     db.replace_table(S.PARAMS, S.params_table(start, end))
     sessions = db.execute(sql_text("filter_sessions"))
-    if sessions.num_rows == 0:
+    if sessions.num_rows < MIN_SESSIONS:
         cover = db.execute(sql_text("data_range")).to_pylist()[0]
         raise ConfigError(
-            f"date_range {start or 'open'} .. {end or 'open'} selects no session in "
+            f"date_range {start or 'open'} .. {end or 'open'} selects "
+            f"{'only one session' if sessions.num_rows else 'no session'} (at least "
+            f"{MIN_SESSIONS} needed) in "
             f"{db.describe()}: the data covers {cover['first_date']} .. {cover['last_date']} "
             f"({cover['n_sessions']} sessions)"
         )
@@ -208,7 +211,7 @@ def prepare(db: Database, config: dict[str, Any], out: PrepareOutputs) -> dict[s
     if do_ulta:
         run = ulta_sql if paths["ulta"] == "sql" else ulta_numpy
         flags, report = run(db, matrix)
-        prepared = invert_columns(matrix, flags)
+        prepared = invert_columns(matrix, flags, db.describe())
     else:
         report = _no_inversion(db)
         prepared = matrix
