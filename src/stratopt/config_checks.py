@@ -64,6 +64,15 @@ def parse_date(value: Any, key: str) -> dt.date | None:
         raise ConfigError(f"{key} = {value!r} is not a date (expected YYYY-MM-DD)") from None
 
 
+def dates_as_text(config: dict[str, Any]) -> None:
+    """date_range values YAML parsed as dates, back to YYYY-MM-DD text (in place)."""
+    rng = config.get("date_range")
+    if isinstance(rng, dict):
+        for key, value in rng.items():
+            if isinstance(value, dt.date):
+                rng[key] = value.isoformat()[:10]
+
+
 def date_bounds(config: Mapping[str, Any]) -> tuple[dt.date | None, dt.date | None]:
     rng = _section(config, "date_range")
     start = parse_date(rng.get("start"), "date_range.start")
