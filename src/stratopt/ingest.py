@@ -17,9 +17,7 @@ import hashlib
 import io
 import logging
 import math
-import os
 import re
-import shutil
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -576,31 +574,6 @@ def ingest(
             write_json(tmp_report, report.to_dict(matrix))
     log.info("ingested %d days x %d strategies from %s", matrix.n_days, matrix.n_strategies, source)
     return matrix
-
-
-def publish(staged: Mapping[str, str | Path], published: Mapping[str, str | Path]) -> None:
-    """Put the staged outputs in place: a hard link each (a copy across file systems).
-
-    The pipeline's ingest rule writes to a staging folder and this step
-    publishes the result, so that a failed ingest, whose outputs Snakemake
-    deletes, never takes the last good matrix.parquet and ingest.json with it.
-    """
-    for key, src in staged.items():
-        with atomic_path(published[key]) as tmp:
-            tmp.unlink()
-            try:
-                os.link(src, tmp)
-            except OSError:
-                shutil.copy2(src, tmp)
-
-
-def publish_rule(smk: Any) -> None:
-    """Snakemake stage: input.matrix, input.report (staged) -> output.matrix, output.report."""
-    publish(
-        {"matrix": smk.input.matrix, "report": smk.input.report},
-        {"matrix": smk.output.matrix, "report": smk.output.report},
-    )
-    log.info("published %s and %s", smk.output.matrix, smk.output.report)
 
 
 def ingest_rule(smk: Any) -> None:

@@ -9,6 +9,7 @@ from snakemake.utils import validate
 sys.path.insert(0, str(Path(workflow.basedir) / "src"))
 from stratopt.config_checks import check_against_ingest, check_config, dates_as_text
 from stratopt.errors import ConfigError
+from stratopt.staging import source_stamp
 
 dates_as_text(config)  # YAML reads an unquoted 2024-05-01 as a date; the schema wants text
 validate(config, "../schemas/config.schema.yaml")
@@ -37,6 +38,13 @@ def source_path():
         n = config["input"]["synth_strategies"]
         return f"results/twin-data/twin_seed{seed}_n{n}.csv"
     return source
+
+
+def staged(name):
+    """Where the ingest rule stages an output for this source (stratopt.staging)."""
+    source = config["input"]["source"]
+    stamp = "synthetic" if source == "synthetic" else source_stamp(source)
+    return f"{RESULTS}/ingest/{stamp}/{name}"
 
 
 def stage_targets():

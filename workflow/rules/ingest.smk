@@ -1,17 +1,18 @@
-# Ingest in two steps (docs/ingest.md, "Through the pipeline"): `ingest` reads
-# and validates the source into a staging folder, `publish_ingest` links the
-# result into place. Snakemake deletes a failed job's outputs; only the staged
-# copies are the failing job's, so the last good matrix.parquet and ingest.json
-# survive a failed rerun, and the missing staged outputs keep the run (and
-# everything downstream) pending until the source is fixed.
+# Ingest in two steps (stratopt.staging; docs/ingest.md): `ingest` reads and
+# validates the source into a staging folder named by the source's stamp,
+# `publish_ingest` links the result into place. A failed ingest loses only its
+# staged files (Snakemake deletes a failed job's outputs): the last good
+# matrix.parquet and ingest.json stay, and since a changed source changes
+# publish_ingest's input, the run (and all after it) stays pending until the
+# source reads cleanly.
 
 
 rule ingest:
     input:
         source_path(),
     output:
-        matrix=f"{RESULTS}/ingest/staged/matrix.parquet",
-        report=f"{RESULTS}/ingest/staged/ingest.json",
+        matrix=staged("matrix.parquet"),
+        report=staged("ingest.json"),
     log:
         f"{RESULTS}/logs/ingest.log",
     benchmark:
@@ -24,8 +25,8 @@ rule ingest:
 
 rule publish_ingest:
     input:
-        matrix=f"{RESULTS}/ingest/staged/matrix.parquet",
-        report=f"{RESULTS}/ingest/staged/ingest.json",
+        matrix=staged("matrix.parquet"),
+        report=staged("ingest.json"),
     output:
         matrix=f"{RESULTS}/matrix.parquet",
         report=f"{RESULTS}/ingest.json",
