@@ -95,7 +95,13 @@ def _decode_header(raw: bytes, path: Path) -> list[str]:
         raise InputError(path, f"header is not UTF-8 text ({exc.reason})", line=1) from exc
     if text.count('"') % 2:
         raise InputError(path, "unterminated quote in the header", line=1)
-    return next(csv.reader(io.StringIO(text)))
+    try:
+        header = next(csv.reader(io.StringIO(text), strict=True), [])
+    except csv.Error as exc:
+        raise InputError(path, f"malformed header ({exc})", line=1, expected="CSV") from None
+    if not header:
+        raise InputError(path, "empty header", line=1, expected="Date, Day, then strategies")
+    return header
 
 
 def _check_utf8(data: bytes, path: Path) -> None:
@@ -109,8 +115,10 @@ def _check_utf8(data: bytes, path: Path) -> None:
         line = data.count(b"\n", 0, exc.start) + 1
         header = data[: data.find(b"\n")] if b"\n" in data else data
         names = _header_fields(header)
-        field_no = data.count(b",", start, exc.start)  # quotes aside, close enough to name it
-        column = names[field_no] if line > 1 and field_no < len(names) else None
+        column = None
+        if line > 1:
+            field_no = len(_header_fields(data[start : exc.start])) - 1 if exc.start > start else 0
+            column = names[field_no] if 0 <= field_no < len(names) else None
         raise InputError(
             path,
             f"byte 0x{data[exc.start]:02x} is not UTF-8 text ({exc.reason})",
@@ -124,8 +132,8 @@ def _header_fields(raw: bytes) -> list[str]:
     """The header's names as far as they decode (for naming a column in an error)."""
     text = raw.decode("utf-8", errors="replace").removeprefix("\ufeff").rstrip("\r")
     try:
-        return next(csv.reader(io.StringIO(text)))
-    except (csv.Error, StopIteration):
+        return next(csv.reader([text]), [])
+    except csv.Error:
         return []
 
 
@@ -300,12 +308,18 @@ def _to_float(
     cells = pc.cast(pc.split_pattern(joined, b",").flatten(), pa.large_string())
     if any(b" " in row or b"\t" in row for row in numeric):
         cells = pc.utf8_trim_whitespace(cells)
+    blanks_read = False
     try:
         values = pc.cast(cells, pa.float64()).to_numpy()
     except pa.ArrowInvalid:
         values = _to_float_with_blanks(cells, t, names, path, report)
+        blanks_read = True
     values = values.reshape(t, n)
     bad = ~(np.abs(values) <= MAX_ABS_PNL)  # NaN and inf are not <= anything
+    if bad.any() and not blanks_read and np.isnan(values[bad]).any():
+        # the cast read a "NaN" text as NaN: it is a blank cell (found by the fuzz tests)
+        values = _to_float_with_blanks(cells, t, names, path, report).reshape(t, n)
+        bad = ~(np.abs(values) <= MAX_ABS_PNL)
     if bad.any():
         row, col = np.argwhere(bad)[0]
         cell = cells[int(row) * n + int(col)].as_py()
@@ -369,6 +383,8 @@ def parse_csv(data: bytes, path: Path, report: IngestReport) -> Matrix:
     if not data or data.isspace():
         raise InputError(path, "empty file", expected="a header row and data rows")
     lines = _split_lines(data, path)
+    if not lines:  # a byte-order mark and blank lines
+        raise InputError(path, "empty file", expected="a header row and data rows")
     header = _decode_header(lines[0], path)
     roles = _column_roles(header, path)
     names = [header[i] for i in roles[2]]
