@@ -220,6 +220,13 @@ BAD_INPUTS = [
     ),
     ("one_row", HEADER.encode() + b"2024-01-04,Thursday,1,2\n", "1 data row", 3, None),
     ("semicolons", b"Date;Day;S1\n2024-01-04;Thursday;1\n", "not comma-separated", 1, None),
+    (
+        "stray_cr",
+        HEADER.encode() + b"2024-01-04,Thursday,1,2\r\n2024-01-05,Friday,1, 2\r \r\n",
+        "carriage return inside the line",
+        3,
+        None,
+    ),
 ]
 
 

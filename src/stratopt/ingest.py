@@ -274,6 +274,13 @@ def _split_rows(
     out = _Rows()
     for offset, line in enumerate(rows):
         lineno = FIRST_DATA_LINE + offset
+        if b"\r" in line:  # the line's own CR is gone: this one is inside it (found by fuzzing)
+            raise InputError(
+                path,
+                "a carriage return inside the line (mixed line endings?)",
+                line=lineno,
+                expected="lines ending in LF or CRLF",
+            )
         if tail and b'"' not in line:
             if line.count(b",") != width - 1:
                 _fields(line, lineno, width, path)  # raises with the field count
