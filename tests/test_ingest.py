@@ -220,6 +220,8 @@ BAD_INPUTS = [
     ),
     ("one_row", HEADER.encode() + b"2024-01-04,Thursday,1,2\n", "1 data row", 3, None),
     ("semicolons", b"Date;Day;S1\n2024-01-04;Thursday;1\n", "not comma-separated", 1, None),
+    ("bom_only", b"\xef\xbb\xbf\n \n", "empty file", None, None),
+    ("cr_in_header", b"Date,\rDay,S1\n2024-01-04,1,2\n", "malformed header", 1, None),
     (
         "stray_cr",
         HEADER.encode() + b"2024-01-04,Thursday,1,2\r\n2024-01-05,Friday,1, 2\r \r\n",
@@ -357,3 +359,18 @@ def test_config_is_checked_against_the_data_before_anything_is_written(tmp_path:
     assert not (tmp_path / "out").exists() or list((tmp_path / "out").iterdir()) == []
     ingest(src, out, report, config={"optimize": {"min_size": 1, "max_size": 2}})
     assert read_matrix(out).shape == (2, 2)
+
+
+def test_nan_as_the_only_blank_is_read_as_zero(tmp_path: Path) -> None:
+    """Found by fuzzing: Arrow's cast reads 'NaN' as NaN, which then looked non-finite."""
+    src = write(tmp_path, HEADER + "2024-01-04,Thursday,NaN,1\n2024-01-05,Friday,2,3\n")
+    matrix, report = read_source(src)
+    assert matrix.values.tolist() == [[0.0, 1.0], [2.0, 3.0]]
+    assert report.blank_cells == {"SENSEX 1000-1100 SL7%": 1}
+
+
+def test_a_bad_byte_is_named_in_its_own_column_despite_quoted_commas(tmp_path: Path) -> None:
+    src = write(tmp_path, b'Date,"a,b",c\n2024-01-04,"1\xff",2\n2024-01-05,1,2\n')
+    with pytest.raises(InputError) as info:
+        read_source(src)
+    assert (info.value.line, info.value.column) == (2, "a,b")
