@@ -11,7 +11,8 @@ from stratopt.config_checks import check_against_ingest, check_config, dates_as_
 from stratopt.errors import ConfigError
 from stratopt.staging import source_stamp
 
-dates_as_text(config)  # YAML reads an unquoted 2024-05-01 as a date; the schema wants text
+# YAML reads an unquoted 2024-05-01 as a date; the schema wants text
+dates_as_text(config)
 validate(config, "../schemas/config.schema.yaml")
 
 # What the schema cannot say (min_size <= max_size, known algorithms, real
