@@ -234,7 +234,10 @@ class Evaluator:
         # with everything, so a search that met it first would keep it as its best.
         if scalar:
             return base if math.isfinite(base) else -math.inf
-        return xp.where(xp.isfinite(base), base, -xp.inf)
+        finite = xp.isfinite(base)
+        if xp is numpy and finite.all():
+            return base  # the usual case: no copy
+        return xp.where(finite, base, -xp.inf)
 
     def _evaluate_chunk(self, chunk: numpy.ndarray, n: int) -> numpy.ndarray:
         xp = self.xp
