@@ -81,13 +81,17 @@ def _run(args: argparse.Namespace) -> int:
                     )
             rows.append((stem, {k: _median(v) for k, v in samples.items()}))
     print(f"medians of {args.repeats} runs each, child processes, only the write/read timed")
-    print(f"{'file':<18} {'op':<6} {'off wall/cpu s':>16} {'on wall/cpu s':>16} {'on/off cpu':>11}")
+    print(
+        f"{'file':<18} {'op':<6} {'off wall/cpu s':>16} {'on wall/cpu s':>16} "
+        f"{'on/off cpu':>11} {'peak MB off/on':>16}"
+    )
     for stem, med in rows:
         for op in ("write", "read"):
             off, on = med[f"{op} off"], med[f"{op} on"]
             print(
                 f"{stem:<18} {op:<6} {off[0]:>7.4f}/{off[1]:<8.4f} {on[0]:>7.4f}/{on[1]:<8.4f}"
                 f" {on[1] / off[1] if off[1] else float('nan'):>10.3f}x"
+                f" {off[2]:>7.1f}/{on[2]:<8.1f}"
             )
     return 0
 
@@ -96,8 +100,9 @@ def _kw(source: Path, out: str, mode: str) -> dict:
     return {"source": str(source), "out": out, "checksums": mode == "on"}
 
 
-def _median(samples: list) -> tuple[float, float]:
+def _median(samples: list) -> tuple[float, float, float]:
     return (
         statistics.median(s.wall_s for s in samples),
         statistics.median(s.cpu_s for s in samples),
+        statistics.median(s.peak_rss_mb for s in samples),
     )
