@@ -7,7 +7,7 @@ BIN := $(VENV)/bin
 CORES ?= 2
 STAMP := $(VENV)/.installed
 
-.PHONY: run test setup lint bench clean
+.PHONY: run test setup lint bench clean fuzz
 
 $(STAMP): pyproject.toml constraints.txt
 	$(PY) -m venv $(VENV)
@@ -23,6 +23,11 @@ run: $(STAMP)
 
 test: $(STAMP)
 	bash scripts/ci/test.sh
+
+# A long property-based fuzzing run of ingest: make fuzz SECONDS=600
+SECONDS ?= 600
+fuzz: $(STAMP)
+	bash scripts/ci/fuzz.sh $(SECONDS)
 
 lint: $(STAMP)
 	$(BIN)/ruff check src tests scripts

@@ -175,6 +175,60 @@ BAD_INPUTS = [
     ),
     ("binary", b"PK\x03\x04\x00\x00garbage", "binary content", None, None),
     ("no_rows", HEADER.encode(), "no data rows", 2, None),
+    # issue 17: finite but overflowing values made every fitness NaN
+    (
+        "huge",
+        HEADER.encode() + ROWS.encode() + b"2024-01-09,Tuesday,1e308,2\n",
+        "implausibly large value '1e308'",
+        4,
+        "SENSEX 1000-1100 SL7%",
+    ),
+    (
+        "non_utf8_number",
+        HEADER.encode() + ROWS.encode() + b"2024-01-09,Tuesday,1\xff5,2\n",
+        "byte 0xff is not UTF-8",
+        4,
+        "SENSEX 1000-1100 SL7%",
+    ),
+    (
+        "non_utf8_day",
+        HEADER.encode() + b"2024-01-04,Thurs\xe9day,1,2\n2024-01-05,Friday,1,2\n",
+        "byte 0xe9 is not UTF-8",
+        2,
+        "Day",
+    ),
+    (
+        "thousands_comma",
+        HEADER.encode() + ROWS.encode() + b'2024-01-09,Tuesday,1,"1,234"\n',
+        "a number with a comma '1,234'",
+        4,
+        "SENSEX 1000-1100 SL8%",
+    ),
+    (
+        "strategy_named_date",
+        b"Date,Day,S1,date\n2024-01-04,Thursday,1,2\n2024-01-05,Friday,1,2\n",
+        "2 columns named 'date'",
+        1,
+        "date",
+    ),
+    (
+        "strategy_named_day",
+        b"Date,Day,S1,DAY\n2024-01-04,Thursday,1,2\n2024-01-05,Friday,1,2\n",
+        "2 columns named 'day'",
+        1,
+        "DAY",
+    ),
+    ("one_row", HEADER.encode() + b"2024-01-04,Thursday,1,2\n", "1 data row", 3, None),
+    ("semicolons", b"Date;Day;S1\n2024-01-04;Thursday;1\n", "not comma-separated", 1, None),
+    ("bom_only", b"\xef\xbb\xbf\n \n", "empty file", None, None),
+    ("cr_in_header", b"Date,\rDay,S1\n2024-01-04,1,2\n", "malformed header", 1, None),
+    (
+        "stray_cr",
+        HEADER.encode() + b"2024-01-04,Thursday,1,2\r\n2024-01-05,Friday,1, 2\r \r\n",
+        "carriage return inside the line",
+        3,
+        None,
+    ),
 ]
 
 
@@ -217,3 +271,106 @@ def test_failed_rerun_keeps_the_earlier_output(tmp_path: Path) -> None:
         "ingest.json",
         "matrix.parquet",
     ]
+
+
+# ------------------------------------------------------------------ issue 17
+
+
+def test_cli_refuses_to_overwrite_its_source(tmp_path: Path, capsys: pytest.CaptureFixture) -> None:
+    src = write(tmp_path, HEADER + ROWS)
+    before = src.read_bytes()
+    assert cli_main(["ingest", str(src), str(src)]) == 2
+    assert cli_main(["ingest", str(src), str(tmp_path / "m.parquet"), "--report", str(src)]) == 2
+    err = capsys.readouterr().err
+    assert "would destroy the input" in err and "Traceback" not in err
+    assert src.read_bytes() == before
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["in.csv"]
+
+
+def test_matrix_and_report_may_not_be_one_file(tmp_path: Path) -> None:
+    src = write(tmp_path, HEADER + ROWS)
+    with pytest.raises(InputError, match="the same file"):
+        ingest(src, tmp_path / "x", tmp_path / "x")
+    assert not (tmp_path / "x").exists()
+
+
+def test_a_folder_named_like_a_csv_inside_a_source_folder_is_named(tmp_path: Path) -> None:
+    folder = tmp_path / "in"
+    folder.mkdir()
+    write(folder, HEADER + ROWS, "a.csv")
+    (folder / "x.csv").mkdir()
+    with pytest.raises(InputError) as info:
+        read_source(folder)
+    assert info.value.path == str(folder / "x.csv") and "a folder, not a file" in str(info.value)
+
+
+def test_xlsx_is_read_without_writing_beside_it(tmp_path: Path) -> None:
+    """The workbook is converted in memory: nothing is created (even briefly) in its folder."""
+    from openpyxl import Workbook
+
+    book = Workbook()
+    sheet = book.active
+    sheet.append(["Date", "Day", "S1"])
+    sheet.append(["2024-01-04", "Thursday", 1.5])
+    sheet.append(["2024-01-05", "Friday", -2])
+    folder = tmp_path / "ro"
+    folder.mkdir()
+    book.save(folder / "in.xlsx")
+    folder.chmod(0o555)  # refuses writes to a normal user (root ignores it: the mtime tells)
+    try:
+        stamp = folder.stat().st_mtime_ns
+        matrix, _ = read_source(folder / "in.xlsx")
+        assert matrix.values.tolist() == [[1.5], [-2.0]]
+        assert folder.stat().st_mtime_ns == stamp  # no file was created and removed there
+        assert [p.name for p in folder.iterdir()] == ["in.xlsx"]
+    finally:
+        folder.chmod(0o755)
+
+
+def test_xlsx_errors_name_the_workbook_row_and_column(tmp_path: Path) -> None:
+    from openpyxl import Workbook
+
+    book = Workbook()
+    sheet = book.active
+    sheet.append(["Date", "Day", "S1", "S2"])
+    sheet.append(["2024-01-04", "Thursday", 1.5, 2])
+    sheet.append(["2024-01-05", "Friday", "n/a?", 3])
+    path = tmp_path / "in.xlsx"
+    book.save(path)
+    with pytest.raises(InputError) as info:
+        read_source(path)
+    assert (info.value.path, info.value.line, info.value.column) == (str(path), 3, "S1")
+
+
+def test_unreadable_source_is_a_located_error(tmp_path: Path) -> None:
+    with pytest.raises(InputError, match="no such file"):
+        read_source(tmp_path / "missing.csv")
+
+
+def test_config_is_checked_against_the_data_before_anything_is_written(tmp_path: Path) -> None:
+    from stratopt.errors import ConfigError
+
+    src = write(tmp_path, HEADER + ROWS)
+    out, report = tmp_path / "out" / "m.parquet", tmp_path / "out" / "ingest.json"
+    with pytest.raises(ConfigError, match="max_size 3 is larger than the 2 strategies"):
+        ingest(src, out, report, config={"optimize": {"min_size": 1, "max_size": 3}})
+    with pytest.raises(ConfigError, match="selects 1 of the 2 sessions"):
+        ingest(src, out, report, config={"date_range": {"start": "2024-01-05"}})
+    assert not (tmp_path / "out").exists() or list((tmp_path / "out").iterdir()) == []
+    ingest(src, out, report, config={"optimize": {"min_size": 1, "max_size": 2}})
+    assert read_matrix(out).shape == (2, 2)
+
+
+def test_nan_as_the_only_blank_is_read_as_zero(tmp_path: Path) -> None:
+    """Found by fuzzing: Arrow's cast reads 'NaN' as NaN, which then looked non-finite."""
+    src = write(tmp_path, HEADER + "2024-01-04,Thursday,NaN,1\n2024-01-05,Friday,2,3\n")
+    matrix, report = read_source(src)
+    assert matrix.values.tolist() == [[0.0, 1.0], [2.0, 3.0]]
+    assert report.blank_cells == {"SENSEX 1000-1100 SL7%": 1}
+
+
+def test_a_bad_byte_is_named_in_its_own_column_despite_quoted_commas(tmp_path: Path) -> None:
+    src = write(tmp_path, b'Date,"a,b",c\n2024-01-04,"1\xff",2\n2024-01-05,1,2\n')
+    with pytest.raises(InputError) as info:
+        read_source(src)
+    assert (info.value.line, info.value.column) == (2, "a,b")

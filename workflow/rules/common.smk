@@ -1,8 +1,26 @@
+import sys
 from pathlib import Path
 
+from snakemake.exceptions import WorkflowError
 from snakemake.utils import validate
 
+# The package beside the workflow (as the rule scripts import it), for the
+# config checks below: standard library only, so any Snakemake env can run them.
+sys.path.insert(0, str(Path(workflow.basedir) / "src"))
+from stratopt.runtime.config_checks import check_against_ingest, check_config, dates_as_text
+from stratopt.errors import ConfigError
+from stratopt.runtime.staging import source_stamp
+
+# YAML reads an unquoted 2024-05-01 as a date; the schema wants text
+dates_as_text(config)
 validate(config, "../schemas/config.schema.yaml")
+
+# What the schema cannot say (min_size <= max_size, known algorithms, real
+# dates in order), checked before any job starts.
+try:
+    check_config(config)
+except ConfigError as exc:
+    raise WorkflowError(str(exc)) from None
 
 DATASET = config["dataset"]
 RESULTS = f"results/{DATASET}"
@@ -21,6 +39,13 @@ def source_path():
         n = config["input"]["synth_strategies"]
         return f"results/twin-data/twin_seed{seed}_n{n}.csv"
     return source
+
+
+def staged(name):
+    """Where the ingest rule stages an output for this source (stratopt.runtime.staging)."""
+    source = config["input"]["source"]
+    stamp = "synthetic" if source == "synthetic" else source_stamp(source)
+    return f"{RESULTS}/ingest/{stamp}/{name}"
 
 
 def stage_targets():
@@ -60,3 +85,11 @@ def conda_env(rule, name=None):
 def correlation_resources():
     """One GPU per shard job on the CuPy backend, so --resources gpu=1 serialises them."""
     return {"gpu": 1} if config["correlation"]["backend"] == "cupy" else {}
+
+
+# Sizes and the date range against the data, when the last ingest is current
+# (newer than its source); otherwise the ingest rule checks them as it reads.
+try:
+    check_against_ingest(config, f"{RESULTS}/ingest.json", source_path())
+except ConfigError as exc:
+    raise WorkflowError(str(exc)) from None

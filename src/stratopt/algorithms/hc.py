@@ -22,7 +22,13 @@ from typing import Any
 import numpy as np
 
 from stratopt.algorithms.base import BaseAlgorithm, SearchParams, Tracker
-from stratopt.algorithms.sa import apply, greedy_swaps, start_swapper, swap_move
+from stratopt.algorithms.sa import (
+    apply,
+    greedy_swaps,
+    single_portfolio,
+    start_swapper,
+    swap_move,
+)
 
 LEGACY_ITERATIONS = 200
 
@@ -42,6 +48,8 @@ class HC(BaseAlgorithm):
         self, t: Tracker, ev: Any, n: int, rng: np.random.Generator, p: SearchParams
     ) -> None:
         patience = int(p.get("patience", max(50, t.budget // 4)))
+        if single_portfolio(t, ev, n, rng):
+            return
         while t.remaining > 0:
             sw = start_swapper(t, ev, n, rng)
             members = set(sw.indices.tolist())

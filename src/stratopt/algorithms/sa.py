@@ -33,6 +33,15 @@ def start_swapper(t: Tracker, ev: Any, n: int, rng: np.random.Generator) -> Any:
     return ev.swapper(start[0])
 
 
+def single_portfolio(t: Tracker, ev: Any, n: int, rng: np.random.Generator) -> bool:
+    """When n == N the portfolio of every strategy is the only one: evaluate it, no swaps."""
+    if n < ev.n_strategies:
+        return False
+    t.evaluate(random_subsets(rng, ev.n_strategies, n, 1))
+    t.record()
+    return True
+
+
 def swap_move(rng: np.random.Generator, n_total: int, members: set[int], n: int) -> tuple[int, int]:
     """A random position and a random strategy not in the portfolio."""
     pos = int(rng.integers(0, n))
@@ -47,6 +56,8 @@ def apply(sw: Any, members: set[int], pos: int, new: int) -> None:
 
 def greedy_swaps(t: Tracker, ev: Any, n: int, rng: np.random.Generator) -> None:
     """The legacy SA/HC loop: improve by single swaps until the budget is spent."""
+    if single_portfolio(t, ev, n, rng):
+        return
     sw = start_swapper(t, ev, n, rng)
     members = set(sw.indices.tolist())
     current = sw.fitness
@@ -76,6 +87,8 @@ class SA(BaseAlgorithm):
     ) -> None:
         initial_accept = float(p.get("initial_accept", 0.3))
         final_ratio = float(p.get("final_ratio", 1e-3))
+        if single_portfolio(t, ev, n, rng):
+            return
         sw = start_swapper(t, ev, n, rng)
         members = set(sw.indices.tolist())
         current = sw.fitness

@@ -52,7 +52,8 @@ def run_merge(
     shards = [read_shard(p) for p in shard_paths]
     result = merge_shards(shards, read_matrix(matrix_path), [str(p) for p in shard_paths])
     # compact: the indented encoder is pure Python and takes seconds on 4 MB
-    write_text(out_path, json.dumps(result, separators=(",", ":"), default=_json_default) + "\n")
+    text = json.dumps(result, separators=(",", ":"), default=_json_default, allow_nan=False)
+    write_text(out_path, text + "\n")  # strict JSON, like atomic.write_json
     log.info(
         "correlation: %d pairs, %d near-duplicate pairs in %d groups",
         result["pairs"],

@@ -17,12 +17,11 @@ from pathlib import Path
 
 import numpy as np
 import pyarrow as pa
-import pyarrow.parquet as pq
 
 from stratopt.correlation.pairs import Pairs
 from stratopt.correlation.shard import ShardSummary
+from stratopt.data.matrix import read_table, write_table
 from stratopt.errors import InputError
-from stratopt.runtime.atomic import atomic_path
 
 META_KEY = b"stratopt_correlation"
 PAIR_KINDS = {
@@ -89,15 +88,11 @@ def _kinds(runs: list[tuple[str, int]]) -> pa.DictionaryArray:
 
 
 def write_shard(summary: ShardSummary, path: str | Path) -> None:
-    with atomic_path(path) as tmp:
-        pq.write_table(to_table(summary), tmp, compression="zstd")
+    write_table(to_table(summary), path, compression="zstd")  # with page checksums
 
 
 def read_shard(path: str | Path) -> ShardSummary:
-    try:
-        table = pq.read_table(path)
-    except (OSError, pa.ArrowInvalid) as exc:
-        raise InputError(path, f"cannot read Parquet: {exc}") from exc
+    table = read_table(path)  # page checksums verified
     raw = (table.schema.metadata or {}).get(META_KEY)
     if raw is None:
         raise InputError(path, "not a correlation shard (no 'stratopt_correlation' metadata)")

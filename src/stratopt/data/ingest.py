@@ -18,6 +18,7 @@ import io
 import logging
 import math
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -29,6 +30,7 @@ import pyarrow.compute as pc
 from stratopt.data.matrix import Matrix, write_matrix
 from stratopt.errors import InputError
 from stratopt.runtime.atomic import atomic_path, write_json
+from stratopt.runtime.config_checks import check_against_data
 
 log = logging.getLogger(__name__)
 
@@ -38,6 +40,12 @@ CSV_SUFFIXES = {".csv", ".txt"}
 EXCEL_SUFFIXES = {".xlsx", ".xlsm"}
 ISO_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 FIRST_DATA_LINE = 2  # line numbers are 1-based; the header is line 1
+#: Fewer sessions than this leave no drawdown and no correlation to measure.
+MIN_SESSIONS = 2
+#: The largest |P&L| a cell may hold. Later stages sum T cells and square them
+#: (variance, correlation); below 1e15 nothing overflows to inf or NaN, while
+#: 1e308 (finite) made every fitness NaN. 1e15 rupees is far above any real P&L.
+MAX_ABS_PNL = 1e15
 
 
 @dataclass
@@ -87,7 +95,46 @@ def _decode_header(raw: bytes, path: Path) -> list[str]:
         raise InputError(path, f"header is not UTF-8 text ({exc.reason})", line=1) from exc
     if text.count('"') % 2:
         raise InputError(path, "unterminated quote in the header", line=1)
-    return next(csv.reader(io.StringIO(text)))
+    try:
+        header = next(csv.reader(io.StringIO(text), strict=True), [])
+    except csv.Error as exc:
+        raise InputError(path, f"malformed header ({exc})", line=1, expected="CSV") from None
+    if not header:
+        raise InputError(path, "empty header", line=1, expected="Date, Day, then strategies")
+    return header
+
+
+def _check_utf8(data: bytes, path: Path) -> None:
+    """Refuse bytes that are not UTF-8, naming the line and column of the first one."""
+    if data.isascii():  # the common case, and much faster than decoding
+        return
+    try:
+        data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        start = data.rfind(b"\n", 0, exc.start) + 1
+        line = data.count(b"\n", 0, exc.start) + 1
+        header = data[: data.find(b"\n")] if b"\n" in data else data
+        names = _header_fields(header)
+        column = None
+        if line > 1:
+            field_no = len(_header_fields(data[start : exc.start])) - 1 if exc.start > start else 0
+            column = names[field_no] if 0 <= field_no < len(names) else None
+        raise InputError(
+            path,
+            f"byte 0x{data[exc.start]:02x} is not UTF-8 text ({exc.reason})",
+            line=line,
+            column=column,
+            expected="a UTF-8 (or ASCII) CSV file",
+        ) from None
+
+
+def _header_fields(raw: bytes) -> list[str]:
+    """The header's names as far as they decode (for naming a column in an error)."""
+    text = raw.decode("utf-8", errors="replace").removeprefix("\ufeff").rstrip("\r")
+    try:
+        return next(csv.reader([text]), [])
+    except csv.Error:
+        return []
 
 
 def _split_lines(data: bytes, path: Path) -> list[bytes]:
@@ -95,6 +142,7 @@ def _split_lines(data: bytes, path: Path) -> list[bytes]:
         raise InputError(path, "not a CSV text file (binary content)", expected="CSV or XLSX")
     if data.startswith(b"\xef\xbb\xbf"):
         data = data[3:]
+    _check_utf8(data, path)
     lines = data.split(b"\n")
     lines = [line[:-1] if line.endswith(b"\r") else line for line in lines]
     while lines and not lines[-1].strip():
@@ -106,9 +154,28 @@ def _column_roles(header: list[str], path: Path) -> tuple[int, int | None, list[
     """Positions of Date, Day and the strategy columns."""
     lowered = [h.strip().lower() for h in header]
     if "date" not in lowered:
+        if len(header) == 1 and any(sep in header[0] for sep in ";\t|"):
+            raise InputError(
+                path,
+                "the header is a single column: the file is not comma-separated",
+                line=1,
+                expected="commas between fields (a CSV file)",
+            )
         raise InputError(
             path, "no Date column in the header", line=1, expected="a column named Date"
         )
+    for meta in META_COLUMNS:
+        where = [i for i, h in enumerate(lowered) if h == meta]
+        if len(where) > 1:
+            raise InputError(
+                path,
+                f"{len(where)} columns named {meta!r} (case aside), columns "
+                + " and ".join(str(i + 1) for i in where)
+                + ": a strategy may not be named like the Date or Day column",
+                line=1,
+                column=header[where[1]],
+                expected=f"one {meta.capitalize()} column",
+            )
     if "zone" in lowered:
         raise InputError(
             path,
@@ -142,8 +209,13 @@ def _check_names(names: list[str], path: Path) -> None:
 def _fields(line: bytes, lineno: int, width: int, path: Path) -> list[bytes]:
     """All fields of one data row (the csv module only where quotes appear)."""
     if b'"' in line:
-        text = line.decode("utf-8", errors="replace")
-        fields = [f.encode() for f in next(csv.reader(io.StringIO(text)))]
+        text = line.decode("utf-8")  # valid: the file was checked as a whole
+        try:
+            fields = [f.encode() for f in next(csv.reader(io.StringIO(text), strict=True))]
+        except csv.Error as exc:
+            raise InputError(
+                path, f"malformed quoting ({exc})", line=lineno, expected="CSV quoting"
+            ) from None
     else:
         fields = line.split(b",")
     if len(fields) != width:
@@ -202,6 +274,13 @@ def _split_rows(
     out = _Rows()
     for offset, line in enumerate(rows):
         lineno = FIRST_DATA_LINE + offset
+        if b"\r" in line:  # the line's own CR is gone: this one is inside it (found by fuzzing)
+            raise InputError(
+                path,
+                "a carriage return inside the line (mixed line endings?)",
+                line=lineno,
+                expected="lines ending in LF or CRLF",
+            )
         if tail and b'"' not in line:
             if line.count(b",") != width - 1:
                 _fields(line, lineno, width, path)  # raises with the field count
@@ -210,13 +289,19 @@ def _split_rows(
         else:
             fields = _fields(line, lineno, width, path)
             meta = fields
+            for i in strategy_cols:
+                if b"," in fields[i]:
+                    raise InputError(
+                        path,
+                        f"a number with a comma {fields[i].decode()!r}: thousands separators "
+                        "and decimal commas are not read",
+                        line=lineno,
+                        column=header[i],
+                        expected="a number like 1234.5",
+                    )
             numeric = b",".join(fields[i] for i in strategy_cols)
-        out.dates.append(
-            _parse_date(meta[date_col].decode("utf-8", "replace"), lineno, header[date_col], path)
-        )
-        out.days.append(
-            meta[day_col].decode("utf-8", "replace").strip() if day_col is not None else ""
-        )
+        out.dates.append(_parse_date(meta[date_col].decode(), lineno, header[date_col], path))
+        out.days.append(meta[day_col].decode().strip() if day_col is not None else "")
         out.numeric.append(numeric)
     return out
 
@@ -230,20 +315,28 @@ def _to_float(
     cells = pc.cast(pc.split_pattern(joined, b",").flatten(), pa.large_string())
     if any(b" " in row or b"\t" in row for row in numeric):
         cells = pc.utf8_trim_whitespace(cells)
+    blanks_read = False
     try:
         values = pc.cast(cells, pa.float64()).to_numpy()
     except pa.ArrowInvalid:
         values = _to_float_with_blanks(cells, t, names, path, report)
+        blanks_read = True
     values = values.reshape(t, n)
-    if not np.isfinite(values).all():
-        row, col = np.argwhere(~np.isfinite(values))[0]
+    bad = ~(np.abs(values) <= MAX_ABS_PNL)  # NaN and inf are not <= anything
+    if bad.any() and not blanks_read and np.isnan(values[bad]).any():
+        # the cast read a "NaN" text as NaN: it is a blank cell (found by the fuzz tests)
+        values = _to_float_with_blanks(cells, t, names, path, report).reshape(t, n)
+        bad = ~(np.abs(values) <= MAX_ABS_PNL)
+    if bad.any():
+        row, col = np.argwhere(bad)[0]
         cell = cells[int(row) * n + int(col)].as_py()
+        finite = bool(np.isfinite(values[row, col]))
         raise InputError(
             path,
-            f"non-finite value {cell!r}",
+            f"{'implausibly large' if finite else 'non-finite'} value {cell!r}",
             line=FIRST_DATA_LINE + int(row),
             column=names[col],
-            expected="a finite number",
+            expected=f"a finite number of magnitude at most {MAX_ABS_PNL:.0e}",
         )
     return values
 
@@ -280,10 +373,25 @@ def _to_float_with_blanks(
 
 
 def read_csv(path: Path, report: IngestReport) -> Matrix:
-    data = path.read_bytes()
+    return parse_csv(_read_bytes(path), path, report)
+
+
+def _read_bytes(path: Path) -> bytes:
+    try:
+        return path.read_bytes()
+    except IsADirectoryError:
+        raise InputError(path, "a folder, not a file", expected="a .csv or .xlsx file") from None
+    except OSError as exc:
+        raise InputError(path, f"cannot read: {exc.strerror or exc}") from None
+
+
+def parse_csv(data: bytes, path: Path, report: IngestReport) -> Matrix:
+    """The CSV bytes `data`, named `path` in errors."""
     if not data or data.isspace():
         raise InputError(path, "empty file", expected="a header row and data rows")
     lines = _split_lines(data, path)
+    if not lines:  # a byte-order mark and blank lines
+        raise InputError(path, "empty file", expected="a header row and data rows")
     header = _decode_header(lines[0], path)
     roles = _column_roles(header, path)
     names = [header[i] for i in roles[2]]
@@ -301,33 +409,35 @@ def read_csv(path: Path, report: IngestReport) -> Matrix:
 
 
 def read_excel(path: Path, report: IngestReport) -> Matrix:
-    """XLSX through openpyxl: cells are re-serialised as text and validated like CSV."""
+    """XLSX through openpyxl: cells are re-serialised as CSV text (in memory) and validated.
+
+    Sheet row k is CSV line k, so errors name the workbook's own rows.
+    """
+    data = _read_bytes(path)  # a folder or an unreadable file gets the CSV path's clear error
     try:
         from openpyxl import load_workbook
 
-        book = load_workbook(path, read_only=True, data_only=True)
-    except Exception as exc:  # openpyxl raises many kinds for a bad file
+        book = load_workbook(io.BytesIO(data), read_only=True, data_only=True)
+        try:
+            sheet = book.worksheets[0]
+            rows = list(sheet.iter_rows(values_only=True))
+        finally:
+            book.close()
+    except Exception as exc:  # openpyxl (and zipfile) raise many kinds for a bad file
         raise InputError(path, f"cannot read as XLSX: {exc}", expected="an .xlsx workbook") from exc
-    sheet = book.worksheets[0]
-    rows = list(sheet.iter_rows(values_only=True))
-    book.close()
     if not rows:
         raise InputError(path, "empty workbook", expected="a header row and data rows")
     buffer = io.StringIO()
     writer = csv.writer(buffer, lineterminator="\n")
-    for row in rows:
-        writer.writerow([_excel_cell(v) for v in row])
-    tmp = path.with_name(f".{path.name}.csv")
-    try:
-        tmp.write_text(buffer.getvalue(), encoding="utf-8")
-        matrix = read_csv(tmp, report)
-    except InputError as exc:
-        raise InputError(
-            path, exc.problem, line=exc.line, column=exc.column, expected=exc.expected
-        ) from None
-    finally:
-        tmp.unlink(missing_ok=True)
-    return matrix
+    for lineno, row in enumerate(rows, start=1):
+        cells = [_excel_cell(v) for v in row]
+        if any("\n" in c or "\r" in c for c in cells):
+            col = next(i for i, c in enumerate(cells) if "\n" in c or "\r" in c)
+            raise InputError(
+                path, f"a line break inside cell {col + 1}", line=lineno, expected="one-line cells"
+            )
+        writer.writerow(cells)
+    return parse_csv(buffer.getvalue().encode("utf-8", errors="surrogatepass"), path, report)
 
 
 def _excel_cell(value: object) -> str:
@@ -344,6 +454,8 @@ def _excel_cell(value: object) -> str:
 
 
 def read_file(path: Path, report: IngestReport) -> Matrix:
+    if path.is_dir():
+        raise InputError(path, "a folder, not a file (sub-folders are not read)")
     suffix = path.suffix.lower()
     if suffix in CSV_SUFFIXES:
         matrix = read_csv(path, report)
@@ -400,16 +512,8 @@ def read_source(
     """A file, or a folder whose CSV/XLSX files are merged on Date."""
     report = report or IngestReport()
     path = Path(source)
-    if not path.exists():
-        raise InputError(path, "no such file or folder")
+    files = source_files(path)
     if path.is_dir():
-        files = sorted(
-            p
-            for p in path.iterdir()
-            if p.suffix.lower() in CSV_SUFFIXES | EXCEL_SUFFIXES and not p.name.startswith(".")
-        )
-        if not files:
-            raise InputError(path, "folder holds no .csv or .xlsx file")
         parts = [(f.stem, read_file(f, report)) for f in files]
         matrix = merge_on_date(parts, report)
         _check_names(matrix.names, path)
@@ -422,14 +526,68 @@ def read_source(
             values=matrix.values,
             labels=[path.stem] * matrix.n_strategies,
         )
+    if matrix.n_days < MIN_SESSIONS:
+        raise InputError(
+            files[0] if len(files) == 1 else path,
+            f"{matrix.n_days} data row: a drawdown and a correlation need at least "
+            f"{MIN_SESSIONS} sessions",
+            line=FIRST_DATA_LINE + matrix.n_days,
+            expected=f"at least {MIN_SESSIONS} rows of P&L",
+        )
     return matrix, report
 
 
+def source_files(path: Path) -> list[Path]:
+    """The files ingest reads: `path` itself, or the CSV/XLSX files of a folder (by name)."""
+    if not path.exists():
+        raise InputError(path, "no such file or folder")
+    if not path.is_dir():
+        return [path]
+    try:
+        entries = list(path.iterdir())
+    except OSError as exc:
+        raise InputError(path, f"cannot list the folder: {exc.strerror or exc}") from None
+    files = sorted(
+        p
+        for p in entries
+        if p.suffix.lower() in CSV_SUFFIXES | EXCEL_SUFFIXES and not p.name.startswith(".")
+    )
+    if not files:
+        raise InputError(path, "folder holds no .csv or .xlsx file")
+    return files
+
+
+def _check_outputs(source: Path, outputs: list[Path]) -> None:
+    """Refuse an output that would overwrite a source (or the other output)."""
+    sources = source_files(source)
+    resolved = [o.resolve() for o in outputs]
+    if len(set(resolved)) < len(resolved):
+        raise InputError(outputs[0], "the matrix and the report would be the same file")
+    for out, res in zip(outputs, resolved, strict=True):
+        for src in sources:
+            if res == src.resolve() or (out.exists() and out.samefile(src)):
+                raise InputError(
+                    out,
+                    f"this output is the source {src}: writing it would destroy the input",
+                    expected="an output path other than the source",
+                )
+
+
 def ingest(
-    source: str | Path, matrix_out: str | Path, report_out: str | Path | None = None
+    source: str | Path,
+    matrix_out: str | Path,
+    report_out: str | Path | None = None,
+    config: Mapping[str, Any] | None = None,
 ) -> Matrix:
-    """Validate `source`, then write matrix.parquet and ingest.json (atomically, both or neither)."""
+    """Validate `source`, then write matrix.parquet and ingest.json (atomically, both or neither).
+
+    With a pipeline `config`, also check that it fits the data (sizes against
+    the strategies, the date range against the dates) before writing anything.
+    """
+    _check_outputs(Path(source), [Path(p) for p in (matrix_out, report_out) if p is not None])
     matrix, report = read_source(source)
+    if config is not None:
+        check_against_data(config, matrix.n_strategies, matrix.dates, str(source))
     if report_out is None:
         write_matrix(matrix, matrix_out)
     else:

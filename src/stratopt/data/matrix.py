@@ -5,13 +5,20 @@ columns `strategy_id` (int32), `strategy` (string), `label` (string: the source
 file, for balanced mode) and `pnl` (fixed-size list of T float64). The dates
 and weekdays travel in the file's key-value metadata. Reading the production
 shape back into a T x N float64 array is one contiguous buffer copy.
+
+Integrity: every Parquet file stratopt writes carries page checksums (CRC32),
+verified on read, so a flipped bit in a data page is an error instead of other
+P&L; the key-value metadata (dates, weekdays), which the footer holds outside
+any page, carries its own SHA-256. docs/ingest.md has the cost measured.
 """
 
 from __future__ import annotations
 
+import hashlib
 import json
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pyarrow as pa
@@ -21,7 +28,8 @@ from stratopt.errors import InputError
 from stratopt.runtime.atomic import atomic_path
 
 META_KEY = b"stratopt"
-LAYOUT_VERSION = 1
+#: 2: the metadata carries its own SHA-256 (version 1 files, without it, still read).
+LAYOUT_VERSION = 2
 
 # Arrow's default allocator (mimalloc) kept 30-50 MB more peak resident memory
 # per process than the system allocator when reading the production matrix,
@@ -90,11 +98,13 @@ def to_arrow(matrix: Matrix) -> pa.Table:
     t, n = matrix.shape
     flat = pa.array(np.ascontiguousarray(matrix.values.T).ravel(), type=pa.float64())
     pnl = pa.FixedSizeListArray.from_arrays(flat, t)
-    meta = {
+    meta: dict[str, Any] = {
         "layout_version": LAYOUT_VERSION,
+        "n_strategies": n,
         "dates": [str(d) for d in matrix.dates.astype("datetime64[D]")],
         "days": list(matrix.days),
     }
+    meta["sha256"] = _meta_digest(meta)
     table = pa.table(
         {
             "strategy_id": pa.array(np.arange(n, dtype=np.int32)),
@@ -110,11 +120,15 @@ def from_arrow(table: pa.Table, source: str | Path = "<arrow>") -> Matrix:
     raw = (table.schema.metadata or {}).get(META_KEY)
     if raw is None:
         raise InputError(source, "not a stratopt matrix (no 'stratopt' metadata)")
-    meta = json.loads(raw)
+    meta = _checked_meta(raw, source)
     dates = np.array(meta["dates"], dtype="datetime64[D]")
     t = len(dates)
     n = table.num_rows
+    if meta.get("n_strategies", n) != n or len(meta["days"]) != t:
+        raise InputError(source, "the metadata does not match the table (corrupt file?)")
     pnl = table.column("pnl").combine_chunks().flatten()
+    if len(pnl) != n * t:
+        raise InputError(source, f"pnl holds {len(pnl)} values, not {n} x {t} (corrupt file?)")
     if n:
         if pnl.null_count:
             raise InputError(source, "missing values in the pnl column")
@@ -132,16 +146,53 @@ def from_arrow(table: pa.Table, source: str | Path = "<arrow>") -> Matrix:
     )
 
 
+def _meta_digest(meta: dict[str, Any]) -> str:
+    body = {k: v for k, v in meta.items() if k != "sha256"}
+    return hashlib.sha256(json.dumps(body, sort_keys=True).encode()).hexdigest()
+
+
+def _checked_meta(raw: bytes, source: str | Path) -> dict[str, Any]:
+    """The matrix metadata, refused when its digest (or its JSON) does not hold."""
+    try:
+        meta = json.loads(raw)
+        if not isinstance(meta, dict) or not {"dates", "days"} <= meta.keys():
+            raise ValueError("dates or days missing")
+    except ValueError as exc:
+        raise InputError(source, f"unreadable stratopt metadata ({exc}): corrupt file?") from None
+    digest = meta.get("sha256")
+    if digest is None and meta.get("layout_version") != 1:
+        raise InputError(source, "the stratopt metadata has no checksum: corrupt file?")
+    if digest is not None and digest != _meta_digest(meta):
+        raise InputError(source, "the stratopt metadata fails its checksum: corrupt file")
+    return meta
+
+
+def write_table(table: pa.Table, path: str | Path, **options: Any) -> None:
+    """A Parquet file with page checksums, written atomically (readers never see half a file)."""
+    with atomic_path(path) as tmp:
+        pq.write_table(table, tmp, write_page_checksum=True, **options)
+
+
+def read_table(path: str | Path, columns: list[str] | None = None) -> pa.Table:
+    """A Parquet file, its page checksums verified; any failure is an InputError naming it."""
+    try:
+        # ParquetFile.read, not read_table: the dataset layer costs memory and imports.
+        with pq.ParquetFile(path, page_checksum_verification=True) as pf:
+            return pf.read(columns=columns, use_threads=False)
+    except (OSError, pa.ArrowException, ValueError, IndexError) as exc:
+        raise InputError(path, f"cannot read Parquet: {exc}") from None
+
+
 def write_matrix(matrix: Matrix, path: str | Path) -> None:
     """Write atomically: readers never see a half-written file."""
-    with atomic_path(path) as tmp:
-        pq.write_table(to_arrow(matrix), tmp, compression="zstd")
+    write_table(to_arrow(matrix), path, compression="zstd")
 
 
 def read_matrix(path: str | Path) -> Matrix:
+    table = read_table(path)
     try:
-        # ParquetFile.read, not read_table: the dataset layer costs memory and imports.
-        table = pq.ParquetFile(path).read(use_threads=False)
-    except (OSError, pa.ArrowInvalid) as exc:
-        raise InputError(path, f"cannot read Parquet: {exc}") from exc
-    return from_arrow(table, path)
+        return from_arrow(table, path)
+    except InputError:
+        raise
+    except (KeyError, ValueError, TypeError, IndexError, pa.ArrowException) as exc:
+        raise InputError(path, f"not a readable stratopt matrix ({exc}): corrupt file?") from None

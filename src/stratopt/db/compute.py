@@ -17,6 +17,7 @@ from stratopt.db.base import Database
 from stratopt.db.paths import COMPUTATIONS, FASTER, PATHS
 from stratopt.db.sql import sql_text
 from stratopt.engine.reference import METRIC_COLUMNS, REPORT_COLUMNS
+from stratopt.engine.ulta import inverted_names
 from stratopt.errors import ConfigError
 
 METRICS_TABLE = "strategy_metrics"
@@ -141,7 +142,7 @@ def inversion_arrow(report: pd.DataFrame, ids: np.ndarray) -> pa.Table:
     return pa.table(cols)
 
 
-def invert_columns(matrix: Matrix, flags: np.ndarray) -> Matrix:
+def invert_columns(matrix: Matrix, flags: np.ndarray, source: str = "the matrix") -> Matrix:
     """Negate the flagged columns, rename them "<name>_inv", move them to the end in order."""
     kept = np.flatnonzero(~flags)
     inverted = np.flatnonzero(flags)
@@ -151,7 +152,7 @@ def invert_columns(matrix: Matrix, flags: np.ndarray) -> Matrix:
     return Matrix(
         dates=matrix.dates,
         days=list(matrix.days),
-        names=[matrix.names[i] for i in kept] + [f"{matrix.names[i]}_inv" for i in inverted],
+        names=inverted_names(matrix.names, kept, inverted, source),
         values=np.ascontiguousarray(values),
         labels=[matrix.labels[i] for i in order],
     )

@@ -20,9 +20,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 import pyarrow as pa
-import pyarrow.parquet as pq
 
-from stratopt.data.matrix import Matrix, read_matrix, write_matrix
+from stratopt.data.matrix import Matrix, read_matrix, read_table, write_matrix, write_table
 from stratopt.db import schema as S
 from stratopt.db.base import Database, check_table_name
 from stratopt.db.compute import (
@@ -41,6 +40,7 @@ from stratopt.db.sql import sql_text
 from stratopt.engine.reference import METRIC_COLUMNS
 from stratopt.errors import ConfigError
 from stratopt.runtime.atomic import atomic_path, write_json
+from stratopt.runtime.config_checks import MIN_SESSIONS
 
 log = logging.getLogger(__name__)
 
@@ -133,10 +133,12 @@ def _filtered_matrix(
     """Filter in SQL (table "pnl_filtered") and read the result back as a matrix."""
     db.replace_table(S.PARAMS, S.params_table(start, end))
     sessions = db.execute(sql_text("filter_sessions"))
-    if sessions.num_rows == 0:
+    if sessions.num_rows < MIN_SESSIONS:
         cover = db.execute(sql_text("data_range")).to_pylist()[0]
         raise ConfigError(
-            f"date_range {start or 'open'} .. {end or 'open'} selects no session in "
+            f"date_range {start or 'open'} .. {end or 'open'} selects "
+            f"{'only one session' if sessions.num_rows else 'no session'} (at least "
+            f"{MIN_SESSIONS} needed) in "
             f"{db.describe()}: the data covers {cover['first_date']} .. {cover['last_date']} "
             f"({cover['n_sessions']} sessions)"
         )
@@ -168,8 +170,7 @@ def write_metrics(frame: pd.DataFrame, matrix: Matrix, csv_path: Path, parquet_p
             **{c: pa.array(frame[c].to_numpy(dtype=np.float64)) for c in METRIC_COLUMNS},
         }
     )
-    with atomic_path(parquet_path) as tmp:
-        pq.write_table(table, tmp)
+    write_table(table, parquet_path)  # with page checksums
 
 
 def _no_inversion(db: Database) -> pd.DataFrame:
@@ -209,7 +210,7 @@ def prepare(db: Database, config: dict[str, Any], out: PrepareOutputs) -> dict[s
     if do_ulta:
         run = ulta_sql if paths["ulta"] == "sql" else ulta_numpy
         flags, report = run(db, matrix)
-        prepared = invert_columns(matrix, flags)
+        prepared = invert_columns(matrix, flags, db.describe())
     else:
         report = _no_inversion(db)
         prepared = matrix
@@ -298,7 +299,7 @@ def store_results(
     portfolios_path: str | Path, db: Database, report_path: str | Path
 ) -> dict[str, Any]:
     """Write the chosen portfolios back into the database, replacing earlier ones."""
-    tables = portfolio_tables(pq.read_table(portfolios_path))
+    tables = portfolio_tables(read_table(portfolios_path))
     for name, table in tables.items():
         write_back(db, name, table)
     report = {

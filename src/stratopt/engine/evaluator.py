@@ -22,6 +22,7 @@ path stays the reference implementation for CuPy and for `compiled=False`.
 from __future__ import annotations
 
 import logging
+import math
 import os
 from collections.abc import Sequence
 from types import ModuleType
@@ -229,7 +230,14 @@ class Evaluator:
             want = desired_count(n, self._n_labels)
             off = abs(counts - want).sum(axis=1)  # numpy or cupy counts, (P,)
             base = base - self.penalty_factor * (float(off[0]) if scalar else off)
-        return base
+        # A non-finite fitness (overflowing data) can never win: NaN compares false
+        # with everything, so a search that met it first would keep it as its best.
+        if scalar:
+            return base if math.isfinite(base) else -math.inf
+        finite = xp.isfinite(base)
+        if xp is numpy and finite.all():
+            return base  # the usual case: no copy
+        return xp.where(finite, base, -xp.inf)
 
     def _evaluate_chunk(self, chunk: numpy.ndarray, n: int) -> numpy.ndarray:
         xp = self.xp

@@ -15,12 +15,12 @@ from typing import Any
 import numpy
 import pandas as pd
 import pyarrow as pa
-import pyarrow.parquet as pq
 
-from stratopt.data.matrix import Matrix
+from stratopt.data.matrix import Matrix, write_table
 from stratopt.engine.backend import to_numpy
 from stratopt.engine.reference import REPORT_COLUMNS
-from stratopt.runtime.atomic import atomic_path, write_text
+from stratopt.errors import InputError
+from stratopt.runtime.atomic import write_text
 
 
 def _ratio(roi: Any, worst: Any, xp: ModuleType) -> Any:
@@ -50,6 +50,27 @@ def inversion_decisions(values: Any, xp: ModuleType = numpy) -> dict[str, Any]:
     }
 
 
+def inverted_names(
+    names: list[str], kept: Any, inverted: Any, source: str = "the matrix"
+) -> list[str]:
+    """The kept names, then "<name>_inv" for each inverted one; a clash is an error.
+
+    A source column already named "X_inv" beside a losing "X" would give two
+    strategies one name, and every later report would mix them up.
+    """
+    out = [names[i] for i in kept] + [f"{names[i]}_inv" for i in inverted]
+    if len(set(out)) < len(out):
+        taken = set(names)
+        clash = next(f"{names[i]}_inv" for i in inverted if f"{names[i]}_inv" in taken)
+        raise InputError(
+            source,
+            f"ULTA inverts the losing strategy {clash[:-4]!r} and names it {clash!r}, the name "
+            "of another strategy: rename that column, or set ulta: false",
+            column=clash,
+        )
+    return out
+
+
 def apply_ulta(matrix: Matrix, xp: ModuleType = numpy) -> tuple[Matrix, pd.DataFrame]:
     """The inverted matrix and the inversion report (columns reference.REPORT_COLUMNS)."""
     d = {k: numpy.asarray(to_numpy(v)) for k, v in inversion_decisions(matrix.values, xp).items()}
@@ -63,7 +84,7 @@ def apply_ulta(matrix: Matrix, xp: ModuleType = numpy) -> tuple[Matrix, pd.DataF
     out = Matrix(
         dates=matrix.dates,
         days=list(matrix.days),
-        names=list(names[kept]) + [f"{n}_inv" for n in names[inverted]],
+        names=inverted_names(list(matrix.names), kept, inverted),
         values=numpy.ascontiguousarray(values),
         labels=[matrix.labels[i] for i in order],
     )
@@ -122,6 +143,5 @@ def write_inversion_report(
             },
         }
     )
-    with atomic_path(parquet_path) as tmp:
-        pq.write_table(table, tmp)
+    write_table(table, parquet_path)  # with page checksums
     write_text(md_path, inversion_markdown(frame))

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import json
+import math
 import os
 import tempfile
 from collections.abc import Iterator
@@ -41,7 +42,31 @@ def write_text(path: str | Path, text: str) -> None:
 
 
 def write_json(path: str | Path, obj: Any) -> None:
-    write_text(path, json.dumps(obj, indent=2, sort_keys=False, default=_json_default) + "\n")
+    """Strict JSON (no NaN or Infinity tokens, which other readers refuse).
+
+    A non-finite number raises ValueError before anything is written: the
+    caller decides what it means (use finite_or_none where a value is
+    legitimately undefined, e.g. a profit factor without losing days).
+    """
+    text = json.dumps(obj, indent=2, sort_keys=False, default=_json_default, allow_nan=False)
+    write_text(path, text + "\n")
+
+
+def finite_or_none(value: Any) -> float | None:
+    """A float when finite, else None (null in JSON): for legitimately undefined values."""
+    if value is None:
+        return None
+    x = float(value)
+    return x if math.isfinite(x) else None
+
+
+def loads_strict(text: str) -> Any:
+    """json.loads that refuses the NaN / Infinity tokens write_json never writes."""
+    return json.loads(text, parse_constant=_refuse_constant)
+
+
+def _refuse_constant(token: str) -> Any:
+    raise ValueError(f"{token} is not valid JSON")
 
 
 def _json_default(obj: Any) -> Any:

@@ -36,12 +36,16 @@ def run_rule(smk: Any, stage: StageFunction) -> None:
     logger = logging.getLogger("stratopt.runtime.rule")
     logger.info("rule %s: start", smk.rule)
     config = getattr(smk, "config", None)
-    if profiling_enabled(config):
-        try:
+    try:
+        if profiling_enabled(config):
             profile_stage(smk, stage, config)
-        except StratoptError as exc:
-            logger.error("%s", exc)
-            raise SystemExit(1) from exc
-    else:
-        stage(smk)
+        else:
+            stage(smk)
+    except StratoptError as exc:
+        # the rule's own log holds the error (Snakemake points the user there)
+        logger.error("rule %s failed: %s", smk.rule, exc)
+        raise SystemExit(1) from None
+    except Exception:
+        logger.exception("rule %s failed", smk.rule)
+        raise
     logger.info("rule %s: done", smk.rule)

@@ -16,10 +16,13 @@ output runs/{algorithm}.json gathers all sizes.
 
 from __future__ import annotations
 
+import ctypes
 import hashlib
 import json
 import logging
 import os
+import signal
+import sys
 import threading
 import time
 import zlib
@@ -40,7 +43,7 @@ import numpy as np
 
 from stratopt.data.matrix import Matrix, read_matrix
 from stratopt.errors import ConfigError, InputError
-from stratopt.runtime.atomic import write_json
+from stratopt.runtime.atomic import finite_or_none, write_json
 
 log = logging.getLogger(__name__)
 
@@ -184,10 +187,11 @@ def search_one(
     return {
         "size": size,
         "best": [int(i) for i in result.best],
-        "fitness": float(result.fitness),
+        # null when no portfolio had a finite fitness (the evaluator gives those -inf)
+        "fitness": finite_or_none(result.fitness),
         "evaluations": int(result.evaluations),
         "seconds": float(result.seconds),
-        "trace": [float(x) for x in result.trace],
+        "trace": [finite_or_none(x) for x in result.trace],
     }
 
 
@@ -197,8 +201,39 @@ _WORKER: dict[str, Any] = {}
 _THREAD = threading.local()
 
 
-def _init_process(matrix_path: str, settings: OptimizeSettings) -> None:
+def _init_process(matrix_path: str, settings: OptimizeSettings, parent: int) -> None:
+    die_with_parent(parent)
     _WORKER["evaluator"] = build_evaluator(read_matrix(matrix_path), settings)
+
+
+def die_with_parent(parent: int) -> None:
+    """End this worker when its parent process dies, even by SIGKILL.
+
+    A killed parent cannot shut its pool down: the workers would live on,
+    reparented to PID 1, holding their memory. On Linux the kernel sends
+    SIGKILL on the parent's death (prctl PR_SET_PDEATHSIG); elsewhere a
+    daemon thread polls the parent's pid once a second.
+    """
+    armed = False
+    if sys.platform.startswith("linux"):
+        try:
+            libc = ctypes.CDLL(None, use_errno=True)
+            armed = libc.prctl(_PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0) == 0
+        except (OSError, AttributeError):
+            armed = False
+    if os.getppid() != parent:  # the parent died before the signal was armed
+        os._exit(1)
+    if not armed:
+        threading.Thread(target=_watch_parent, args=(parent,), daemon=True).start()
+
+
+_PR_SET_PDEATHSIG = 1
+
+
+def _watch_parent(parent: int) -> None:
+    while os.getppid() == parent:
+        time.sleep(1.0)
+    os._exit(1)
 
 
 def _process_task(algorithm: str, size: int, settings: OptimizeSettings) -> dict[str, Any]:
@@ -225,7 +260,7 @@ def _make_pool(pool: str, workers: int, matrix_path: Path, settings: OptimizeSet
             max_workers=workers,
             mp_context=get_context(method),
             initializer=_init_process,
-            initargs=(str(matrix_path), settings),
+            initargs=(str(matrix_path), settings, os.getpid()),
         )
     raise ConfigError(f"pool must be one of {', '.join(POOLS)}, not {pool!r}")
 
@@ -284,6 +319,11 @@ def optimize(
         raise InputError(matrix_path, "the prepared matrix holds no strategies")
     digest = file_digest(matrix_path)
     sizes, skipped = settings.sizes(matrix.n_strategies)
+    if not sizes:
+        raise ConfigError(
+            f"optimize sizes {settings.min_size}..{settings.max_size}: every size is larger "
+            f"than the {matrix.n_strategies} strategies of {matrix_path}"
+        )
     if skipped:
         log.warning(
             "sizes %d..%d skipped: larger than the %d strategies",
@@ -321,10 +361,10 @@ def optimize(
         count = sum(len(v) for v in done.values())
         log.log(
             level,
-            "%s size %d: fitness %.6g, %d evaluations, %.2f s (%d/%d)",
+            "%s size %d: fitness %s, %d evaluations, %.2f s (%d/%d)",
             name,
             size,
-            record["fitness"],
+            "none finite" if record["fitness"] is None else f"{record['fitness']:.6g}",
             record["evaluations"],
             record["seconds"],
             count,

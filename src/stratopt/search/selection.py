@@ -16,22 +16,23 @@ from __future__ import annotations
 import json
 import logging
 import math
+import re
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 import pyarrow as pa
-import pyarrow.parquet as pq
 
-from stratopt.data.matrix import Matrix, read_matrix
+from stratopt.data.matrix import Matrix, read_matrix, write_table
 from stratopt.engine.portfolio_metrics import (
     LEGACY_PERIODS_PER_YEAR,
     PERFORMANCE_KEYS,
     performance_metrics,
 )
 from stratopt.errors import InputError
-from stratopt.runtime.atomic import atomic_path, write_json, write_text
+from stratopt.runtime.atomic import atomic_path, loads_strict, write_json, write_text
+from stratopt.search.optimize import file_digest
 
 log = logging.getLogger(__name__)
 
@@ -40,31 +41,46 @@ METRIC_KEYS = PERFORMANCE_KEYS
 
 def load_run(path: str | Path) -> dict[str, Any]:
     try:
-        doc = json.loads(Path(path).read_text(encoding="utf-8"))
+        doc = loads_strict(Path(path).read_text(encoding="utf-8"))
     except OSError as exc:
         raise InputError(path, f"cannot read the run: {exc}") from exc
     except ValueError as exc:
         raise InputError(path, f"not valid JSON: {exc}") from exc
+    if not isinstance(doc, dict):
+        raise InputError(path, "not an optimize run (not a JSON object)")
     for key in ("algorithm", "sizes"):
         if key not in doc:
             raise InputError(path, f"not an optimize run (no {key!r})")
     return doc
 
 
+def _fitness(rec: Mapping[str, Any]) -> float | None:
+    """A record's fitness when it is a finite number (null or non-finite never wins)."""
+    value = rec.get("fitness")
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        return None
+    return float(value) if math.isfinite(value) else None
+
+
 def best_per_size(runs: Sequence[Mapping[str, Any]]) -> dict[int, dict[str, Any]]:
-    """size -> the winning record (with 'algorithm' and every algorithm's fitness)."""
+    """size -> the winning record (with 'algorithm' and every algorithm's fitness).
+
+    Only a finite fitness competes; a size where no algorithm has one maps to
+    {"by_algorithm": ...} alone (no 'fitness'), and select refuses it.
+    """
     best: dict[int, dict[str, Any]] = {}
     for run in runs:
         name = run["algorithm"]
         for rec in run["sizes"]:
             size = int(rec["size"])
             entry = best.setdefault(size, {"by_algorithm": {}})
-            entry["by_algorithm"][name] = float(rec["fitness"])
-            if "fitness" not in entry or rec["fitness"] > entry["fitness"]:
+            fitness = _fitness(rec)
+            entry["by_algorithm"][name] = fitness
+            if fitness is not None and ("fitness" not in entry or fitness > entry["fitness"]):
                 entry.update(
                     size=size,
                     algorithm=name,
-                    fitness=float(rec["fitness"]),
+                    fitness=fitness,
                     best=[int(i) for i in rec["best"]],
                     evaluations=int(rec["evaluations"]),
                 )
@@ -190,17 +206,18 @@ def select(
     runs = [load_run(p) for p in run_paths]
     if not runs:
         raise InputError(str(legacy_dir), "select needs at least one optimize run")
-    for path, run in zip(run_paths, runs, strict=True):
-        if run.get("n_strategies", matrix.n_strategies) != matrix.n_strategies:
-            raise InputError(
-                path,
-                f"the run searched {run['n_strategies']} strategies, the matrix holds "
-                f"{matrix.n_strategies}",
-            )
+    check_runs(matrix_path, matrix, run_paths, runs)
     algorithms = [r["algorithm"] for r in runs]
     winners = best_per_size(runs)
     if not winners:
         raise InputError(str(run_paths[0]), "no portfolio sizes in the runs")
+    unfit = [size for size, entry in winners.items() if "fitness" not in entry]
+    if unfit:
+        raise InputError(
+            str(run_paths[0]),
+            f"size(s) {', '.join(map(str, unfit))}: no algorithm found a portfolio with a finite "
+            "fitness (the data overflow the metric); nothing to select",
+        )
     ppy = matrix.periods_per_year()
     legacy_dir = Path(legacy_dir)
     legacy_dir.mkdir(parents=True, exist_ok=True)
@@ -219,6 +236,7 @@ def select(
         if pics is not None:
             pics.draw(legacy_dir, size, series)
         rows.append({**entry, "names": names, "metrics": metrics})
+    remove_stale(legacy_dir, set(winners), pictures=pics is not None)
 
     overall = max(rows, key=lambda r: r["fitness"])  # first of equal sizes wins: smallest size
     write_text(
@@ -248,6 +266,66 @@ def select(
         overall["fitness"],
     )
     return summary
+
+
+def check_runs(
+    matrix_path: str | Path,
+    matrix: Matrix,
+    run_paths: Sequence[str | Path],
+    runs: Sequence[Mapping[str, Any]],
+) -> None:
+    """Refuse runs that searched another prepared matrix: indices would name other strategies.
+
+    Each run records its input's SHA-256 and the names of every best set; both
+    must match this matrix (the same N alone is not enough).
+    """
+    digest = file_digest(matrix_path)
+    for path, run in zip(run_paths, runs, strict=True):
+        if run.get("n_strategies", matrix.n_strategies) != matrix.n_strategies:
+            raise InputError(
+                path,
+                f"the run searched {run['n_strategies']} strategies, the matrix holds "
+                f"{matrix.n_strategies}",
+            )
+        recorded = (run.get("input") or {}).get("sha256")
+        if recorded is None:
+            raise InputError(path, "the run does not record its input's checksum")
+        if recorded != digest:
+            raise InputError(
+                path,
+                f"the run searched another file (sha256 {recorded[:12]}...), not {matrix_path} "
+                f"(sha256 {digest[:12]}...): rerun optimize on it",
+            )
+        for rec in run["sizes"]:
+            best = [int(i) for i in rec.get("best", [])]
+            if any(not 0 <= i < matrix.n_strategies for i in best):
+                raise InputError(path, f"size {rec.get('size')}: strategy index out of range")
+            names = rec.get("names")
+            if names is not None and names != [matrix.names[i] for i in best]:
+                raise InputError(
+                    path,
+                    f"size {rec.get('size')}: the recorded strategy names differ from "
+                    f"{matrix_path}'s names at the same indices",
+                )
+
+
+#: The files select writes per size into the legacy folder.
+PER_SIZE_FILES = re.compile(r"^(best_portfolio|equity_curve|drawdown)_size(\d+)\.(txt|png)$")
+
+
+def remove_stale(folder: Path, sizes: set[int], *, pictures: bool = True) -> None:
+    """Remove per-size files this run did not write (left by an earlier run in the folder).
+
+    Called after the new files are written; only select's own file names are
+    touched: the reports of other sizes, and every PNG when pictures are off.
+    """
+    for path in folder.iterdir():
+        match = PER_SIZE_FILES.match(path.name)
+        if not match or not path.is_file():
+            continue
+        if int(match.group(2)) not in sizes or (match.group(3) == "png" and not pictures):
+            path.unlink()
+            log.info("removed %s, left by an earlier selection", path)
 
 
 def _public(row: Mapping[str, Any]) -> dict[str, Any]:
@@ -280,5 +358,4 @@ def _write_parquet(
     table = pa.table(columns).replace_schema_metadata(
         {b"stratopt": json.dumps({"periods_per_year": ppy}).encode()}
     )
-    with atomic_path(path) as tmp:
-        pq.write_table(table, tmp)
+    write_table(table, path)  # with page checksums

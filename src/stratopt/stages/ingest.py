@@ -1,4 +1,4 @@
-"""Rule `ingest`: the source file or folder -> matrix.parquet and ingest.json."""
+"""Rule `ingest`: the source file or folder -> matrix.parquet and ingest.json, checked against the config."""
 
 from __future__ import annotations
 
@@ -8,4 +8,4 @@ from stratopt.data.ingest import ingest
 
 
 def run(smk: Any) -> None:
-    ingest(smk.input[0], smk.output.matrix, smk.output.report)
+    ingest(smk.input[0], smk.output.matrix, smk.output.report, config=smk.config)

@@ -1,0 +1,200 @@
+"""What a configuration means, checked before any stage runs.
+
+The JSON schema (workflow/schemas/config.schema.yaml) checks types, ranges
+and unknown keys; these checks add what it cannot say: that min_size <=
+max_size, that the algorithms exist, that the dates are dates in order, and,
+once the data is known, that the sizes fit the strategies and the date range
+selects enough sessions. The workflow calls check_config when it parses the
+Snakefile (so a bad value fails before any job starts), check_against_ingest
+with the last ingest's report when that report is current, and the ingest
+stage calls check_against_data with what it has just read.
+
+Light on purpose: the standard library only, as the Snakefile imports it.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import os
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+from typing import Any
+
+from stratopt.errors import ConfigError
+
+#: The algorithms this package ships (used when its entry points are not installed,
+#: e.g. a Snakemake process outside the package's environment).
+BUILTIN_ALGORITHMS = ("ga", "pso", "sa", "de", "aco", "hc", "bo", "rs")
+#: Fewer sessions leave no drawdown and no correlation (as stratopt.data.ingest.MIN_SESSIONS).
+MIN_SESSIONS = 2
+
+
+def _section(config: Mapping[str, Any], key: str) -> Mapping[str, Any]:
+    value = config.get(key) or {}
+    return value if isinstance(value, Mapping) else {}
+
+
+def known_algorithms() -> set[str]:
+    """Installed algorithm plugins (entry points), and the built-in names."""
+    names = set(BUILTIN_ALGORITHMS)
+    try:
+        from stratopt.registry import available
+
+        names |= set(available("algorithms"))
+    except Exception:  # noqa: BLE001 - no metadata outside the package's env: built-ins only
+        pass
+    return names
+
+
+def parse_date(value: Any, key: str) -> dt.date | None:
+    """A config date (YAML gives a date object or a string), None for an open bound."""
+    if value is None or value == "":
+        return None
+    if isinstance(value, dt.datetime):
+        return value.date()
+    if isinstance(value, dt.date):
+        return value
+    text = str(value).strip()
+    try:
+        if len(text) != 10:
+            raise ValueError(text)
+        return dt.date.fromisoformat(text)
+    except ValueError:
+        raise ConfigError(f"{key} = {value!r} is not a date (expected YYYY-MM-DD)") from None
+
+
+def dates_as_text(config: dict[str, Any]) -> None:
+    """date_range values YAML parsed as dates, back to YYYY-MM-DD text (in place)."""
+    rng = config.get("date_range")
+    if isinstance(rng, dict):
+        for key, value in rng.items():
+            if isinstance(value, dt.date):
+                rng[key] = value.isoformat()[:10]
+
+
+def date_bounds(config: Mapping[str, Any]) -> tuple[dt.date | None, dt.date | None]:
+    rng = _section(config, "date_range")
+    start = parse_date(rng.get("start"), "date_range.start")
+    end = parse_date(rng.get("end"), "date_range.end")
+    if start is not None and end is not None and start > end:
+        raise ConfigError(f"date_range.start {start} is after date_range.end {end}")
+    return start, end
+
+
+def config_problems(config: Mapping[str, Any]) -> list[str]:
+    """Every problem of meaning in `config` that needs no data (empty when it is fine)."""
+    problems: list[str] = []
+    opt = _section(config, "optimize")
+    lo, hi = opt.get("min_size"), opt.get("max_size")
+    if isinstance(lo, int) and isinstance(hi, int) and lo > hi:
+        problems.append(f"optimize.min_size {lo} is larger than optimize.max_size {hi}")
+    for key in ("min_size", "max_size"):
+        value = opt.get(key)
+        if isinstance(value, int) and value < 1:
+            problems.append(f"optimize.{key} must be >= 1 (got {value})")
+    seed = opt.get("seed")
+    if isinstance(seed, int) and seed < 0:
+        problems.append(f"optimize.seed must be >= 0 (got {seed})")
+    algorithms = opt.get("algorithms")
+    if algorithms is not None:
+        problems += _algorithm_problems(algorithms)
+    try:
+        date_bounds(config)
+    except ConfigError as exc:
+        problems.append(str(exc))
+    return problems
+
+
+def _algorithm_problems(algorithms: Any) -> list[str]:
+    if not isinstance(algorithms, list) or not algorithms:
+        return ["optimize.algorithms must list at least one algorithm"]
+    problems = []
+    known = known_algorithms()
+    unknown = [a for a in algorithms if str(a).lower() not in known]
+    if unknown:
+        problems.append(
+            f"optimize.algorithms: unknown {', '.join(map(repr, unknown))}; "
+            f"known: {', '.join(sorted(known))}"
+        )
+    lowered = [str(a).lower() for a in algorithms]
+    repeated = sorted({a for a in lowered if lowered.count(a) > 1})
+    if repeated:
+        problems.append(f"optimize.algorithms lists {', '.join(repeated)} more than once")
+    return problems
+
+
+def check_config(config: Mapping[str, Any]) -> None:
+    """Raise ConfigError listing every problem of meaning (before any stage runs)."""
+    problems = config_problems(config)
+    if problems:
+        raise ConfigError("invalid configuration:\n  - " + "\n  - ".join(problems))
+
+
+def data_problems(
+    config: Mapping[str, Any], n_strategies: int, dates: Sequence[Any], source: str
+) -> list[str]:
+    """What the configuration asks of the data that the data cannot give."""
+    problems: list[str] = []
+    opt = _section(config, "optimize")
+    hi = opt.get("max_size")
+    if isinstance(hi, int) and hi > n_strategies:
+        problems.append(
+            f"optimize.max_size {hi} is larger than the {n_strategies} strategies of {source}"
+        )
+    try:
+        start, end = date_bounds(config)
+    except ConfigError as exc:
+        return [*problems, str(exc)]
+    days = [parse_date(str(d)[:10], "date") for d in dates]
+    chosen = [
+        d
+        for d in days
+        if d is not None and (start is None or d >= start) and (end is None or d <= end)
+    ]
+    if (start is not None or end is not None) and len(chosen) < MIN_SESSIONS:
+        cover = f"{days[0]} .. {days[-1]}" if days else "no dates"
+        problems.append(
+            f"date_range {start or 'open'} .. {end or 'open'} selects {len(chosen)} of the "
+            f"{len(days)} sessions of {source} (which cover {cover}); at least "
+            f"{MIN_SESSIONS} are needed"
+        )
+    return problems
+
+
+def check_against_data(
+    config: Mapping[str, Any], n_strategies: int, dates: Sequence[Any], source: str
+) -> None:
+    problems = data_problems(config, n_strategies, dates, source)
+    if problems:
+        raise ConfigError(
+            "the configuration does not fit the data:\n  - " + "\n  - ".join(problems)
+        )
+
+
+def check_against_ingest(
+    config: Mapping[str, Any], report_path: str | Path, source: str | Path
+) -> bool:
+    """Check the config against the last ingest's report, when that report is current.
+
+    Current means newer than the source (as Snakemake judges it): a changed
+    source will be ingested again and checked then. Returns whether it checked.
+    """
+    report = Path(report_path)
+    src = Path(source)
+    try:
+        if not src.exists() or os.path.getmtime(report) < _newest_mtime(src):
+            return False
+        doc = json.loads(report.read_text(encoding="utf-8"))
+        n, dates = int(doc["strategies"]), list(doc["dates"])
+    except (OSError, ValueError, KeyError, TypeError):
+        return False
+    check_against_data(config, n, dates, str(source))
+    return True
+
+
+def _newest_mtime(path: Path) -> float:
+    if not path.is_dir():
+        return os.path.getmtime(path)
+    times = [os.path.getmtime(path)] + [os.path.getmtime(p) for p in path.iterdir()]
+    return max(times)

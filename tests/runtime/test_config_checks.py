@@ -1,0 +1,83 @@
+"""Config meaning checked before any stage (issue 17, case 7): the checks themselves."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import os
+from pathlib import Path
+
+import pytest
+
+from stratopt.errors import ConfigError
+from stratopt.runtime.config_checks import (
+    check_against_data,
+    check_against_ingest,
+    check_config,
+    config_problems,
+    dates_as_text,
+)
+
+DATES = ["2024-01-04", "2024-01-08", "2024-01-11"]
+
+
+def test_a_sound_config_has_no_problems() -> None:
+    config = {
+        "optimize": {"min_size": 5, "max_size": 8, "seed": 0, "algorithms": ["ga", "RS"]},
+        "date_range": {"start": "2024-01-01", "end": None},
+    }
+    assert config_problems(config) == []
+    check_against_data(config, 10, DATES, "x.csv")
+
+
+@pytest.mark.parametrize(
+    ("config", "message"),
+    [
+        ({"optimize": {"min_size": 9, "max_size": 5}}, "min_size 9 is larger than"),
+        ({"optimize": {"seed": -1}}, "seed must be >= 0"),
+        ({"optimize": {"algorithms": ["ga", "gaa"]}}, "unknown 'gaa'"),
+        ({"optimize": {"algorithms": []}}, "at least one algorithm"),
+        ({"optimize": {"algorithms": ["ga", "GA"]}}, "ga more than once"),
+        ({"date_range": {"start": "2024-13-01"}}, "is not a date"),
+        ({"date_range": {"start": "01/02/2024"}}, "is not a date"),
+        ({"date_range": {"start": "2024-05-01", "end": "2024-02-01"}}, "is after"),
+    ],
+)
+def test_each_problem_is_named(config: dict, message: str) -> None:
+    with pytest.raises(ConfigError, match=message):
+        check_config(config)
+
+
+def test_every_problem_is_listed_at_once() -> None:
+    config = {"optimize": {"min_size": 9, "max_size": 5, "seed": -2}}
+    assert len(config_problems(config)) == 2
+
+
+def test_yaml_dates_become_text() -> None:
+    config = {"date_range": {"start": dt.date(2024, 5, 1), "end": "2024-06-01"}}
+    dates_as_text(config)
+    assert config["date_range"] == {"start": "2024-05-01", "end": "2024-06-01"}
+
+
+def test_sizes_and_dates_against_the_data() -> None:
+    with pytest.raises(ConfigError, match="max_size 11 is larger than the 10 strategies of x.csv"):
+        check_against_data({"optimize": {"max_size": 11}}, 10, DATES, "x.csv")
+    with pytest.raises(ConfigError, match="selects 0 of the 3 sessions"):
+        check_against_data({"date_range": {"start": "2030-01-01"}}, 10, DATES, "x.csv")
+    with pytest.raises(ConfigError, match="selects 1 of the 3 sessions"):
+        check_against_data({"date_range": {"end": "2024-01-05"}}, 10, DATES, "x.csv")
+
+
+def test_the_last_ingest_is_used_only_when_current(tmp_path: Path) -> None:
+    source = tmp_path / "in.csv"
+    source.write_text("x")
+    report = tmp_path / "ingest.json"
+    report.write_text(json.dumps({"strategies": 10, "dates": DATES}))
+    too_big = {"optimize": {"max_size": 50}}
+    os.utime(source, (1_000, 1_000))
+    os.utime(report, (2_000, 2_000))
+    with pytest.raises(ConfigError, match="larger than the 10 strategies"):
+        check_against_ingest(too_big, report, source)
+    os.utime(source, (3_000, 3_000))  # the source changed since: ingest will check it
+    assert check_against_ingest(too_big, report, source) is False
+    assert check_against_ingest(too_big, tmp_path / "none.json", source) is False
