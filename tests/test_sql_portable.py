@@ -11,6 +11,7 @@ from sqlglot import exp
 from sqlglot.dialects.postgres import Postgres
 from sqlglot.tokens import TokenType
 
+from stratopt.db.compute import flags_arrow
 from stratopt.db.duckdb_backend import DuckDBDatabase
 from stratopt.db.sql import sql_names, sql_text
 from stratopt.db.stages import load_matrix
@@ -41,9 +42,15 @@ NAMES = sql_names()
 
 
 def test_every_text_is_listed():
-    assert {"filter_pnl", "filter_sessions", "metrics", "ulta", "inversion", "data_range"} <= set(
-        NAMES
-    )
+    assert {
+        "filter_pnl",
+        "filter_sessions",
+        "metrics",
+        "ulta",
+        "inversion",
+        "data_range",
+        "prepared_pnl",
+    } <= set(NAMES)
 
 
 @pytest.mark.parametrize("name", NAMES)
@@ -92,6 +99,8 @@ def small_db(tmp_path_factory):
     db.replace_table(PARAMS, params_table(None, None))
     db.replace_view("pnl_filtered", sql_text("filter_pnl"))
     db.replace_table_as("ulta", sql_text("ulta"))
+    db.replace_table("ulta_flags", flags_arrow(np.arange(n) % 2 == 1))
+    db.replace_view("metrics_input", sql_text("prepared_pnl"))
     yield db
     db.close()
 

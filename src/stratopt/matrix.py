@@ -12,6 +12,7 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pyarrow as pa
@@ -22,6 +23,7 @@ from stratopt.errors import InputError
 
 META_KEY = b"stratopt"
 LAYOUT_VERSION = 1
+COLUMNS = ("strategy_id", "strategy", "label", "pnl")
 
 # Arrow's default allocator (mimalloc) kept 30-50 MB more peak resident memory
 # per process than the system allocator when reading the production matrix,
@@ -86,11 +88,13 @@ class Matrix:
         )
 
 
-def to_arrow(matrix: Matrix) -> pa.Table:
+def to_arrow(matrix: Matrix, extra: dict[str, Any] | None = None) -> pa.Table:
+    """The matrix as a table; `extra` adds keys to the file's metadata (what made it)."""
     t, n = matrix.shape
     flat = pa.array(np.ascontiguousarray(matrix.values.T).ravel(), type=pa.float64())
     pnl = pa.FixedSizeListArray.from_arrays(flat, t)
     meta = {
+        **(extra or {}),
         "layout_version": LAYOUT_VERSION,
         "dates": [str(d) for d in matrix.dates.astype("datetime64[D]")],
         "days": list(matrix.days),
@@ -132,16 +136,28 @@ def from_arrow(table: pa.Table, source: str | Path = "<arrow>") -> Matrix:
     )
 
 
-def write_matrix(matrix: Matrix, path: str | Path) -> None:
+def write_matrix(matrix: Matrix, path: str | Path, extra: dict[str, Any] | None = None) -> None:
     """Write atomically: readers never see a half-written file."""
     with atomic_path(path) as tmp:
-        pq.write_table(to_arrow(matrix), tmp, compression="zstd")
+        pq.write_table(to_arrow(matrix, extra), tmp, compression="zstd")
 
 
 def read_matrix(path: str | Path) -> Matrix:
     try:
-        # ParquetFile.read, not read_table: the dataset layer costs memory and imports.
-        table = pq.ParquetFile(path).read(use_threads=False)
+        # ParquetFile.read, not read_table: the dataset layer costs memory and imports;
+        # only the matrix's own columns (a zone file carries more: stratopt.zone_matrix).
+        table = pq.ParquetFile(path).read(columns=list(COLUMNS), use_threads=False)
     except (OSError, pa.ArrowInvalid) as exc:
         raise InputError(path, f"cannot read Parquet: {exc}") from exc
     return from_arrow(table, path)
+
+
+def read_matrix_metadata(path: str | Path) -> dict[str, Any]:
+    """The file's stratopt metadata (dates, days, and what the writing stage added)."""
+    try:
+        raw = (pq.read_schema(path).metadata or {}).get(META_KEY)
+    except (OSError, pa.ArrowInvalid) as exc:
+        raise InputError(path, f"cannot read Parquet: {exc}") from exc
+    if raw is None:
+        raise InputError(path, "not a stratopt matrix (no 'stratopt' metadata)")
+    return dict(json.loads(raw))

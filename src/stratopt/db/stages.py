@@ -22,18 +22,21 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from stratopt.atomic import atomic_path, write_json
+from stratopt.atomic import write_json
 from stratopt.db import open_database
 from stratopt.db import schema as S
 from stratopt.db.base import Database, check_table_name
 from stratopt.db.compute import (
     FILTERED_TABLE,
+    FLAGS_TABLE,
     INVERSION_TABLE,
+    METRICS_TABLE,
+    RAW_METRICS_TABLE,
     ULTA_TABLE,
     choose_paths,
+    flags_arrow,
     invert_columns,
-    metrics_numpy,
-    metrics_sql,
+    prepared_order,
     ulta_numpy,
     ulta_sql,
 )
@@ -41,7 +44,6 @@ from stratopt.db.paths import FASTER
 from stratopt.db.sql import sql_text
 from stratopt.errors import ConfigError
 from stratopt.matrix import Matrix, read_matrix, write_matrix
-from stratopt.reference import METRIC_COLUMNS
 
 log = logging.getLogger(__name__)
 
@@ -147,32 +149,6 @@ def _filtered_matrix(
     return S.matrix_from_long(sessions, pnl, strategies)
 
 
-def legacy_metric_names(matrix: Matrix) -> list[str]:
-    """The legacy metrics file prefixes each name with its source file's stem and "_"."""
-    out = []
-    for name, label in zip(matrix.names, matrix.labels, strict=True):
-        out.append(f"{label}_{name}" if label and not name.startswith(f"{label}_") else name)
-    return out
-
-
-def write_metrics(frame: pd.DataFrame, matrix: Matrix, csv_path: Path, parquet_path: Path) -> None:
-    """strategy_metrics.csv in the legacy layout, and the same numbers as Parquet."""
-    legacy = frame.copy()
-    legacy.index = pd.Index(legacy_metric_names(matrix))
-    with atomic_path(csv_path) as tmp:
-        legacy.to_csv(tmp, float_format="%.17g")
-    table = pa.table(
-        {
-            "strategy_id": pa.array(np.arange(matrix.n_strategies, dtype=np.int32)),
-            "strategy": pa.array(matrix.names, type=pa.string()),
-            "label": pa.array(matrix.labels, type=pa.string()),
-            **{c: pa.array(frame[c].to_numpy(dtype=np.float64)) for c in METRIC_COLUMNS},
-        }
-    )
-    with atomic_path(parquet_path) as tmp:
-        pq.write_table(table, tmp)
-
-
 def _no_inversion(db: Database) -> pd.DataFrame:
     from stratopt.db.compute import inversion_arrow
     from stratopt.reference import REPORT_COLUMNS
@@ -186,7 +162,13 @@ def _no_inversion(db: Database) -> pd.DataFrame:
 
 
 def prepare(db: Database, config: dict[str, Any], out: PrepareOutputs) -> dict[str, Any]:
-    """Filter, metrics, ULTA, export; returns (and writes) the prepare.json content."""
+    """Filter, ULTA, metrics, export; returns (and writes) the prepare.json content.
+
+    `config` holds the keys the stage reads (date_range, ulta,
+    database.compute); in the pipeline they come from the rule's params.
+    """
+    from stratopt.db.prepare_metrics import strategy_metrics, write_metrics
+    from stratopt.legacy.names import legacy_names
     from stratopt.ulta import write_inversion_report
 
     compute = (config.get("database") or {}).get("compute", "auto")
@@ -200,26 +182,32 @@ def prepare(db: Database, config: dict[str, Any], out: PrepareOutputs) -> dict[s
     seconds["filter_and_read"] = time.perf_counter() - t0
 
     t0 = time.perf_counter()
-    if paths["metrics"] == "sql":
-        metrics = metrics_sql(db, matrix.names)
-    else:
-        metrics = metrics_numpy(db, matrix)
-    seconds["metrics"] = time.perf_counter() - t0
-
-    t0 = time.perf_counter()
     if do_ulta:
         run = ulta_sql if paths["ulta"] == "sql" else ulta_numpy
         flags, report = run(db, matrix)
-        prepared = invert_columns(matrix, flags)
     else:
-        report = _no_inversion(db)
-        prepared = matrix
+        flags, report = np.zeros(matrix.n_strategies, dtype=bool), _no_inversion(db)
+    db.replace_table(FLAGS_TABLE, flags_arrow(flags))
+    order = prepared_order(flags)
+    prepared = invert_columns(matrix, flags)
     seconds["ulta"] = time.perf_counter() - t0
 
     t0 = time.perf_counter()
-    write_matrix(prepared, out.prepared)
-    write_metrics(metrics, matrix, out.metrics_csv, out.metrics_parquet)
-    write_inversion_report(report, out.inversion_md, out.inversion_parquet)
+    metrics = strategy_metrics(db, matrix, prepared, order, flags, paths["metrics"])
+    seconds["metrics"] = time.perf_counter() - t0
+
+    t0 = time.perf_counter()
+    write_matrix(prepared, out.prepared, extra={"ulta": do_ulta})
+    write_metrics(metrics, out.metrics_csv, out.metrics_parquet)
+    inverted_ids = np.flatnonzero(flags)
+    write_inversion_report(
+        report,
+        out.inversion_md,
+        out.inversion_parquet,
+        legacy_names(
+            [matrix.names[i] for i in inverted_ids], [matrix.labels[i] for i in inverted_ids]
+        ),
+    )
     seconds["export"] = time.perf_counter() - t0
 
     summary = {
@@ -240,9 +228,9 @@ def prepare(db: Database, config: dict[str, Any], out: PrepareOutputs) -> dict[s
             if compute == "auto"
             else f"database.compute = {compute!r} (set in config)"
         ),
-        "tables": [S.PNL, S.STRATEGIES, S.SESSIONS, FILTERED_TABLE, "strategy_metrics"]
+        "tables": [S.PNL, S.STRATEGIES, S.SESSIONS, FILTERED_TABLE, FLAGS_TABLE]
         + ([ULTA_TABLE] if do_ulta and paths["ulta"] == "sql" else [])
-        + [INVERSION_TABLE],
+        + [INVERSION_TABLE, METRICS_TABLE, RAW_METRICS_TABLE],
         "seconds": seconds,
     }
     write_json(out.report, summary)
