@@ -30,6 +30,7 @@ import numpy as np
 import pytest
 import yaml
 
+from stratopt import rule_params
 from stratopt.report.collect import collect, parse_best_portfolio_txt, read_benchmark_tsv
 from stratopt.report.render import fmt_ratio, render_report, write_report
 from stratopt.rulecontext import NamedList, RuleContext, plain_namedlist
@@ -221,6 +222,7 @@ def run_dir(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Path, di
                 rule=rule,
                 input=plain_namedlist({k: str(v) for k, v in inputs.items()}),
                 output=plain_namedlist({k: str(v) for k, v in outputs.items()}),
+                params=plain_namedlist(rule_params.for_rule(rule, config)),
                 log=NamedList([str(res / "logs" / f"{rule}.log")]),
                 config=config,
             )
@@ -236,10 +238,15 @@ def run_dir(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Path, di
         run_profiled(ingest_ctx, ingest_rule, out_dir=res / "profiles", rate=250)
         measured["load_db"] = _timed(
             lambda: load_db_stage(
-                ctx("load_db", {"matrix": res / "matrix.parquet"}, {"report": res / "load.json"})
+                ctx(
+                    "load_db",
+                    {"matrix": res / "matrix.parquet"},
+                    {"db": res / "db" / "load.duckdb", "report": res / "load.json"},
+                )
             )
         )
         prep_out = {
+            "db": res / "db" / "prepare.duckdb",
             "prepared": res / "prepared.parquet",
             "metrics_csv": res / "strategy_metrics.csv",
             "metrics_parquet": res / "strategy_metrics.parquet",
@@ -247,7 +254,8 @@ def run_dir(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Path, di
             "inversion_parquet": res / "inversion.parquet",
             "report": res / "prepare.json",
         }
-        measured["prepare"] = _timed(lambda: prepare_stage(ctx("prepare", {}, prep_out)))
+        prep_in = {"db": res / "db" / "load.duckdb"}
+        measured["prepare"] = _timed(lambda: prepare_stage(ctx("prepare", prep_in, prep_out)))
         settings = OptimizeSettings.from_config(config)
         runs: dict[str, Path] = {}
         measured["optimize"] = _timed(

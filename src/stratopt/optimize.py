@@ -446,9 +446,16 @@ def _progress_bar(total: int, initial: int, enabled: bool) -> Any:
 
 
 def optimize_rule(smk: Any) -> None:
-    """Rule `optimize`: one algorithm (wildcard), all sizes, smk.threads workers."""
+    """Rule `optimize`: one algorithm (wildcard), all sizes, smk.threads workers.
+
+    The settings come from the rule's params (rule_params.search and .objective).
+    """
+    from stratopt.rule_params import optimize_config
+
     algorithm = smk.wildcards.algorithm
-    settings = OptimizeSettings.from_config(smk.config)
+    settings = OptimizeSettings.from_config(
+        optimize_config(smk.params.search, smk.params.objective)
+    )
     out = Path(smk.output[0])
     optimize(
         smk.input[0],

@@ -1,8 +1,14 @@
+import sys
 from pathlib import Path
 
 from snakemake.utils import validate
 
 validate(config, "../schemas/config.schema.yaml")
+
+# Each rule's params come from the package (stratopt.rule_params), so that tests
+# and benchmarks calling a stage directly build the very same values.
+sys.path.insert(0, str(Path(workflow.basedir) / "src"))
+from stratopt import rule_params  # noqa: E402
 
 DATASET = config["dataset"]
 RESULTS = f"results/{DATASET}"
@@ -42,6 +48,13 @@ def stage_targets():
 def all_targets():
     """The default target: every stage, ending with the report that reads them all."""
     return stage_targets() + [f"{RESULTS}/report.html"]
+
+
+def duckdb_file(name):
+    """{"db": RESULTS/name} when DuckDB is the engine (a file a rule writes), else nothing."""
+    if config["database"]["backend"] == "duckdb":
+        return {"db": f"{RESULTS}/{name}"}
+    return {}
 
 
 def correlation_resources():

@@ -17,6 +17,8 @@ rule correlation_shard:
         "../../envs/correlation_shard.yaml"
     resources:
         **correlation_resources(),
+    params:
+        **rule_params.for_rule("correlation_shard", config),
     script:
         "../../scripts/correlation_shard.py"
 

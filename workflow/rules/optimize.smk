@@ -22,15 +22,7 @@ rule optimize:
         gpu=1 if config["optimize"]["backend"] == "cupy" else 0,
     params:
         # the settings that decide a result: changing one reruns the searches
-        search={
-            k: v
-            for k, v in config["optimize"].items()
-            if k not in ("workers", "algorithms")
-        },
-        objective={
-            k: config[k]
-            for k in ("metric", "drawdown_threshold", "balanced", "penalty_factor")
-        },
+        **rule_params.for_rule("optimize", config),
     script:
         "../../scripts/optimize.py"
 

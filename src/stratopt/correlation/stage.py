@@ -63,8 +63,8 @@ def run_merge(
 
 
 def shard_stage(smk: Any) -> None:
-    """Snakemake rule correlation_shard."""
-    settings = CorrelationSettings.from_config(smk.config.get("correlation"))
+    """Snakemake rule correlation_shard (settings: the rule's params, rule_params.correlation)."""
+    settings = CorrelationSettings.from_config(dict(smk.params.correlation))
     run_shard(smk.input[0], smk.output[0], int(smk.wildcards.shard), settings)
 
 

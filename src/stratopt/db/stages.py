@@ -23,7 +23,6 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from stratopt.atomic import write_json
-from stratopt.db import open_database
 from stratopt.db import schema as S
 from stratopt.db.base import Database, check_table_name
 from stratopt.db.compute import (
@@ -299,20 +298,27 @@ def store_results(
 
 
 # ---------------------------------------------------------------- Snakemake
+# Every value a stage reads comes from the rule's params (stratopt.rule_params);
+# the database file from the rule's input and output (stratopt.db.rule_database).
 
 
-def _results_dir(smk: Any, fallback: str | Path) -> Path:
-    return Path(fallback).parent
+def _file(names: Any, key: str) -> str | None:
+    value = names.get(key)
+    return None if value is None else str(value)
 
 
 def load_db_stage(smk: Any) -> None:
-    """Snakemake: input.matrix -> output.report (and the DuckDB file, for duckdb)."""
-    with open_database(smk.config, _results_dir(smk, smk.output.report)) as db:
+    """Snakemake: input.matrix -> output.report, and output.db (DuckDB)."""
+    from stratopt.db.rule_database import rule_database
+
+    with rule_database(smk.params.database, _file(smk.output, "db")) as db:
         load_db(smk.input.matrix, db, smk.output.report)
 
 
 def prepare_stage(smk: Any) -> None:
-    """Snakemake: the database -> output.prepared, .metrics_csv, ... .report."""
+    """Snakemake: input.db (a copy of it: output.db) -> output.prepared, ... .report."""
+    from stratopt.db.rule_database import rule_database
+
     o = smk.output
     out = PrepareOutputs(
         Path(o.prepared),
@@ -322,11 +328,14 @@ def prepare_stage(smk: Any) -> None:
         Path(o.inversion_parquet),
         Path(o.report),
     )
-    with open_database(smk.config, _results_dir(smk, o.report)) as db:
-        prepare(db, smk.config, out)
+    with rule_database(smk.params.database, _file(o, "db"), _file(smk.input, "db")) as db:
+        prepare(db, smk.params.settings, out)
 
 
 def store_results_stage(smk: Any) -> None:
-    """Snakemake: input.portfolios -> tables in the database; output.report."""
-    with open_database(smk.config, _results_dir(smk, smk.output.report)) as db:
+    """Snakemake: input.portfolios -> tables in a copy of input.db (output.db); output.report."""
+    from stratopt.db.rule_database import rule_database
+
+    output, source = _file(smk.output, "db"), _file(smk.input, "db")
+    with rule_database(smk.params.database, output, source) as db:
         store_results(smk.input.portfolios, db, smk.output.report)

@@ -141,6 +141,7 @@ def write_report(
 
 
 def report_rule(smk: Any) -> None:
-    """Snakemake stage: the results folder is the report's own folder."""
+    """Snakemake stage: the results folder is the report's own folder; the configuration
+    it shows is the rule's param (rule_params.report: all but the profiling switch)."""
     out = Path(str(smk.output[0]))
-    write_report(out.parent, out, dict(smk.config))
+    write_report(out.parent, out, dict(smk.params.config))
