@@ -206,6 +206,7 @@ def run_dir(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Path, di
     from stratopt.optimize import OptimizeSettings, optimize
     from stratopt.profiling import run_profiled
     from stratopt.selection import select
+    from stratopt.zone_outputs import write_zone_document
 
     root = tmp_path_factory.mktemp("run")
     cwd = os.getcwd()
@@ -273,6 +274,9 @@ def run_dir(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Path, di
                 pictures=False,
             )
         )
+        write_zone_document(
+            res / "prepared.parquet", res / "portfolios.parquet", res / "zones.json"
+        )
         with DuckDBDatabase(res / "stratopt.duckdb") as db:
             measured["store_results"] = _timed(
                 lambda: store_results(res / "portfolios.parquet", db, res / "stored.json")
@@ -319,6 +323,7 @@ def test_every_section_renders_with_its_data(
     assert "strategies inverted" in html
     assert 'alt="histogram of pairwise correlation"' in html and 'alt="window heatmap"' in html
     assert "Near-duplicate groups" in html
+    assert "Plain mode: one P&amp;L per session" in html  # zones.json says zone mode is off
     # correlation shards were not run here (correlation.json was written directly)
     assert "Stages finished: <b>7 of 8</b>" in html
     assert re.search(r"<td>correlation_shard</td><td><span class=\"bad\">not run", html)

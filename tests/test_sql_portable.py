@@ -50,6 +50,7 @@ def test_every_text_is_listed():
         "inversion",
         "data_range",
         "prepared_pnl",
+        "filter_zone_pnl",
     } <= set(NAMES)
 
 
@@ -94,12 +95,14 @@ def small_db(tmp_path_factory):
     db = DuckDBDatabase(tmp_path_factory.mktemp("sql") / "t.duckdb")
     db.connect()
     load_matrix(db, m)
-    from stratopt.db.schema import PARAMS, params_table
+    from stratopt.db.schema import PARAMS, params_table, zone_pnl_table
 
     db.replace_table(PARAMS, params_table(None, None))
     db.replace_view("pnl_filtered", sql_text("filter_pnl"))
     db.replace_table_as("ulta", sql_text("ulta"))
     db.replace_table("ulta_flags", flags_arrow(np.arange(n) % 2 == 1))
+    zone_values = np.stack([values * 0.25, values * 0.75], axis=1)  # two zones
+    db.replace_table("zone_pnl", zone_pnl_table(m.dates, zone_values))
     db.replace_view("metrics_input", sql_text("prepared_pnl"))
     yield db
     db.close()

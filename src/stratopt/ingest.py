@@ -429,6 +429,10 @@ def ingest(
     source: str | Path, matrix_out: str | Path, report_out: str | Path | None = None
 ) -> Matrix:
     """Validate `source`, then write matrix.parquet and ingest.json (atomically, both or neither)."""
+    from stratopt import zone_ingest
+
+    if zone_ingest.is_zone_file(source):  # (Date, Zone, Day) rows: docs/zones.md
+        return zone_ingest.ingest_zones(source, matrix_out, report_out)
     matrix, report = read_source(source)
     if report_out is None:
         write_matrix(matrix, matrix_out)

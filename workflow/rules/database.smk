@@ -54,6 +54,7 @@ rule store_results:
     input:
         **duckdb_file("db/prepare.duckdb"),
         portfolios=f"{RESULTS}/portfolios.parquet",
+        zones=f"{RESULTS}/zones.json",
     output:
         **duckdb_file("stratopt.duckdb"),
         report=f"{RESULTS}/stored.json",

@@ -37,6 +37,7 @@ rule select:
     output:
         portfolios=f"{RESULTS}/portfolios.parquet",
         summary=f"{RESULTS}/summary.json",
+        zones=f"{RESULTS}/zones.json",
         legacy=directory(f"{RESULTS}/portfolios"),
     log:
         f"{RESULTS}/logs/select.log",

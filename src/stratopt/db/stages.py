@@ -41,8 +41,17 @@ from stratopt.db.compute import (
 )
 from stratopt.db.paths import FASTER
 from stratopt.db.sql import sql_text
+from stratopt.db.zone_prepare import (
+    WEIGHTED_TABLE,
+    ZONE_FILTERED,
+    load_zones,
+    prepared_zone_values,
+    zone_filtered_matrix,
+    zone_settings,
+)
 from stratopt.errors import ConfigError
 from stratopt.matrix import Matrix, read_matrix, write_matrix
+from stratopt.zone_matrix import write_zone_matrix
 
 log = logging.getLogger(__name__)
 
@@ -69,12 +78,17 @@ def load_db(matrix_path: str | Path, db: Database, report_path: str | Path) -> d
     matrix = read_matrix(matrix_path)
     read_s = time.perf_counter() - start
     rows = load_matrix(db, matrix, str(matrix_path))
+    zones = load_zones(db, matrix_path, matrix.dates)
+    if zones is not None:
+        rows[S.ZONE_PNL] = matrix.n_days * len(zones) * matrix.n_strategies
+        rows[S.ZONES] = len(zones)
     report = {
         "database": db.describe(),
         "source": str(matrix_path),
         "days": matrix.n_days,
         "strategies": matrix.n_strategies,
         "tables": rows,
+        "zones": zones,
         "first_date": str(matrix.dates[0]) if matrix.n_days else None,
         "last_date": str(matrix.dates[-1]) if matrix.n_days else None,
         "seconds": {"read": read_s, "total": time.perf_counter() - start},
@@ -129,10 +143,10 @@ def date_range(config: dict[str, Any]) -> tuple[np.datetime64 | None, np.datetim
     return start, end
 
 
-def _filtered_matrix(
+def filtered_sessions(
     db: Database, start: np.datetime64 | None, end: np.datetime64 | None
-) -> Matrix:
-    """Filter in SQL (table "pnl_filtered") and read the result back as a matrix."""
+) -> pa.Table:
+    """The sessions inside the date range (the range stored as table "prepare_params")."""
     db.replace_table(S.PARAMS, S.params_table(start, end))
     sessions = db.execute(sql_text("filter_sessions"))
     if sessions.num_rows == 0:
@@ -142,6 +156,14 @@ def _filtered_matrix(
             f"{db.describe()}: the data covers {cover['first_date']} .. {cover['last_date']} "
             f"({cover['n_sessions']} sessions)"
         )
+    return sessions
+
+
+def _filtered_matrix(
+    db: Database, start: np.datetime64 | None, end: np.datetime64 | None
+) -> Matrix:
+    """Filter in SQL (table "pnl_filtered") and read the result back as a matrix."""
+    sessions = filtered_sessions(db, start, end)
     db.replace_view(FILTERED_TABLE, sql_text("filter_pnl"))
     pnl = db.execute(f'SELECT "strategy_id", "date", "pnl" FROM "{FILTERED_TABLE}"')
     strategies = db.execute(f'SELECT "strategy_id", "name", "label" FROM "{S.STRATEGIES}"')
@@ -164,7 +186,9 @@ def prepare(db: Database, config: dict[str, Any], out: PrepareOutputs) -> dict[s
     """Filter, ULTA, metrics, export; returns (and writes) the prepare.json content.
 
     `config` holds the keys the stage reads (date_range, ulta,
-    database.compute); in the pipeline they come from the rule's params.
+    database.compute, zone); in the pipeline they come from the rule's params.
+    In zone mode the strategies' series are the zone-weighted ones
+    (stratopt.db.zone_prepare).
     """
     from stratopt.db.prepare_metrics import strategy_metrics, write_metrics
     from stratopt.legacy.names import legacy_names
@@ -174,10 +198,15 @@ def prepare(db: Database, config: dict[str, Any], out: PrepareOutputs) -> dict[s
     paths = choose_paths(compute)
     do_ulta = bool(config.get("ulta", True))
     start, end = date_range(config)
+    zone_mode, weights = zone_settings(config)
     seconds: dict[str, float] = {}
 
     t0 = time.perf_counter()
-    matrix = _filtered_matrix(db, start, end)
+    zones = None
+    if zone_mode:
+        matrix, zones = zone_filtered_matrix(db, filtered_sessions(db, start, end), weights)
+    else:
+        matrix = _filtered_matrix(db, start, end)
     seconds["filter_and_read"] = time.perf_counter() - t0
 
     t0 = time.perf_counter()
@@ -196,7 +225,14 @@ def prepare(db: Database, config: dict[str, Any], out: PrepareOutputs) -> dict[s
     seconds["metrics"] = time.perf_counter() - t0
 
     t0 = time.perf_counter()
-    write_matrix(prepared, out.prepared, extra={"ulta": do_ulta})
+    if zones is None:
+        write_matrix(prepared, out.prepared, extra={"ulta": do_ulta})
+    else:
+        zone_meta = {"zone_mode": True, "zone_weights": zones.weights.tolist()}
+        values = prepared_zone_values(zones, order, int(flags.sum()))
+        write_zone_matrix(
+            prepared, zones.zones, values, out.prepared, {"ulta": do_ulta, **zone_meta}
+        )
     write_metrics(metrics, out.metrics_csv, out.metrics_parquet)
     inverted_ids = np.flatnonzero(flags)
     write_inversion_report(
@@ -218,6 +254,11 @@ def prepare(db: Database, config: dict[str, Any], out: PrepareOutputs) -> dict[s
         "strategies": matrix.n_strategies,
         "ulta": do_ulta,
         "inverted": len(report),
+        "zone": (
+            {"enabled": True, "zones": zones.zones, "weights": zones.weights.tolist()}
+            if zones is not None
+            else {"enabled": False}
+        ),
         "filter": "sql",
         "compute": compute,
         "paths": {**paths, **({} if do_ulta else {"ulta": "off"})},
@@ -228,6 +269,7 @@ def prepare(db: Database, config: dict[str, Any], out: PrepareOutputs) -> dict[s
             else f"database.compute = {compute!r} (set in config)"
         ),
         "tables": [S.PNL, S.STRATEGIES, S.SESSIONS, FILTERED_TABLE, FLAGS_TABLE]
+        + ([S.ZONES, S.ZONE_PNL, ZONE_FILTERED, WEIGHTED_TABLE] if zones is not None else [])
         + ([ULTA_TABLE] if do_ulta and paths["ulta"] == "sql" else [])
         + [INVERSION_TABLE, METRICS_TABLE, RAW_METRICS_TABLE],
         "seconds": seconds,
@@ -283,10 +325,24 @@ def portfolio_tables(portfolios: pa.Table) -> dict[str, pa.Table]:
 
 
 def store_results(
-    portfolios_path: str | Path, db: Database, report_path: str | Path
+    portfolios_path: str | Path,
+    db: Database,
+    report_path: str | Path,
+    zones_path: str | Path | None = None,
 ) -> dict[str, Any]:
-    """Write the chosen portfolios back into the database, replacing earlier ones."""
+    """Write the chosen portfolios back into the database, replacing earlier ones.
+
+    zones_path: the select stage's zones.json; in zone mode each portfolio's
+    zones become table "portfolio_zones" (size, zone, weight, roi, contribution).
+    """
+    from stratopt.db.zone_prepare import portfolio_zone_table
+
     tables = portfolio_tables(pq.read_table(portfolios_path))
+    zone_rows = portfolio_zone_table(zones_path)
+    if zone_rows is None:
+        db.execute('DROP TABLE IF EXISTS "portfolio_zones"')  # plain mode: none stays behind
+    else:
+        tables["portfolio_zones"] = zone_rows
     for name, table in tables.items():
         write_back(db, name, table)
     report = {
@@ -338,4 +394,4 @@ def store_results_stage(smk: Any) -> None:
 
     output, source = _file(smk.output, "db"), _file(smk.input, "db")
     with rule_database(smk.params.database, output, source) as db:
-        store_results(smk.input.portfolios, db, smk.output.report)
+        store_results(smk.input.portfolios, db, smk.output.report, _file(smk.input, "zones"))

@@ -95,6 +95,7 @@ class ReportData:
     throughput: dict[str, Any]
     success: dict[str, Any]
     notes: list[str] = field(default_factory=list)
+    zones: dict[str, Any] | None = None  # zones.json (select): zone mode and contributions
 
 
 # --- small readers -----------------------------------------------------------
@@ -728,6 +729,15 @@ def collect_runs(results: Path, notes: list[str]) -> dict[str, Any] | None:
     }
 
 
+def collect_zones(results: Path, notes: list[str]) -> dict[str, Any] | None:
+    """zones.json as the select stage wrote it (stratopt.zone_outputs), or None."""
+    path = results / "zones.json"
+    if not path.exists():
+        return None
+    doc = _read_json(path, notes)
+    return doc if isinstance(doc, dict) else None
+
+
 # --- throughput and success ----------------------------------------------------
 
 
@@ -814,4 +824,5 @@ def collect(
         throughput=collect_throughput(results, totals, runs, bench),
         success=collect_success(results, config),
         notes=notes,
+        zones=collect_zones(results, notes),
     )
