@@ -102,7 +102,7 @@ def small_db(tmp_path_factory):
     db.replace_table_as("ulta", sql_text("ulta"))
     db.replace_table("ulta_flags", flags_arrow(np.arange(n) % 2 == 1))
     zone_values = np.stack([values * 0.25, values * 0.75], axis=1)  # two zones
-    db.replace_table("zone_pnl", zone_pnl_table(m.dates, zone_values))
+    db.replace_table("zone_pnl", zone_pnl_table(m.dates, zone_values.transpose(2, 0, 1)))
     db.replace_view("metrics_input", sql_text("prepared_pnl"))
     yield db
     db.close()

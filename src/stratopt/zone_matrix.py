@@ -32,14 +32,23 @@ ZONE_COLUMN = "zone_pnl"
 
 
 def zone_table(
-    matrix: Matrix, zones: Sequence[str], values: np.ndarray, extra: dict[str, Any] | None = None
+    matrix: Matrix,
+    zones: Sequence[str],
+    values: np.ndarray,
+    extra: dict[str, Any] | None = None,
+    by_strategy: bool = False,
 ) -> pa.Table:
-    """The matrix's table with the `zone_pnl` column and the zone names in its metadata."""
-    d, z, s = values.shape
+    """The matrix's table with the `zone_pnl` column and the zone names in its metadata.
+
+    values: M as D x Z x S, or (by_strategy) as S x D x Z, the file's own order,
+    which is stored without a copy when contiguous.
+    """
+    rows = values if by_strategy else values.transpose(2, 0, 1)
+    s, d, z = rows.shape
     if (d, s) != matrix.shape or z != len(zones):
         raise ValueError(f"zone values {values.shape} do not fit {matrix.shape} and {len(zones)}")
     table = to_arrow(matrix, {**(extra or {}), "zones": list(zones)})
-    flat = pa.array(np.ascontiguousarray(values.transpose(2, 0, 1)).ravel(), type=pa.float64())
+    flat = pa.array(np.ascontiguousarray(rows).ravel(), type=pa.float64())
     column = pa.FixedSizeListArray.from_arrays(flat, d * z)
     return table.append_column(ZONE_COLUMN, column)
 
@@ -50,10 +59,12 @@ def write_zone_matrix(
     values: np.ndarray,
     path: str | Path,
     extra: dict[str, Any] | None = None,
+    by_strategy: bool = False,
 ) -> None:
-    """Write atomically (values: D x Z x S float64)."""
+    """Write atomically (values: D x Z x S float64, or S x D x Z with by_strategy)."""
+    table = zone_table(matrix, zones, values, extra, by_strategy)
     with atomic_path(path) as tmp:
-        pq.write_table(zone_table(matrix, zones, values, extra), tmp, compression="zstd")
+        pq.write_table(table, tmp, compression="zstd")
 
 
 def zones_in(path: str | Path) -> list[str] | None:
@@ -62,8 +73,8 @@ def zones_in(path: str | Path) -> list[str] | None:
     return None if zones is None else [str(z) for z in zones]
 
 
-def read_zone_values(path: str | Path) -> tuple[list[str], np.ndarray] | None:
-    """(zone names, M as D x Z x S float64), or None when the file has no zones."""
+def read_zone_rows(path: str | Path) -> tuple[list[str], np.ndarray] | None:
+    """(zone names, M as S x D x Z: the file's order, no copy), or None without zones."""
     meta = read_matrix_metadata(path)
     if meta.get("zones") is None:
         return None
@@ -82,7 +93,16 @@ def read_zone_values(path: str | Path) -> tuple[list[str], np.ndarray] | None:
         flat.offset : flat.offset + len(flat)
     ]
     s = len(values) // (d * z) if d * z else 0
-    return zones, np.ascontiguousarray(values.reshape(s, d, z).transpose(1, 2, 0))
+    return zones, values.reshape(s, d, z)
+
+
+def read_zone_values(path: str | Path) -> tuple[list[str], np.ndarray] | None:
+    """(zone names, M as D x Z x S float64), or None when the file has no zones."""
+    found = read_zone_rows(path)
+    if found is None:
+        return None
+    zones, rows = found
+    return zones, np.ascontiguousarray(rows.transpose(1, 2, 0))
 
 
 def read_zone_data(path: str | Path) -> ZoneData | None:

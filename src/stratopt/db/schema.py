@@ -150,16 +150,16 @@ def matrix_from_long(sessions: pa.Table, pnl: pa.Table, strategies: pa.Table) ->
     return Matrix(dates=dates, days=days, names=names, values=values.reshape(t, n), labels=labels)
 
 
-def zone_pnl_table(dates: np.ndarray, values: np.ndarray) -> pa.Table:
-    """One row per (strategy, day, zone) of M (D x Z x S), strategy-major."""
-    d, z, n = values.shape
+def zone_pnl_table(dates: np.ndarray, rows: np.ndarray) -> pa.Table:
+    """One row per (strategy, day, zone) of M given as S x D x Z (the matrix file's order)."""
+    n, d, z = rows.shape
     days = np.asarray(dates, dtype="datetime64[D]").astype(np.int32)
     return pa.table(
         {
             "date": pa.array(np.tile(np.repeat(days, z), n), type=pa.int32()).cast(pa.date32()),
             "zone_id": pa.array(np.tile(np.arange(z, dtype=np.int32), d * n)),
             "strategy_id": pa.array(np.repeat(np.arange(n, dtype=np.int32), d * z)),
-            "pnl": pa.array(np.ascontiguousarray(values.transpose(2, 0, 1)).ravel()),
+            "pnl": pa.array(np.ascontiguousarray(rows).ravel()),
         },
         schema=ZONE_PNL_SCHEMA,
     )
@@ -172,17 +172,20 @@ def zones_table(zones: list[str]) -> pa.Table:
     )
 
 
-def zone_values_from_long(dates: np.ndarray, n_zones: int, n: int, rows: pa.Table) -> np.ndarray:
-    """Rebuild M (D x Z x S) from zone_pnl rows in any order; every cell exactly once."""
+def zone_slice_from_long(dates: np.ndarray, n: int, rows: pa.Table, zone: str) -> np.ndarray:
+    """One zone's D x S slice of M from its zone_pnl rows, in any order; every cell once.
+
+    Read zone by zone, so that the rows of one zone (not all of them) are in memory.
+    """
     d = len(dates)
     day = np.searchsorted(dates, as_date_array(rows.column("date"))).astype(np.int64)
-    zone = rows.column("zone_id").to_numpy().astype(np.int64)
     col = rows.column("strategy_id").to_numpy().astype(np.int64)
-    if rows.num_rows != d * n_zones * n:
-        raise ValueError(f"zone_pnl holds {rows.num_rows} rows for {d} x {n_zones} x {n} cells")
-    flat = (day * n_zones + zone) * n + col
-    if np.bincount(flat, minlength=d * n_zones * n).max(initial=0) != 1:
-        raise ValueError("zone_pnl has missing or duplicated (date, zone, strategy) rows")
-    values = np.empty(d * n_zones * n, dtype=np.float64)
+    if rows.num_rows != d * n:
+        raise ValueError(f"zone {zone!r}: {rows.num_rows} zone_pnl rows for {d} x {n} cells")
+    flat = day * n + col
+    del day, col
+    if np.bincount(flat, minlength=d * n).max(initial=0) != 1:
+        raise ValueError(f"zone {zone!r}: missing or duplicated (date, strategy) rows")
+    values = np.empty(d * n, dtype=np.float64)
     values[flat] = rows.column("pnl").to_numpy()
-    return values.reshape(d, n_zones, n)
+    return values.reshape(d, n)

@@ -44,8 +44,9 @@ from stratopt.db.sql import sql_text
 from stratopt.db.zone_prepare import (
     WEIGHTED_TABLE,
     ZONE_FILTERED,
+    ZoneSummary,
     load_zones,
-    prepared_zone_values,
+    prepared_zone_rows,
     zone_filtered_matrix,
     zone_settings,
 )
@@ -202,9 +203,10 @@ def prepare(db: Database, config: dict[str, Any], out: PrepareOutputs) -> dict[s
     seconds: dict[str, float] = {}
 
     t0 = time.perf_counter()
-    zones = None
+    zone_data, zones = None, None
     if zone_mode:
-        matrix, zones = zone_filtered_matrix(db, filtered_sessions(db, start, end), weights)
+        matrix, zone_data = zone_filtered_matrix(db, filtered_sessions(db, start, end), weights)
+        zones = ZoneSummary(zone_data.zones, zone_data.weights)
     else:
         matrix = _filtered_matrix(db, start, end)
     seconds["filter_and_read"] = time.perf_counter() - t0
@@ -225,14 +227,14 @@ def prepare(db: Database, config: dict[str, Any], out: PrepareOutputs) -> dict[s
     seconds["metrics"] = time.perf_counter() - t0
 
     t0 = time.perf_counter()
-    if zones is None:
+    if zone_data is None:
         write_matrix(prepared, out.prepared, extra={"ulta": do_ulta})
     else:
-        zone_meta = {"zone_mode": True, "zone_weights": zones.weights.tolist()}
-        values = prepared_zone_values(zones, order, int(flags.sum()))
-        write_zone_matrix(
-            prepared, zones.zones, values, out.prepared, {"ulta": do_ulta, **zone_meta}
-        )
+        zone_meta = {"ulta": do_ulta, "zone_mode": True, "zone_weights": zones.weights.tolist()}
+        rows = prepared_zone_rows(zone_data, order, int(flags.sum()))
+        zone_data = None  # M in the load order is no longer needed: memory
+        write_zone_matrix(prepared, zones.zones, rows, out.prepared, zone_meta, by_strategy=True)
+        del rows
     write_metrics(metrics, out.metrics_csv, out.metrics_parquet)
     inverted_ids = np.flatnonzero(flags)
     write_inversion_report(

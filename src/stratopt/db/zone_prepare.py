@@ -17,6 +17,7 @@ ULTA, with the zone names and weights.
 from __future__ import annotations
 
 from collections.abc import Mapping
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -29,11 +30,19 @@ from stratopt.db.compute import FILTERED_TABLE
 from stratopt.db.sql import sql_text
 from stratopt.errors import ConfigError
 from stratopt.matrix import Matrix
-from stratopt.zone_matrix import read_zone_values
+from stratopt.zone_matrix import read_zone_rows
 from stratopt.zones import ZoneData, normalise_weights
 
 ZONE_FILTERED = "zone_pnl_filtered"
 WEIGHTED_TABLE = "pnl_zone_weighted"
+
+
+@dataclass(frozen=True)
+class ZoneSummary:
+    """The zones and their normalised weights, without M."""
+
+    zones: list[str]
+    weights: np.ndarray
 
 
 def zone_settings(config: Mapping[str, Any]) -> tuple[bool, list[float]]:
@@ -44,14 +53,14 @@ def zone_settings(config: Mapping[str, Any]) -> tuple[bool, list[float]]:
 
 def load_zones(db: Database, matrix_path: str | Path, dates: np.ndarray) -> list[str] | None:
     """Replace the zone tables with the file's zones; drop them for a plain matrix."""
-    found = read_zone_values(matrix_path)
+    found = read_zone_rows(matrix_path)
     if found is None:
         for name in (S.ZONE_PNL, S.ZONES):
             db.execute(f'DROP TABLE IF EXISTS "{name}"')
         return None
-    zones, values = found
+    zones, rows = found
     db.replace_table(S.ZONES, S.zones_table(zones))
-    db.replace_table(S.ZONE_PNL, S.zone_pnl_table(dates, values))
+    db.replace_table(S.ZONE_PNL, S.zone_pnl_table(dates, rows))
     return zones
 
 
@@ -71,13 +80,20 @@ def zone_filtered_matrix(
         )
     zones = [str(z) for z in db.execute(f'SELECT "zone" FROM "{S.ZONES}" ORDER BY "zone_id"')[0]]
     db.replace_view(ZONE_FILTERED, sql_text("filter_zone_pnl"))
-    rows = db.execute(f'SELECT "strategy_id", "date", "zone_id", "pnl" FROM "{ZONE_FILTERED}"')
     strategies = db.execute(f'SELECT "strategy_id", "name", "label" FROM "{S.STRATEGIES}"')
     order = np.argsort(strategies.column("strategy_id").to_numpy())
-    names = [strategies.column("name").to_pylist()[i] for i in order]
-    labels = [strategies.column("label").to_pylist()[i] or "" for i in order]
+    all_names = strategies.column("name").to_pylist()
+    all_labels = strategies.column("label").to_pylist()
+    names = [all_names[i] for i in order]
+    labels = [all_labels[i] or "" for i in order]
     dates = S.as_date_array(sessions.column("date"))
-    values = S.zone_values_from_long(dates, len(zones), len(names), rows)
+    values = np.empty((len(dates), len(zones), len(names)), dtype=np.float64)
+    for k, zone in enumerate(zones):  # one zone's rows at a time: memory
+        rows = db.execute(
+            f'SELECT "strategy_id", "date", "pnl" FROM "{ZONE_FILTERED}" WHERE "zone_id" = {k:d}'
+        )
+        values[:, k, :] = S.zone_slice_from_long(dates, len(names), rows, zone)
+        del rows
     data = ZoneData(dates, zones, names, values, normalise_weights(weights or None, len(zones)))
     x = data.collapsed()
     long = Matrix(dates, [""] * len(dates), names, x, labels)
@@ -87,12 +103,13 @@ def zone_filtered_matrix(
     return Matrix(dates, days, names, x, labels), data
 
 
-def prepared_zone_values(data: ZoneData, order: np.ndarray, inverted: int) -> np.ndarray:
-    """M in the prepared column order, the last `inverted` strategies negated (ULTA)."""
-    values = np.take(data.values, order, axis=2)
+def prepared_zone_rows(data: ZoneData, order: np.ndarray, inverted: int) -> np.ndarray:
+    """M as S x D x Z (the file's order) in the prepared column order, the last
+    `inverted` strategies negated (ULTA): one copy."""
+    rows = data.values.transpose(2, 0, 1)[order]
     if inverted:
-        values[:, :, len(order) - inverted :] *= -1.0
-    return np.ascontiguousarray(values)
+        rows[len(order) - inverted :] *= -1.0
+    return rows
 
 
 def portfolio_zone_table(zones_path: str | Path | None) -> pa.Table | None:

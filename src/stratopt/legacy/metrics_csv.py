@@ -11,8 +11,6 @@ infinite profit factor); CRLF line endings. The real file
 
 from __future__ import annotations
 
-import csv
-import io
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -25,8 +23,20 @@ from stratopt.legacy import NEWLINE
 COLUMNS = ("ROI", "Max Drawdown", "Win Percentage", "Profit Factor", "Expectancy")
 
 
-def _cell(x: float) -> str:
-    return "" if x != x else repr(x)  # pandas writes NaN as an empty cell
+def _name(name: str) -> str:
+    """The name cell, quoted as the csv module (and pandas) would when it must be."""
+    if any(c in name for c in ',"\r\n'):
+        return '"' + name.replace('"', '""') + '"'
+    return name
+
+
+def _row(values: list[float]) -> str:
+    """The number cells: the float's repr; NaN as an empty cell, as pandas writes it."""
+    return ",".join("" if v != v else repr(v) for v in values)
+
+
+def _plain_row(values: list[float]) -> str:
+    return ",".join(map(repr, values))
 
 
 def metrics_csv_text(names: Sequence[str], values: np.ndarray) -> str:
@@ -34,12 +44,10 @@ def metrics_csv_text(names: Sequence[str], values: np.ndarray) -> str:
     data = np.asarray(values, dtype=np.float64)
     if data.shape != (len(names), len(COLUMNS)):
         raise ValueError(f"metrics of shape {data.shape} for {len(names)} names")
-    buffer = io.StringIO()
-    writer = csv.writer(buffer, lineterminator=NEWLINE)
-    writer.writerow(["", *COLUMNS])
-    for name, row in zip(names, data.tolist(), strict=True):
-        writer.writerow([name, *map(_cell, row)])
-    return buffer.getvalue()
+    lines = [",".join(["", *COLUMNS])]
+    row = _row if np.isnan(data).any() else _plain_row
+    lines += [f"{_name(n)},{row(r)}" for n, r in zip(names, data.tolist(), strict=True)]
+    return NEWLINE.join(lines) + NEWLINE
 
 
 def write_metrics_csv(path: str | Path, names: Sequence[str], values: np.ndarray) -> None:
