@@ -123,8 +123,8 @@ def synth(
 def synth_stage(smk: Any) -> None:
     """Snakemake rule `synth`: the daily twin; wildcards seed and n, inputs the two reference files.
 
-    The zone variant (`stratopt synth --zones K`) is for zone-mode tests; the
-    pipeline ingests daily files only.
+    The zone variant (`stratopt synth --zones K`) is made on the command line;
+    the pipeline reads such a file in zone mode (docs/zones.md).
     """
     synth(
         reference_data=Path(smk.input.metrics).parent,
