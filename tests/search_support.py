@@ -19,7 +19,7 @@ def prepared_sample(sample_csv: Path) -> Matrix:
 
 
 def write_prepared(sample_csv: Path, path: Path) -> Path:
-    write_matrix(prepared_sample(sample_csv), path)
+    write_matrix(prepared_sample(sample_csv), path, extra={"ulta": True})
     return path
 
 

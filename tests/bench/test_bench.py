@@ -26,7 +26,7 @@ from stratopt.engine import reference
 from stratopt.engine.evaluator import Evaluator
 from stratopt.engine.portfolio_metrics import PERFORMANCE_KEYS
 from stratopt.errors import ConfigError
-from stratopt.search.selection import legacy_report
+from stratopt.legacy.layout import best_portfolio_text
 
 MEASURE_KEYS = {"runs", "wall_s", "cpu_s", "peak_rss_mb", "wall_min_s", "wall_max_s", "samples"}
 
@@ -139,12 +139,17 @@ with open(sys.argv[1], newline="") as fh:
 header, body = rows[0], rows[1:]
 names = header[2:]  # Date, Day, then strategies
 x = np.array([[float(c or 0) for c in r[2:]] for r in body])
+# ULTA: invert the losing strategies, move them to the end
+keep = [j for j in range(len(names)) if x[:, j].sum() >= 0]
+inv = [j for j in range(len(names)) if x[:, j].sum() < 0]
+y = np.concatenate([x[:, keep], -x[:, inv]], axis=1)
+labels = [names[j] for j in keep] + [names[j] + "_inv" for j in inv]
 with open(out / "strategy_metrics.csv", "w") as fh:
     fh.write(",ROI,Max Drawdown,Win Percentage,Profit Factor,Expectancy\\n")
-    for j, name in enumerate(names):
+    for j, name in enumerate(labels):  # after ULTA, as the search sees them
         if j == 0:
             continue  # the legacy's defect: the first strategy is skipped
-        r = x[:, j]
+        r = y[:, j]
         eq = np.cumsum(r)
         dd = np.max(np.maximum.accumulate(eq) - eq)
         g, l = r[r > 0], r[r < 0]
@@ -153,11 +158,6 @@ with open(out / "strategy_metrics.csv", "w") as fh:
         ex = win * (g.mean() if len(g) else 0) - (1 - win) * (np.abs(l).mean() if len(l) else 0)
         vals = [float(v) for v in (r.sum(), dd, win, pf, ex)]
         fh.write(f"sample_{name}," + ",".join(repr(v) for v in vals) + "\\n")
-# ULTA: invert the losing strategies, move them to the end
-keep = [j for j in range(len(names)) if x[:, j].sum() >= 0]
-inv = [j for j in range(len(names)) if x[:, j].sum() < 0]
-y = np.concatenate([x[:, keep], -x[:, inv]], axis=1)
-labels = [names[j] for j in keep] + [names[j] + "_inv" for j in inv]
 pick = list(range(int(cfg["search"]["size"])))
 p = y[:, pick].mean(axis=1)
 eq = np.cumsum(p)
@@ -165,9 +165,11 @@ dd = np.max(np.maximum.accumulate(eq) - eq)
 c = np.corrcoef(y[:, pick], rowvar=False)
 n = len(pick)
 fitness = p.sum() / dd - 10 * (c.sum() - n) / (n * (n - 1))
-with open(out / f"best_portfolio_size{n}.txt", "w") as fh:
-    fh.write(f"Best Portfolio (Size {n}) - Method: GA\\nFitness: {fitness:.6f}\\n\\nStrategies:\\n")
-    fh.writelines(f"{i}. {labels[j]}\\n" for i, j in enumerate(pick, start=1))
+with open(out / f"best_portfolio_size{n}.txt", "w", newline="\\r\\n") as fh:
+    fh.write(f"Best Portfolio (Size {n}) - Method: GA\\nFitness: {fitness}\\n\\n")
+    fh.write(f"Performance Metrics:\\ntotal_roi: {p.sum()}\\nmax_drawdown: {dd}\\n\\n")
+    fh.write("Selected Strategies:\\n")
+    fh.writelines(f"{i}. sample_{labels[j]}\\n" for i, j in enumerate(pick, start=1))
 print("legacy done")
 '''
 
@@ -329,10 +331,10 @@ def test_best_portfolio_files_parse(real_sample_csv, tmp_path):
         PERFORMANCE_KEYS,
         1.0,
     )
-    text = legacy_report(4, {"algorithm": "ga", "fitness": 12.3456789}, metrics, names)
+    text = best_portfolio_text(4, "GA", 12.3456789, metrics, names)
     path = tmp_path / "best_portfolio_size4.txt"
     path.write_text(text)
     got = parse_best_portfolio(path)
     assert got["size"] == 4 and got["names"] == names and got["algorithm"] == "GA"
-    assert got["fitness"] == pytest.approx(12.345679)
-    assert 0 < got["printed_tolerance"] < 1e-6
+    assert got["fitness"] == 12.3456789  # the legacy prints the float's repr
+    assert 0 < got["printed_tolerance"] < 1e-8  # 7 printed decimals

@@ -79,7 +79,16 @@ def test_prepare_outputs_match_reference(tmp_path, sample, compute):
     assert got.labels == want_matrix.labels
     np.testing.assert_allclose(got.values, want_matrix.values, rtol=0, atol=0)
     metrics = pd.read_parquet(out.metrics_parquet).set_index("strategy")
-    assert_metrics_equal(metrics, reference.strategy_metrics(sample))
+    # the strategies as the search sees them (inverted ones as <name>_inv, at the end) ...
+    assert_metrics_equal(metrics, reference.strategy_metrics(want_matrix))
+    # ... and the figures before the inversion beside them
+    raw_cols = {f"raw {c}": c for c in reference.METRIC_COLUMNS}
+    raw = metrics.set_index("original_strategy")[list(raw_cols)].rename(columns=raw_cols)
+    assert_metrics_equal(raw, reference.strategy_metrics(sample).loc[list(raw.index)])
+    assert list(metrics.index[metrics["inverted"]]) == [f"{s}_inv" for s in want_report["strategy"]]
+    with DuckDBDatabase(tmp_path / "stratopt.duckdb") as db:
+        stored = db.execute('SELECT COUNT(*) AS n FROM "strategy_metrics_raw"').column("n")
+    assert stored[0].as_py() == sample.n_strategies
     inv = pd.read_parquet(out.inversion_parquet)
     assert list(inv["strategy"]) == list(want_report["strategy"])
     report = json.loads(out.report.read_text())
@@ -94,7 +103,7 @@ def test_metrics_csv_has_the_legacy_layout(tmp_path, sample, real_metrics_csv):
     write_matrix(sample, tmp_path / "matrix.parquet")
     with DuckDBDatabase(tmp_path / "stratopt.duckdb") as db:
         load_db(tmp_path / "matrix.parquet", db, tmp_path / "load.json")
-        prepare(db, {}, PrepareOutputs.under(tmp_path))
+        prepare(db, {"ulta": False}, PrepareOutputs.under(tmp_path))  # as the real file's run
     ours = pd.read_csv(tmp_path / "strategy_metrics.csv", index_col=0)
     legacy = pd.read_csv(real_metrics_csv, index_col=0)
     assert list(ours.columns) == list(legacy.columns)
@@ -207,9 +216,10 @@ def test_hostile_names_travel_as_data(tmp_path):
             == names
         )
     got = pd.read_parquet(out.metrics_parquet)
-    assert list(got["strategy"]) == names
-    assert_metrics_equal(got.set_index("strategy"), reference.strategy_metrics(m))
     want, _ = reference.apply_ulta(m)
+    assert list(got["strategy"]) == want.names
+    assert sorted(got["original_strategy"]) == sorted(names)
+    assert_metrics_equal(got.set_index("strategy"), reference.strategy_metrics(want))
     assert read_matrix(out.prepared).names == want.names
 
 

@@ -69,7 +69,8 @@ def test_load_and_prepare_end_to_end_equal_reference(server, sample, tmp_path):
     assert got.names == want_matrix.names
     np.testing.assert_array_equal(got.values, want_matrix.values)
     metrics = pd.read_parquet(out.metrics_parquet).set_index("strategy")
-    want = reference.strategy_metrics(sample)
+    want = reference.strategy_metrics(want_matrix)  # as the search sees them (after ULTA)
+    assert list(metrics.index) == list(want.index)
     for col in reference.METRIC_COLUMNS:
         np.testing.assert_allclose(metrics[col], want[col], rtol=1e-9, atol=0)
     assert list(pd.read_parquet(out.inversion_parquet)["strategy"]) == list(want_report["strategy"])
@@ -186,11 +187,11 @@ def test_real_server_load_prepare_equal_reference(sample, tmp_path):
         load_matrix(db, sample)
         load_matrix(db, sample)  # replaced, not appended
         prepare(db, {"database": {"compute": "sql"}}, out)
+    want_matrix, _ = reference.apply_ulta(sample)
     metrics = pd.read_parquet(out.metrics_parquet).set_index("strategy")
-    want = reference.strategy_metrics(sample)
+    want = reference.strategy_metrics(want_matrix)  # as the search sees them (after ULTA)
     for col in reference.METRIC_COLUMNS:
         np.testing.assert_allclose(metrics[col], want[col], rtol=1e-9, atol=0)
-    want_matrix, _ = reference.apply_ulta(sample)
     assert read_matrix(out.prepared).names == want_matrix.names
 
 

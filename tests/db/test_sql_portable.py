@@ -12,6 +12,7 @@ from sqlglot.dialects.postgres import Postgres
 from sqlglot.tokens import TokenType
 
 from stratopt.data.matrix import Matrix
+from stratopt.db.compute import flags_arrow
 from stratopt.db.duckdb_backend import DuckDBDatabase
 from stratopt.db.sql import sql_names, sql_text
 from stratopt.db.stages import load_matrix
@@ -41,9 +42,16 @@ NAMES = sql_names()
 
 
 def test_every_text_is_listed():
-    assert {"filter_pnl", "filter_sessions", "metrics", "ulta", "inversion", "data_range"} <= set(
-        NAMES
-    )
+    assert {
+        "filter_pnl",
+        "filter_sessions",
+        "metrics",
+        "ulta",
+        "inversion",
+        "data_range",
+        "prepared_pnl",
+        "filter_zone_pnl",
+    } <= set(NAMES)
 
 
 @pytest.mark.parametrize("name", NAMES)
@@ -87,11 +95,15 @@ def small_db(tmp_path_factory):
     db = DuckDBDatabase(tmp_path_factory.mktemp("sql") / "t.duckdb")
     db.connect()
     load_matrix(db, m)
-    from stratopt.db.schema import PARAMS, params_table
+    from stratopt.db.schema import PARAMS, params_table, zone_pnl_table
 
     db.replace_table(PARAMS, params_table(None, None))
     db.replace_view("pnl_filtered", sql_text("filter_pnl"))
     db.replace_table_as("ulta", sql_text("ulta"))
+    db.replace_table("ulta_flags", flags_arrow(np.arange(n) % 2 == 1))
+    zone_values = np.stack([values * 0.25, values * 0.75], axis=1)  # two zones
+    db.replace_table("zone_pnl", zone_pnl_table(m.dates, zone_values.transpose(2, 0, 1)))
+    db.replace_view("metrics_input", sql_text("prepared_pnl"))
     yield db
     db.close()
 

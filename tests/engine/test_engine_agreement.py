@@ -14,10 +14,10 @@ import pandas as pd
 import pytest
 
 from engine_support import METRICS, assert_agree, load_sample, load_twin, random_sets
+from stratopt.data.zones import zones_from_frame
 from stratopt.engine import reference, ulta
 from stratopt.engine import strategy_metrics as metrics
 from stratopt.engine.evaluator import Evaluator
-from stratopt.engine.zones import zones_from_frame
 
 SIZES = [2, 3, 5, 8, 13, 21, 35, 60, 100]
 

@@ -56,6 +56,96 @@ def test_reference_metrics_equal_the_legacy_output(sample, real_metrics_csv):
         np.testing.assert_allclose(tuned.loc[common, col].to_numpy(), want, rtol=1e-9, err_msg=col)
 
 
+# --- the prepare stage's strategy_metrics against the legacy's file ---------------------
+
+
+@pytest.fixture(scope="module")
+def prepared_metrics(sample, tmp_path_factory):
+    """strategy_metrics.parquet of the prepare stage on the sample, ULTA off and on."""
+    from stratopt.db.duckdb_backend import DuckDBDatabase
+    from stratopt.db.stages import PrepareOutputs, load_matrix, prepare
+
+    out = {}
+    for ulta in (False, True):
+        folder = tmp_path_factory.mktemp(f"ulta_{ulta}")
+        with DuckDBDatabase(folder / "s.duckdb") as db:
+            load_matrix(db, sample)
+            prepare(db, {"ulta": ulta}, PrepareOutputs.under(folder))
+        out[ulta] = pd.read_parquet(folder / "strategy_metrics.parquet")
+    return out
+
+
+def _legacy_rows(real_metrics_csv) -> pd.DataFrame:
+    legacy = pd.read_csv(real_metrics_csv, index_col=0)  # the legacy ran with ULTA off
+    legacy.index = [name.removeprefix(PREFIX) for name in legacy.index]
+    return legacy
+
+
+def brute_force_max_runup(series: np.ndarray) -> float:
+    """max over i <= j of equity_j - equity_i: the negated series' max drawdown."""
+    equity = np.cumsum(series)
+    return max(
+        float(equity[j] - equity[i]) for i in range(len(equity)) for j in range(i, len(equity))
+    )
+
+
+def test_strategy_metrics_equal_the_legacy_file_with_ulta_off(prepared_metrics, real_metrics_csv):
+    ours = prepared_metrics[False].set_index("strategy")
+    assert not ours["inverted"].any()
+    legacy = _legacy_rows(real_metrics_csv).loc[ours.index]
+    for col in reference.METRIC_COLUMNS:
+        np.testing.assert_allclose(ours[col], legacy[col], rtol=1e-9, err_msg=col)
+        np.testing.assert_array_equal(ours[col], ours[f"raw {col}"])
+
+
+def test_strategy_metrics_with_ulta_on_follow_the_legacy_semantics(
+    sample, prepared_metrics, real_metrics_csv
+):
+    """Expected figures derived from the legacy's own (ULTA off) row of each strategy.
+
+    ULTA inverts exactly the strategies whose ROI is negative and lists them
+    last, in their order, as `<name>_inv`, with the inverted series' metrics:
+    ROI negated; win and loss days swap (zero days stay zero); gains and losses
+    swap, so the profit factor is inverted and the expectancy follows; the max
+    drawdown becomes the raw series' largest run-up (independently computed).
+    """
+    ours = prepared_metrics[True]
+    legacy = _legacy_rows(real_metrics_csv).loc[sample.names]
+    losing = [n for n in sample.names if legacy.loc[n, "ROI"] < 0]
+    kept = [n for n in sample.names if legacy.loc[n, "ROI"] >= 0]
+    assert list(ours["strategy"]) == kept + [f"{n}_inv" for n in losing]
+    assert list(ours["original_strategy"]) == kept + losing
+    assert list(ours["inverted"]) == [False] * len(kept) + [True] * len(losing)
+    assert 0 < len(losing) < sample.n_strategies
+
+    rows = ours.set_index("original_strategy")
+    for col in reference.METRIC_COLUMNS:  # the raw figures are the legacy's, unchanged
+        np.testing.assert_allclose(rows[f"raw {col}"], legacy.loc[rows.index, col], rtol=1e-9)
+    same = rows.loc[kept]
+    for col in reference.METRIC_COLUMNS:
+        np.testing.assert_allclose(same[col], legacy.loc[kept, col], rtol=1e-9, err_msg=col)
+
+    t = sample.n_days
+    position = {n: i for i, n in enumerate(sample.names)}
+    for name in losing:
+        raw, got = legacy.loc[name], rows.loc[name]
+        series = sample.values[:, position[name]]
+        zero = np.count_nonzero(series == 0) / t
+        win, roi, pf = raw["Win Percentage"], raw["ROI"], raw["Profit Factor"]
+        loss_days = 1.0 - win - zero
+        losses = roi / (pf - 1.0)  # |sum of losing days|, from ROI = gains - losses, PF = g / l
+        gains = pf * losses
+        mean_gain = gains / (win * t) if win > 0 else 0.0
+        mean_loss = losses / (loss_days * t)
+        assert got["ROI"] == pytest.approx(-roi, rel=1e-12)
+        assert got["Win Percentage"] == pytest.approx(loss_days, rel=1e-12)
+        want_pf = math.inf if gains == 0 else losses / gains
+        assert got["Profit Factor"] == pytest.approx(want_pf, rel=1e-9)
+        want_expectancy = loss_days * mean_loss - (1.0 - loss_days) * mean_gain
+        assert got["Expectancy"] == pytest.approx(want_expectancy, rel=1e-9, abs=1e-9)
+        assert got["Max Drawdown"] == pytest.approx(brute_force_max_runup(series), rel=1e-12)
+
+
 def test_max_drawdown_matches_an_independent_formulation(sample):
     for series in _real_series(sample):
         want = brute_force_max_drawdown(series)

@@ -11,8 +11,8 @@ import pytest
 
 from engine_support import load_sample
 from stratopt.data.matrix import Matrix
+from stratopt.data.zones import normalise_weights, read_zones, zones_from_frame
 from stratopt.engine import reference, ulta
-from stratopt.engine.zones import normalise_weights, read_zones, zones_from_frame
 from stratopt.errors import InputError
 
 
@@ -70,9 +70,15 @@ def test_inversion_report_files(tmp_path):
     _, report = ulta.apply_ulta(_matrix(values))
     md = tmp_path / "inversion_report.md"
     pq_path = tmp_path / "inversion.parquet"
-    ulta.write_inversion_report(report, md, pq_path)
-    text = md.read_text()
-    assert "| s1 | -3.00 | 3.00 | -2.00 | 1.00 | -1.50 | 3.00 |" in text
+    ulta.write_inversion_report(report, md, pq_path, legacy_names=["stem_s1"])
+    assert md.read_bytes() == (  # the legacy's layout, CRLF as it wrote it
+        b"# Inversion Report\r\n\r\n"
+        b"The following strategies had their returns inverted based on ULTA logic:\r\n"
+        b"## stem_s1\r\n"
+        b"- **Original ROI:** -3.00\r\n- **Inverted ROI:** 3.00\r\n"
+        b"- **Original Drawdown:** -2.00\r\n- **Inverted Drawdown:** 1.00\r\n"
+        b"- **Original Ratio:** -1.50\r\n- **Inverted Ratio:** 3.00\r\n"
+    )
     back = pq.read_table(pq_path).to_pandas()
     assert list(back.columns) == reference.REPORT_COLUMNS
     pd.testing.assert_frame_equal(back, report.reset_index(drop=True), check_dtype=False)

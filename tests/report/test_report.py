@@ -32,6 +32,7 @@ import yaml
 
 from stratopt.report.collect import collect, parse_best_portfolio_txt, read_benchmark_tsv
 from stratopt.report.render import fmt_ratio, render_report, write_report
+from stratopt.runtime import rule_params
 from stratopt.runtime.context import NamedList, RuleContext, plain_namedlist
 
 EVIL = "<script>alert(1)</script>"
@@ -204,6 +205,7 @@ def run_dir(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Path, di
     from stratopt.runtime.profiling import run_profiled
     from stratopt.search.optimize import OptimizeSettings, optimize
     from stratopt.search.selection import select
+    from stratopt.search.zone_outputs import write_zone_document
     from stratopt.stages.ingest import run as ingest_rule
     from stratopt.stages.load_db import run as load_db_stage
     from stratopt.stages.prepare import run as prepare_stage
@@ -223,6 +225,7 @@ def run_dir(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Path, di
                 rule=rule,
                 input=plain_namedlist({k: str(v) for k, v in inputs.items()}),
                 output=plain_namedlist({k: str(v) for k, v in outputs.items()}),
+                params=plain_namedlist(rule_params.for_rule(rule, config)),
                 log=NamedList([str(res / "logs" / f"{rule}.log")]),
                 config=config,
             )
@@ -238,10 +241,15 @@ def run_dir(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Path, di
         run_profiled(ingest_ctx, ingest_rule, out_dir=res / "profiles", rate=250)
         measured["load_db"] = _timed(
             lambda: load_db_stage(
-                ctx("load_db", {"matrix": res / "matrix.parquet"}, {"report": res / "load.json"})
+                ctx(
+                    "load_db",
+                    {"matrix": res / "matrix.parquet"},
+                    {"db": res / "db" / "load.duckdb", "report": res / "load.json"},
+                )
             )
         )
         prep_out = {
+            "db": res / "db" / "prepare.duckdb",
             "prepared": res / "prepared.parquet",
             "metrics_csv": res / "strategy_metrics.csv",
             "metrics_parquet": res / "strategy_metrics.parquet",
@@ -249,7 +257,8 @@ def run_dir(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Path, di
             "inversion_parquet": res / "inversion.parquet",
             "report": res / "prepare.json",
         }
-        measured["prepare"] = _timed(lambda: prepare_stage(ctx("prepare", {}, prep_out)))
+        prep_in = {"db": res / "db" / "load.duckdb"}
+        measured["prepare"] = _timed(lambda: prepare_stage(ctx("prepare", prep_in, prep_out)))
         settings = OptimizeSettings.from_config(config)
         runs: dict[str, Path] = {}
         measured["optimize"] = _timed(
@@ -266,6 +275,9 @@ def run_dir(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Path, di
                 res / "legacy",
                 pictures=False,
             )
+        )
+        write_zone_document(
+            res / "prepared.parquet", res / "portfolios.parquet", res / "zones.json"
         )
         with DuckDBDatabase(res / "stratopt.duckdb") as db:
             measured["store_results"] = _timed(
@@ -313,6 +325,7 @@ def test_every_section_renders_with_its_data(
     assert "strategies inverted" in html
     assert 'alt="histogram of pairwise correlation"' in html and 'alt="window heatmap"' in html
     assert "Near-duplicate groups" in html
+    assert "Plain mode: one P&amp;L per session" in html  # zones.json says zone mode is off
     # correlation shards were not run here (correlation.json was written directly)
     assert "Stages finished: <b>7 of 8</b>" in html
     assert re.search(r"<td>correlation_shard</td><td><span class=\"bad\">not run", html)
@@ -381,7 +394,7 @@ def test_portfolio_table_matches_select_outputs(run_dir: tuple[Path, dict[str, A
     assert legacy["size"] == best["size"] and legacy["fitness"] == pytest.approx(
         best["fitness"], rel=1e-6
     )
-    assert legacy["strategies"] == list(best["names"])
+    assert legacy["strategies"] == [f"tiny_{n}" for n in best["names"]]  # the legacy's stem prefix
 
 
 def test_strategy_names_and_titles_are_escaped(report_html: Path) -> None:

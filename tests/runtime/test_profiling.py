@@ -244,6 +244,7 @@ def test_attached_py_spy_follows_the_worker_pool_only_when_there_is_one(
             input=NamedList([str(out / "matrix.parquet")]),
             output=NamedList([str(out / f"runs{threads}" / "ga.json")]),
             wildcards=plain_namedlist({"algorithm": "ga"}),
+            params=plain_namedlist({"search": config["optimize"], "objective": {}}),
             log=NamedList([str(out / "logs" / f"optimize{threads}.log")]),
             config=config,
             threads=threads,

@@ -17,6 +17,7 @@ import pytest
 
 from search_support import results_without_timing, write_prepared
 from stratopt.errors import ConfigError
+from stratopt.legacy.layout import read_text
 from stratopt.search.optimize import OptimizeSettings, checkpoint_path, optimize, size_seed
 from stratopt.search.selection import select
 
@@ -200,17 +201,18 @@ def test_select_picks_the_best_per_size_and_writes_every_output(
     )
 
     folder = tmp_path / "portfolios"
-    text = (folder / "best_portfolio_size6.txt").read_text().splitlines()
+    doc = read_text(folder / "best_portfolio_size6.txt")  # the legacy layout (test_legacy_layout)
     six = next(e for e in summary["sizes"] if e["size"] == 6)
-    assert text[0] == f"Best Portfolio (Size 6) - Method: {six['algorithm'].upper()}"
-    assert text[1] == f"Fitness: {six['fitness']:.6f}"
-    assert "Performance Metrics:" in text
-    assert text[-6:] == [f"{i}. {n}" for i, n in enumerate(six["names"], start=1)]
+    assert (doc.size, doc.method) == (6, six["algorithm"].upper())
+    assert doc.fitness == six["fitness"]  # repr: every digit
+    assert doc.strategies == [f"sensex_real_sample_500_{n}" for n in six["names"]]
     # the legacy text annualises with 252 periods, the machine-readable outputs with the dates'
-    legacy_ann = float(next(x for x in text if "annualized_return" in x).split(":")[1])
+    legacy_ann = doc.metrics["annualized_return"]
     own_ann = table.loc[table["size"] == 6, "annualized_return"].item()
-    assert legacy_ann == pytest.approx(own_ann * 252 / summary["periods_per_year"], rel=1e-5)
-    assert "Best Overall Portfolio:" in (folder / "optimization_summary.txt").read_text()
+    assert legacy_ann == pytest.approx(own_ann * 252 / summary["periods_per_year"], rel=1e-12)
+    overall = read_text(folder / "optimization_summary.txt")
+    assert overall.sections["Best Overall Portfolio"]["Size"] == str(best["size"])
+    assert overall.sections["Optimization Parameters"]["Apply ULTA Logic"] == "True"
     for size in (5, 8):
         for stem in ("equity_curve", "drawdown"):
             assert (folder / f"{stem}_size{size}.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"

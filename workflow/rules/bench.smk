@@ -19,6 +19,6 @@ rule bench:
         conda_env("bench")
     threads: workflow.cores
     params:
-        workload=config["bench"]["workload"],
+        **rule_params.for_rule("bench", config),
     script:
         "../../scripts/bench.py"

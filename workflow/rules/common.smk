@@ -22,6 +22,10 @@ try:
 except ConfigError as exc:
     raise WorkflowError(str(exc)) from None
 
+# Each rule's params come from the package (stratopt.runtime.rule_params), so that tests
+# and benchmarks calling a stage directly build the very same values.
+from stratopt.runtime import rule_params  # noqa: E402
+
 DATASET = config["dataset"]
 RESULTS = f"results/{DATASET}"
 
@@ -69,17 +73,25 @@ def all_targets():
     return stage_targets() + [f"{RESULTS}/report.html"]
 
 
-def conda_env(rule, name=None):
-    """envs/<name>.yaml (name: the rule's, or its .smk file's when shared), or the variant
+def conda_env(stage, name=None):
+    """envs/<name>.yaml (name: the stage's, or its .smk file's when shared), or the variant
     the configured backend needs (envs/ and its variants: scripts/dev/envs.py)."""
     variant = None
-    if rule == "optimize" and config["optimize"]["backend"] == "cupy":
+    if stage == "optimize" and config["optimize"]["backend"] == "cupy":
         variant = "gpu"
-    elif rule == "correlation_shard" and config["correlation"]["backend"] == "cupy":
+    elif stage == "correlation_shard" and config["correlation"]["backend"] == "cupy":
         variant = "gpu"
-    elif rule in ("load_db", "prepare", "store_results"):
+    elif stage in ("load_db", "prepare", "store_results"):
         variant = "heavydb" if config["database"]["backend"] == "heavydb" else None
-    return f"../../envs/{name or rule}{'.' + variant if variant else ''}.yaml"
+    suffix = f".{variant}" if variant else ""
+    return f"../../envs/{name or stage}{suffix}.yaml"
+
+
+def duckdb_file(name):
+    """{"db": RESULTS/name} when DuckDB is the engine (a file a rule writes), else nothing."""
+    if config["database"]["backend"] == "duckdb":
+        return {"db": f"{RESULTS}/{name}"}
+    return {}
 
 
 def correlation_resources():

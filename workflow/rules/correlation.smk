@@ -17,6 +17,8 @@ rule correlation_shard:
         conda_env("correlation_shard", "correlation")
     resources:
         **correlation_resources(),
+    params:
+        **rule_params.for_rule("correlation_shard", config),
     script:
         "../../scripts/correlation_shard.py"
 

@@ -22,15 +22,7 @@ rule optimize:
         gpu=1 if config["optimize"]["backend"] == "cupy" else 0,
     params:
         # the settings that decide a result: changing one reruns the searches
-        search={
-            k: v
-            for k, v in config["optimize"].items()
-            if k not in ("workers", "algorithms")
-        },
-        objective={
-            k: config[k]
-            for k in ("metric", "drawdown_threshold", "balanced", "penalty_factor")
-        },
+        **rule_params.for_rule("optimize", config),
     script:
         "../../scripts/optimize.py"
 
@@ -45,6 +37,7 @@ rule select:
     output:
         portfolios=f"{RESULTS}/portfolios.parquet",
         summary=f"{RESULTS}/summary.json",
+        zones=f"{RESULTS}/zones.json",
         legacy=directory(f"{RESULTS}/portfolios"),
     log:
         f"{RESULTS}/logs/select.log",

@@ -18,5 +18,8 @@ rule report:
         f"{RESULTS}/benchmarks/report.tsv"
     conda:
         conda_env("report")
+    params:
+        # the report shows the run's configuration: any change but profiling re-renders it
+        **rule_params.for_rule("report", config),
     script:
         "../../scripts/report.py"

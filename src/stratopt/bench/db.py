@@ -8,7 +8,10 @@ stratopt.engine.ulta) on the same filtered data. Reports the child's whole wall
 time (interpreter start and imports included), the stage's own time
 (measured inside the child around the work only), and the child's peak RSS.
 Says which path is faster for each computation and whether the pipeline's
-default (stratopt.db.compute.FASTER) agrees with this run.
+default (stratopt.db.compute.FASTER) agrees with this run. Also times the
+three database rules as the workflow runs them (each its own DuckDB file,
+copied from its input's) against one file written in place; with --zones K
+everything runs on a zone matrix of K zones in zone mode (docs/zones.md).
 """
 
 from __future__ import annotations
@@ -96,14 +99,22 @@ def _start() -> float:
     return time.perf_counter()
 
 
-def child_make_matrix(work: str, seed: int, out: str) -> None:
+def child_make_matrix(work: str, seed: int, out: str, zones: int = 0) -> None:
     """Build the matrix in a child: the parent must stay small, since every child
-    it forks inherits its peak RSS in the figure os.wait4 reports."""
+    it forks inherits its peak RSS in the figure os.wait4 reports. zones > 0: the
+    same P&L split across that many zones (stratopt.synth.split_zones)."""
     from stratopt.data.matrix import write_matrix
 
     start = _start()
     matrix = production_matrix(seed)
-    write_matrix(matrix, Path(work) / "matrix.parquet")
+    if zones:
+        from stratopt.data.zone_matrix import write_zone_matrix
+        from stratopt.synth import split_zones, zone_names
+
+        parts = split_zones(matrix.values, zones, seed, matrix.n_strategies)
+        write_zone_matrix(matrix, zone_names(zones), parts, Path(work) / "matrix.parquet")
+    else:
+        write_matrix(matrix, Path(work) / "matrix.parquet")
     _record(out, time.perf_counter() - start, shape=list(matrix.shape), data=matrix.labels[0])
 
 
@@ -118,12 +129,12 @@ def child_load(work: str, out: str) -> None:
     _record(out, time.perf_counter() - start)
 
 
-def child_prepare(work: str, out: str, compute: str) -> None:
+def child_prepare(work: str, out: str, compute: str, zones: int = 0) -> None:
     from stratopt.db.duckdb_backend import DuckDBDatabase
     from stratopt.db.stages import PrepareOutputs, prepare
 
     folder = Path(work)
-    config = {"database": {"compute": compute}, "ulta": True}
+    config = {"database": {"compute": compute}, "ulta": True, "zone": {"enabled": zones > 0}}
     start = _start()
     with DuckDBDatabase(folder / "bench.duckdb") as db:
         summary = prepare(db, config, PrepareOutputs.under(folder / f"prepare_{compute}"))
@@ -149,6 +160,61 @@ def child_compute(work: str, out: str, computation: str, path: str) -> None:
         _record(out, time.perf_counter() - start)
 
 
+def child_rule_chain(work: str, out: str, mode: str, zones: int = 0) -> None:
+    """load_db -> prepare -> store_results as the rules run them ("files": each rule its
+    own DuckDB file, copied from its input's: stratopt.db.rule_database) or in one file
+    written in place ("one_file": what the rules did before, and the CLI still does)."""
+    import shutil
+
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    from stratopt.db.duckdb_backend import DuckDBDatabase
+    from stratopt.db.rule_database import rule_database
+    from stratopt.db.stages import PrepareOutputs, load_db, prepare, store_results
+
+    base = Path(work)
+    folder = base / f"chain_{mode}"
+    shutil.rmtree(folder, ignore_errors=True)
+    folder.mkdir(parents=True)
+    sizes = list(range(35, 101))
+    portfolios = pa.table(
+        {
+            "size": pa.array(sizes, type=pa.int32()),
+            "algorithm": ["sa"] * len(sizes),
+            "fitness": [1.0] * len(sizes),
+            "indices": pa.array([list(range(n)) for n in sizes], type=pa.list_(pa.int32())),
+            "names": pa.array([[f"s{i}" for i in range(n)] for n in sizes]),
+        }
+    )
+    pq.write_table(portfolios, folder / "portfolios.parquet")
+    config = {"ulta": True, "zone": {"enabled": zones > 0}}
+    matrix, params = base / "matrix.parquet", {"backend": "duckdb"}
+    chosen, stored = folder / "portfolios.parquet", folder / "stored.json"
+    start = _start()
+    if mode == "files":
+        first, second, final = (
+            folder / "db" / "load.duckdb",
+            folder / "db" / "prepare.duckdb",
+            folder / "stratopt.duckdb",
+        )
+        with rule_database(params, first) as db:
+            load_db(matrix, db, folder / "load.json")
+        with rule_database(params, second, first) as db:
+            prepare(db, config, PrepareOutputs.under(folder))
+        with rule_database(params, final, second) as db:
+            store_results(chosen, db, stored)
+        files = [first, second, final]
+    else:
+        with DuckDBDatabase(folder / "stratopt.duckdb") as db:
+            load_db(matrix, db, folder / "load.json")
+            prepare(db, config, PrepareOutputs.under(folder))
+            store_results(chosen, db, stored)
+        files = [folder / "stratopt.duckdb"]
+    seconds = time.perf_counter() - start
+    _record(out, seconds, megabytes=[round(f.stat().st_size / 1e6, 1) for f in files])
+
+
 # ---------------------------------------------------------------- parent
 
 
@@ -172,7 +238,9 @@ def _measure(target: str, kwargs: dict, repeats: int, tmp: Path) -> dict[str, An
     }
 
 
-def run(repeats: int = 5, seed: int = 20250726, work: str | None = None) -> dict[str, Any]:
+def run(
+    repeats: int = 5, seed: int = 20250726, work: str | None = None, zones: int = 0
+) -> dict[str, Any]:
     from stratopt.bench.timing import run_isolated
     from stratopt.db.paths import FASTER
 
@@ -182,7 +250,10 @@ def run(repeats: int = 5, seed: int = 20250726, work: str | None = None) -> dict
     tmp = folder / "timings"
     tmp.mkdir(exist_ok=True)
     made = tmp / "matrix.json"
-    run_isolated(f"{here}:child_make_matrix", {"work": str(folder), "seed": seed, "out": str(made)})
+    run_isolated(
+        f"{here}:child_make_matrix",
+        {"work": str(folder), "seed": seed, "out": str(made), "zones": zones},
+    )
     info = json.loads(made.read_text(encoding="utf-8"))
     result: dict[str, Any] = {
         "shape": info["shape"],
@@ -191,9 +262,24 @@ def run(repeats: int = 5, seed: int = 20250726, work: str | None = None) -> dict
         "goals": GOALS,
     }
     result["load"] = _measure(f"{here}:child_load", {"work": str(folder)}, repeats, tmp)
+    result["zones"] = zones
     result["prepare"] = _measure(
-        f"{here}:child_prepare", {"work": str(folder), "compute": "auto"}, repeats, tmp
+        f"{here}:child_prepare",
+        {"work": str(folder), "compute": "auto", "zones": zones},
+        repeats,
+        tmp,
     )
+    chain = {
+        mode: _measure(
+            f"{here}:child_rule_chain",
+            {"work": str(folder), "mode": mode, "zones": zones},
+            repeats,
+            tmp,
+        )
+        for mode in ("files", "one_file")
+    }
+    chain["ratio"] = chain["files"]["stage_s"] / chain["one_file"]["stage_s"]
+    result["rule_chain"] = chain
     result["computations"] = {}
     for computation in ("metrics", "ulta"):
         per = {}
@@ -214,8 +300,9 @@ def run(repeats: int = 5, seed: int = 20250726, work: str | None = None) -> dict
 
 def format_report(r: dict[str, Any]) -> str:
     g = r["goals"]
+    zones = f", {r['zones']} zones, zone mode" if r.get("zones") else ""
     lines = [
-        f"database stage, DuckDB, {r['shape'][0]} x {r['shape'][1]} ({r['data']}), "
+        f"database stage, DuckDB, {r['shape'][0]} x {r['shape'][1]} ({r['data']}{zones}), "
         f"median of {r['repeats']} child processes",
         f"{'what':<22} {'stage s':>9} {'stage cpu s':>12} {'child wall s':>13} {'peak MB':>9}  goal",
     ]
@@ -226,6 +313,18 @@ def format_report(r: dict[str, Any]) -> str:
             f"{key:<22} {m['stage_s']:>9.3f} {m['stage_cpu_s']:>12.3f} {m['child_wall_s']:>13.3f} "
             f"{m['peak_rss_mb']:>9.1f}"
             f"  <= {goal:g} s, < {g['peak_mb']:g} MB: {'met' if ok else 'MISSED'}"
+        )
+    chain = r.get("rule_chain")
+    if chain:
+        for mode, label in (("files", "rules, own files"), ("one_file", "rules, one file")):
+            m = chain[mode]
+            lines.append(
+                f"{label:<22} {m['stage_s']:>9.3f} {m['stage_cpu_s']:>12.3f} "
+                f"{m['child_wall_s']:>13.3f} {m['peak_rss_mb']:>9.1f}"
+            )
+        lines.append(
+            "  -> load_db + prepare + store_results, each rule writing its own DuckDB file "
+            f"(copies): {chain['ratio']:.2f}x the time of one file written in place"
         )
     for comp, per in r["computations"].items():
         for path in ("sql", "numpy"):
@@ -255,13 +354,19 @@ def register(areas: argparse._SubParsersAction) -> None:
     parser.add_argument("--seed", type=int, default=20250726)
     parser.add_argument("--work", help="folder for the matrix and database (default: a temp dir)")
     parser.add_argument("--json", type=Path, help="also write the figures here")
+    parser.add_argument(
+        "--zones",
+        type=int,
+        default=0,
+        help="K > 0: a zone matrix of K zones, prepared in zone mode",
+    )
     parser.set_defaults(func=_main)
 
 
 def _main(args: argparse.Namespace) -> int:
     from stratopt.runtime.atomic import write_json
 
-    result = run(repeats=args.repeats, seed=args.seed, work=args.work)
+    result = run(repeats=args.repeats, seed=args.seed, work=args.work, zones=args.zones)
     print(format_report(result))
     if args.json:
         write_json(args.json, result)

@@ -79,6 +79,7 @@ def load_config(path: str, rate: int, sizes: str | None) -> dict[str, Any]:
 
 def stage_context(stage: str, work: Path, source: str, config: dict, algorithm: str) -> Any:
     """(stage function, RuleContext) with the rule's inputs, outputs, wildcards and log."""
+    from stratopt.runtime import rule_params
     from stratopt.runtime.context import NamedList, RuleContext, plain_namedlist
 
     def ctx(rule: str, inputs: Any, outputs: Any, wildcards: dict | None = None) -> RuleContext:
@@ -87,6 +88,7 @@ def stage_context(stage: str, work: Path, source: str, config: dict, algorithm: 
             input=plain_namedlist(inputs) if isinstance(inputs, dict) else NamedList(inputs),
             output=plain_namedlist(outputs) if isinstance(outputs, dict) else NamedList(outputs),
             wildcards=plain_namedlist(wildcards or {}),
+            params=plain_namedlist(rule_params.for_rule(rule, config)),
             log=NamedList([str(work / "logs" / f"{rule}.log")]),
             config=config,
             threads=int(config["optimize"]["workers"]) if rule == "optimize" else 1,
@@ -107,12 +109,13 @@ def stage_context(stage: str, work: Path, source: str, config: dict, algorithm: 
         return load_db_stage, ctx(
             "load_db",
             {"matrix": w["matrix.parquet"]},
-            {"db": str(work / "stratopt.duckdb"), "report": w["load.json"]},
+            {"db": str(work / "db" / "load.duckdb"), "report": w["load.json"]},
         )
     if stage == "prepare":
         from stratopt.stages.prepare import run as prepare_stage
 
         outputs = {
+            "db": str(work / "db" / "prepare.duckdb"),
             "prepared": w["prepared.parquet"],
             "metrics_csv": str(work / "strategy_metrics.csv"),
             "metrics_parquet": str(work / "strategy_metrics.parquet"),
@@ -120,7 +123,7 @@ def stage_context(stage: str, work: Path, source: str, config: dict, algorithm: 
             "inversion_parquet": str(work / "inversion.parquet"),
             "report": str(work / "prepare.json"),
         }
-        inputs = {"db": str(work / "stratopt.duckdb"), "load": w["load.json"]}
+        inputs = {"db": str(work / "db" / "load.duckdb"), "load": w["load.json"]}
         return prepare_stage, ctx("prepare", inputs, outputs)
     if stage == "correlation_shard":
         from stratopt.stages.correlation_shard import run as shard_stage

@@ -25,6 +25,13 @@ def register(sub: argparse._SubParsersAction) -> None:
     prep.add_argument("--end", help="last date kept (YYYY-MM-DD; config date_range.end)")
     prep.add_argument("--no-ulta", action="store_true", help="no inversion (config ulta: false)")
     prep.add_argument(
+        "--zones", action="store_true", help="zone mode (config zone.enabled; docs/zones.md)"
+    )
+    prep.add_argument(
+        "--zone-weights",
+        help="comma-separated weights in sorted zone order (config zone.weights)",
+    )
+    prep.add_argument(
         "--compute",
         choices=["auto", "sql", "numpy"],
         help="metrics and ULTA in SQL or NumPy (default: config, else auto = the faster)",
@@ -61,6 +68,12 @@ def _config(args: argparse.Namespace) -> dict[str, Any]:
     config["date_range"] = rng
     if getattr(args, "no_ulta", False):
         config["ulta"] = False
+    zone = dict(config.get("zone") or {})
+    if getattr(args, "zones", False):
+        zone["enabled"] = True
+    if getattr(args, "zone_weights", None):
+        zone["weights"] = [float(w) for w in args.zone_weights.split(",")]
+    config["zone"] = zone
     return config
 
 

@@ -9,7 +9,8 @@ from pathlib import Path
 def register(sub: argparse._SubParsersAction) -> None:
     parser = sub.add_parser(
         "select",
-        help="best portfolio per size across runs -> portfolios.parquet, summary.json, legacy reports",
+        help="best portfolio per size across runs -> portfolios.parquet, summary.json, zones.json, "
+        "legacy reports",
     )
     parser.add_argument("prepared", type=Path, help="prepared.parquet the runs searched")
     parser.add_argument("runs", type=Path, nargs="+", help="runs/{algorithm}.json files")
@@ -22,6 +23,7 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 def _run(args: argparse.Namespace) -> int:
     from stratopt.search.selection import select
+    from stratopt.search.zone_outputs import write_zone_document
 
     summary = select(
         args.prepared,
@@ -31,6 +33,7 @@ def _run(args: argparse.Namespace) -> int:
         args.out / "portfolios",
         pictures=not args.no_pictures,
     )
+    write_zone_document(args.prepared, args.out / "portfolios.parquet", args.out / "zones.json")
     best = summary["best_overall"]
     print(
         f"best overall: size {best['size']} by {best['algorithm']}, fitness {best['fitness']:.6g}; "

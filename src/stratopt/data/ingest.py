@@ -179,7 +179,7 @@ def _column_roles(header: list[str], path: Path) -> tuple[int, int | None, list[
     if "zone" in lowered:
         raise InputError(
             path,
-            "a Zone column: zone files are read by stratopt.engine.zones, not by ingest",
+            "a Zone column: zone files are read by stratopt.data.zones, not by ingest",
             line=1,
             column=header[lowered.index("zone")],
         )
@@ -585,6 +585,10 @@ def ingest(
     the strategies, the date range against the dates) before writing anything.
     """
     _check_outputs(Path(source), [Path(p) for p in (matrix_out, report_out) if p is not None])
+    from stratopt.data.zone_ingest import ingest_zones, is_zone_file
+
+    if is_zone_file(source):  # (Date, Zone, Day) rows: docs/zones.md
+        return ingest_zones(source, matrix_out, report_out)
     matrix, report = read_source(source)
     if config is not None:
         check_against_data(config, matrix.n_strategies, matrix.dates, str(source))

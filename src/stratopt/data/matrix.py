@@ -30,6 +30,7 @@ from stratopt.runtime.atomic import atomic_path
 META_KEY = b"stratopt"
 #: 2: the metadata carries its own SHA-256 (version 1 files, without it, still read).
 LAYOUT_VERSION = 2
+COLUMNS = ("strategy_id", "strategy", "label", "pnl")
 
 # Arrow's default allocator (mimalloc) kept 30-50 MB more peak resident memory
 # per process than the system allocator when reading the production matrix,
@@ -94,11 +95,13 @@ class Matrix:
         )
 
 
-def to_arrow(matrix: Matrix) -> pa.Table:
+def to_arrow(matrix: Matrix, extra: dict[str, Any] | None = None) -> pa.Table:
+    """The matrix as a table; `extra` adds keys to the file's metadata (what made it)."""
     t, n = matrix.shape
     flat = pa.array(np.ascontiguousarray(matrix.values.T).ravel(), type=pa.float64())
     pnl = pa.FixedSizeListArray.from_arrays(flat, t)
     meta: dict[str, Any] = {
+        **(extra or {}),
         "layout_version": LAYOUT_VERSION,
         "n_strategies": n,
         "dates": [str(d) for d in matrix.dates.astype("datetime64[D]")],
@@ -183,16 +186,27 @@ def read_table(path: str | Path, columns: list[str] | None = None) -> pa.Table:
         raise InputError(path, f"cannot read Parquet: {exc}") from None
 
 
-def write_matrix(matrix: Matrix, path: str | Path) -> None:
+def write_matrix(matrix: Matrix, path: str | Path, extra: dict[str, Any] | None = None) -> None:
     """Write atomically: readers never see a half-written file."""
-    write_table(to_arrow(matrix), path, compression="zstd")
+    write_table(to_arrow(matrix, extra), path, compression="zstd")
 
 
 def read_matrix(path: str | Path) -> Matrix:
-    table = read_table(path)
+    table = read_table(path, columns=list(COLUMNS))  # a zone file carries more (zone_matrix)
     try:
         return from_arrow(table, path)
     except InputError:
         raise
     except (KeyError, ValueError, TypeError, IndexError, pa.ArrowException) as exc:
         raise InputError(path, f"not a readable stratopt matrix ({exc}): corrupt file?") from None
+
+
+def read_matrix_metadata(path: str | Path) -> dict[str, Any]:
+    """The file's stratopt metadata (dates, days, and what the writing stage added)."""
+    try:
+        raw = (pq.read_schema(path).metadata or {}).get(META_KEY)
+    except (OSError, pa.ArrowInvalid) as exc:
+        raise InputError(path, f"cannot read Parquet: {exc}") from None
+    if raw is None:
+        raise InputError(path, "not a stratopt matrix (no 'stratopt' metadata)")
+    return _checked_meta(raw, path)

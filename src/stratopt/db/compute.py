@@ -13,17 +13,21 @@ import pandas as pd
 import pyarrow as pa
 
 from stratopt.data.matrix import Matrix
-from stratopt.db.base import Database
+from stratopt.db.base import Database, check_table_name, quote
 from stratopt.db.paths import COMPUTATIONS, FASTER, PATHS
 from stratopt.db.sql import sql_text
 from stratopt.engine.reference import METRIC_COLUMNS, REPORT_COLUMNS
 from stratopt.engine.ulta import inverted_names
 from stratopt.errors import ConfigError
 
-METRICS_TABLE = "strategy_metrics"
+METRICS_TABLE = "strategy_metrics"  # the series as the search sees them (after ULTA)
+RAW_METRICS_TABLE = "strategy_metrics_raw"  # the same figures before ULTA
 ULTA_TABLE = "ulta"
 INVERSION_TABLE = "inversion"
 FILTERED_TABLE = "pnl_filtered"
+FLAGS_TABLE = "ulta_flags"  # strategy_id, inverted (0/1): every strategy, ULTA on or off
+PREPARED_VIEW = "pnl_prepared"  # pnl_filtered with the inverted series negated
+METRICS_INPUT = "metrics_input"  # the view metrics.sql reads
 
 _SQL_METRIC_COLUMNS = {
     "roi": "ROI",
@@ -56,10 +60,14 @@ def _by_id(table: pa.Table, n: int) -> np.ndarray:
     return np.argsort(ids)
 
 
-def metrics_sql(db: Database, names: list[str]) -> pd.DataFrame:
-    """The metrics in SQL, kept as table "strategy_metrics" and returned as the legacy frame."""
-    db.replace_table_as(METRICS_TABLE, sql_text("metrics"))
-    table = db.execute(f'SELECT * FROM "{METRICS_TABLE}"')
+def metrics_sql(
+    db: Database, names: list[str], source: str = FILTERED_TABLE, table_name: str = METRICS_TABLE
+) -> pd.DataFrame:
+    """The metrics in SQL of the series in table or view `source`, kept as table
+    `table_name` (one row per strategy id) and returned as the legacy frame (id order)."""
+    db.replace_view(METRICS_INPUT, f'SELECT "strategy_id", "date", "pnl" FROM {quote(source)}')
+    db.replace_table_as(check_table_name(table_name), sql_text("metrics"))
+    table = db.execute(f"SELECT * FROM {quote(table_name)}")
     order = _by_id(table, len(names))
     data = {
         legacy: _float(table.column(col), np.inf if col == "profit_factor" else np.nan)[order]
@@ -68,18 +76,28 @@ def metrics_sql(db: Database, names: list[str]) -> pd.DataFrame:
     return pd.DataFrame(data, index=pd.Index(names, name="strategy"), columns=METRIC_COLUMNS)
 
 
-def metrics_numpy(db: Database, matrix: Matrix) -> pd.DataFrame:
-    """The metrics in NumPy, stored back as table "strategy_metrics" (NULL = infinite)."""
+def metrics_numpy(
+    db: Database,
+    matrix: Matrix,
+    table_name: str = METRICS_TABLE,
+    ids: np.ndarray | None = None,
+) -> pd.DataFrame:
+    """The metrics in NumPy, stored back as table `table_name` (NULL = infinite).
+
+    `ids`: the database's strategy id of each column (default 0..N-1: the
+    columns in load order); the frame keeps the matrix's column order.
+    """
     from stratopt.engine.strategy_metrics import metrics_frame
 
     frame = metrics_frame(matrix)
-    db.replace_table(METRICS_TABLE, metrics_arrow(frame))
+    db.replace_table(table_name, metrics_arrow(frame, ids))
     return frame
 
 
-def metrics_arrow(frame: pd.DataFrame) -> pa.Table:
+def metrics_arrow(frame: pd.DataFrame, ids: np.ndarray | None = None) -> pa.Table:
     """The metrics table's layout: strategy_id and the five metrics, NULL for infinite."""
-    cols = {"strategy_id": pa.array(np.arange(len(frame), dtype=np.int32))}
+    ids = np.arange(len(frame)) if ids is None else np.asarray(ids)
+    cols = {"strategy_id": pa.array(ids.astype(np.int32))}
     for col, legacy in _SQL_METRIC_COLUMNS.items():
         v = frame[legacy].to_numpy(dtype=np.float64)
         cols[col] = pa.array(v, mask=~np.isfinite(v), type=pa.float64())
@@ -140,6 +158,22 @@ def inversion_arrow(report: pd.DataFrame, ids: np.ndarray) -> pa.Table:
         v = report[c].to_numpy(dtype=np.float64)
         cols[c] = pa.array(v, mask=~np.isfinite(v), type=pa.float64())
     return pa.table(cols)
+
+
+def flags_arrow(flags: np.ndarray) -> pa.Table:
+    """The ULTA flags table: every strategy id with 1 where it was inverted."""
+    return pa.table(
+        {
+            "strategy_id": pa.array(np.arange(len(flags), dtype=np.int32)),
+            "inverted": pa.array(np.asarray(flags, dtype=np.int32)),
+        }
+    )
+
+
+def prepared_order(flags: np.ndarray) -> np.ndarray:
+    """The prepared matrix's column order: the kept strategies, then the inverted ones."""
+    flags = np.asarray(flags, dtype=bool)
+    return np.concatenate([np.flatnonzero(~flags), np.flatnonzero(flags)])
 
 
 def invert_columns(matrix: Matrix, flags: np.ndarray, source: str = "the matrix") -> Matrix:

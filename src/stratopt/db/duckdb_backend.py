@@ -29,7 +29,9 @@ class DuckDBDatabase(Database):
 
     @classmethod
     def from_config(cls, config: dict[str, Any], results_dir: str | Path) -> DuckDBDatabase:
-        return cls(Path(results_dir) / DB_FILENAME)
+        """The file `database.path` when given (a rule's output), else results_dir/stratopt.duckdb."""
+        path = (config.get("database") or {}).get("path")
+        return cls(Path(path) if path else Path(results_dir) / DB_FILENAME)
 
     def connect(self) -> None:
         self.path.parent.mkdir(parents=True, exist_ok=True)

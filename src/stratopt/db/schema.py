@@ -21,6 +21,8 @@ PNL = "pnl"
 STRATEGIES = "strategies"
 SESSIONS = "sessions"
 PARAMS = "prepare_params"
+ZONE_PNL = "zone_pnl"  # zone files only: one row per (strategy, day, zone)
+ZONES = "zones"  # zone files only: zone_id -> name, in sorted order
 
 PNL_SCHEMA = pa.schema([("date", pa.date32()), ("strategy_id", pa.int32()), ("pnl", pa.float64())])
 STRATEGIES_SCHEMA = pa.schema(
@@ -35,6 +37,15 @@ STRATEGIES_SCHEMA = pa.schema(
 )
 SESSIONS_SCHEMA = pa.schema([("date", pa.date32()), ("day", pa.string())])
 PARAMS_SCHEMA = pa.schema([("start_date", pa.date32()), ("end_date", pa.date32())])
+ZONE_PNL_SCHEMA = pa.schema(
+    [
+        ("date", pa.date32()),
+        ("zone_id", pa.int32()),
+        ("strategy_id", pa.int32()),
+        ("pnl", pa.float64()),
+    ]
+)
+ZONES_SCHEMA = pa.schema([("zone_id", pa.int32()), ("zone", pa.string())])
 
 
 def _date32(dates: np.ndarray) -> pa.Array:
@@ -137,3 +148,44 @@ def matrix_from_long(sessions: pa.Table, pnl: pa.Table, strategies: pa.Table) ->
     values[flat] = pnl.column("pnl").to_numpy()
     days = [d or "" for d in sessions.column("day").to_pylist()]
     return Matrix(dates=dates, days=days, names=names, values=values.reshape(t, n), labels=labels)
+
+
+def zone_pnl_table(dates: np.ndarray, rows: np.ndarray) -> pa.Table:
+    """One row per (strategy, day, zone) of M given as S x D x Z (the matrix file's order)."""
+    n, d, z = rows.shape
+    days = np.asarray(dates, dtype="datetime64[D]").astype(np.int32)
+    return pa.table(
+        {
+            "date": pa.array(np.tile(np.repeat(days, z), n), type=pa.int32()).cast(pa.date32()),
+            "zone_id": pa.array(np.tile(np.arange(z, dtype=np.int32), d * n)),
+            "strategy_id": pa.array(np.repeat(np.arange(n, dtype=np.int32), d * z)),
+            "pnl": pa.array(np.ascontiguousarray(rows).ravel()),
+        },
+        schema=ZONE_PNL_SCHEMA,
+    )
+
+
+def zones_table(zones: list[str]) -> pa.Table:
+    return pa.table(
+        {"zone_id": pa.array(np.arange(len(zones), dtype=np.int32)), "zone": pa.array(zones)},
+        schema=ZONES_SCHEMA,
+    )
+
+
+def zone_slice_from_long(dates: np.ndarray, n: int, rows: pa.Table, zone: str) -> np.ndarray:
+    """One zone's D x S slice of M from its zone_pnl rows, in any order; every cell once.
+
+    Read zone by zone, so that the rows of one zone (not all of them) are in memory.
+    """
+    d = len(dates)
+    day = np.searchsorted(dates, as_date_array(rows.column("date"))).astype(np.int64)
+    col = rows.column("strategy_id").to_numpy().astype(np.int64)
+    if rows.num_rows != d * n:
+        raise ValueError(f"zone {zone!r}: {rows.num_rows} zone_pnl rows for {d} x {n} cells")
+    flat = day * n + col
+    del day, col
+    if np.bincount(flat, minlength=d * n).max(initial=0) != 1:
+        raise ValueError(f"zone {zone!r}: missing or duplicated (date, strategy) rows")
+    values = np.empty(d * n, dtype=np.float64)
+    values[flat] = rows.column("pnl").to_numpy()
+    return values.reshape(d, n)

@@ -21,25 +21,37 @@ import numpy as np
 import pandas as pd
 import pyarrow as pa
 
-from stratopt.data.matrix import Matrix, read_matrix, read_table, write_matrix, write_table
+from stratopt.data.matrix import Matrix, read_matrix, read_table, write_matrix
+from stratopt.data.zone_matrix import write_zone_matrix
 from stratopt.db import schema as S
 from stratopt.db.base import Database, check_table_name
 from stratopt.db.compute import (
     FILTERED_TABLE,
+    FLAGS_TABLE,
     INVERSION_TABLE,
+    METRICS_TABLE,
+    RAW_METRICS_TABLE,
     ULTA_TABLE,
     choose_paths,
+    flags_arrow,
     invert_columns,
-    metrics_numpy,
-    metrics_sql,
+    prepared_order,
     ulta_numpy,
     ulta_sql,
 )
 from stratopt.db.paths import FASTER
 from stratopt.db.sql import sql_text
-from stratopt.engine.reference import METRIC_COLUMNS
+from stratopt.db.zone_prepare import (
+    WEIGHTED_TABLE,
+    ZONE_FILTERED,
+    ZoneSummary,
+    load_zones,
+    prepared_zone_rows,
+    zone_filtered_matrix,
+    zone_settings,
+)
 from stratopt.errors import ConfigError
-from stratopt.runtime.atomic import atomic_path, write_json
+from stratopt.runtime.atomic import write_json
 from stratopt.runtime.config_checks import MIN_SESSIONS
 
 log = logging.getLogger(__name__)
@@ -67,12 +79,17 @@ def load_db(matrix_path: str | Path, db: Database, report_path: str | Path) -> d
     matrix = read_matrix(matrix_path)
     read_s = time.perf_counter() - start
     rows = load_matrix(db, matrix, str(matrix_path))
+    zones = load_zones(db, matrix_path, matrix.dates)
+    if zones is not None:
+        rows[S.ZONE_PNL] = matrix.n_days * len(zones) * matrix.n_strategies
+        rows[S.ZONES] = len(zones)
     report = {
         "database": db.describe(),
         "source": str(matrix_path),
         "days": matrix.n_days,
         "strategies": matrix.n_strategies,
         "tables": rows,
+        "zones": zones,
         "first_date": str(matrix.dates[0]) if matrix.n_days else None,
         "last_date": str(matrix.dates[-1]) if matrix.n_days else None,
         "seconds": {"read": read_s, "total": time.perf_counter() - start},
@@ -127,10 +144,10 @@ def date_range(config: dict[str, Any]) -> tuple[np.datetime64 | None, np.datetim
     return start, end
 
 
-def _filtered_matrix(
+def filtered_sessions(
     db: Database, start: np.datetime64 | None, end: np.datetime64 | None
-) -> Matrix:
-    """Filter in SQL (table "pnl_filtered") and read the result back as a matrix."""
+) -> pa.Table:
+    """The sessions inside the date range (the range stored as table "prepare_params")."""
     db.replace_table(S.PARAMS, S.params_table(start, end))
     sessions = db.execute(sql_text("filter_sessions"))
     if sessions.num_rows < MIN_SESSIONS:
@@ -142,35 +159,18 @@ def _filtered_matrix(
             f"{db.describe()}: the data covers {cover['first_date']} .. {cover['last_date']} "
             f"({cover['n_sessions']} sessions)"
         )
+    return sessions
+
+
+def _filtered_matrix(
+    db: Database, start: np.datetime64 | None, end: np.datetime64 | None
+) -> Matrix:
+    """Filter in SQL (table "pnl_filtered") and read the result back as a matrix."""
+    sessions = filtered_sessions(db, start, end)
     db.replace_view(FILTERED_TABLE, sql_text("filter_pnl"))
     pnl = db.execute(f'SELECT "strategy_id", "date", "pnl" FROM "{FILTERED_TABLE}"')
     strategies = db.execute(f'SELECT "strategy_id", "name", "label" FROM "{S.STRATEGIES}"')
     return S.matrix_from_long(sessions, pnl, strategies)
-
-
-def legacy_metric_names(matrix: Matrix) -> list[str]:
-    """The legacy metrics file prefixes each name with its source file's stem and "_"."""
-    out = []
-    for name, label in zip(matrix.names, matrix.labels, strict=True):
-        out.append(f"{label}_{name}" if label and not name.startswith(f"{label}_") else name)
-    return out
-
-
-def write_metrics(frame: pd.DataFrame, matrix: Matrix, csv_path: Path, parquet_path: Path) -> None:
-    """strategy_metrics.csv in the legacy layout, and the same numbers as Parquet."""
-    legacy = frame.copy()
-    legacy.index = pd.Index(legacy_metric_names(matrix))
-    with atomic_path(csv_path) as tmp:
-        legacy.to_csv(tmp, float_format="%.17g")
-    table = pa.table(
-        {
-            "strategy_id": pa.array(np.arange(matrix.n_strategies, dtype=np.int32)),
-            "strategy": pa.array(matrix.names, type=pa.string()),
-            "label": pa.array(matrix.labels, type=pa.string()),
-            **{c: pa.array(frame[c].to_numpy(dtype=np.float64)) for c in METRIC_COLUMNS},
-        }
-    )
-    write_table(table, parquet_path)  # with page checksums
 
 
 def _no_inversion(db: Database) -> pd.DataFrame:
@@ -186,40 +186,67 @@ def _no_inversion(db: Database) -> pd.DataFrame:
 
 
 def prepare(db: Database, config: dict[str, Any], out: PrepareOutputs) -> dict[str, Any]:
-    """Filter, metrics, ULTA, export; returns (and writes) the prepare.json content."""
+    """Filter, ULTA, metrics, export; returns (and writes) the prepare.json content.
+
+    `config` holds the keys the stage reads (date_range, ulta,
+    database.compute, zone); in the pipeline they come from the rule's params.
+    In zone mode the strategies' series are the zone-weighted ones
+    (stratopt.db.zone_prepare).
+    """
+    from stratopt.db.prepare_metrics import strategy_metrics, write_metrics
     from stratopt.engine.ulta import write_inversion_report
+    from stratopt.legacy.names import legacy_names
 
     compute = (config.get("database") or {}).get("compute", "auto")
     paths = choose_paths(compute)
     do_ulta = bool(config.get("ulta", True))
     start, end = date_range(config)
+    zone_mode, weights = zone_settings(config)
     seconds: dict[str, float] = {}
 
     t0 = time.perf_counter()
-    matrix = _filtered_matrix(db, start, end)
-    seconds["filter_and_read"] = time.perf_counter() - t0
-
-    t0 = time.perf_counter()
-    if paths["metrics"] == "sql":
-        metrics = metrics_sql(db, matrix.names)
+    zone_data, zones = None, None
+    if zone_mode:
+        matrix, zone_data = zone_filtered_matrix(db, filtered_sessions(db, start, end), weights)
+        zones = ZoneSummary(zone_data.zones, zone_data.weights)
     else:
-        metrics = metrics_numpy(db, matrix)
-    seconds["metrics"] = time.perf_counter() - t0
+        matrix = _filtered_matrix(db, start, end)
+    seconds["filter_and_read"] = time.perf_counter() - t0
 
     t0 = time.perf_counter()
     if do_ulta:
         run = ulta_sql if paths["ulta"] == "sql" else ulta_numpy
         flags, report = run(db, matrix)
-        prepared = invert_columns(matrix, flags, db.describe())
     else:
-        report = _no_inversion(db)
-        prepared = matrix
+        flags, report = np.zeros(matrix.n_strategies, dtype=bool), _no_inversion(db)
+    db.replace_table(FLAGS_TABLE, flags_arrow(flags))
+    order = prepared_order(flags)
+    prepared = invert_columns(matrix, flags, db.describe())
     seconds["ulta"] = time.perf_counter() - t0
 
     t0 = time.perf_counter()
-    write_matrix(prepared, out.prepared)
-    write_metrics(metrics, matrix, out.metrics_csv, out.metrics_parquet)
-    write_inversion_report(report, out.inversion_md, out.inversion_parquet)
+    metrics = strategy_metrics(db, matrix, prepared, order, flags, paths["metrics"])
+    seconds["metrics"] = time.perf_counter() - t0
+
+    t0 = time.perf_counter()
+    if zone_data is None:
+        write_matrix(prepared, out.prepared, extra={"ulta": do_ulta})
+    else:
+        zone_meta = {"ulta": do_ulta, "zone_mode": True, "zone_weights": zones.weights.tolist()}
+        rows = prepared_zone_rows(zone_data, order, int(flags.sum()))
+        zone_data = None  # M in the load order is no longer needed: memory
+        write_zone_matrix(prepared, zones.zones, rows, out.prepared, zone_meta, by_strategy=True)
+        del rows
+    write_metrics(metrics, out.metrics_csv, out.metrics_parquet)
+    inverted_ids = np.flatnonzero(flags)
+    write_inversion_report(
+        report,
+        out.inversion_md,
+        out.inversion_parquet,
+        legacy_names(
+            [matrix.names[i] for i in inverted_ids], [matrix.labels[i] for i in inverted_ids]
+        ),
+    )
     seconds["export"] = time.perf_counter() - t0
 
     summary = {
@@ -231,6 +258,11 @@ def prepare(db: Database, config: dict[str, Any], out: PrepareOutputs) -> dict[s
         "strategies": matrix.n_strategies,
         "ulta": do_ulta,
         "inverted": len(report),
+        "zone": (
+            {"enabled": True, "zones": zones.zones, "weights": zones.weights.tolist()}
+            if zones is not None
+            else {"enabled": False}
+        ),
         "filter": "sql",
         "compute": compute,
         "paths": {**paths, **({} if do_ulta else {"ulta": "off"})},
@@ -240,9 +272,10 @@ def prepare(db: Database, config: dict[str, Any], out: PrepareOutputs) -> dict[s
             if compute == "auto"
             else f"database.compute = {compute!r} (set in config)"
         ),
-        "tables": [S.PNL, S.STRATEGIES, S.SESSIONS, FILTERED_TABLE, "strategy_metrics"]
+        "tables": [S.PNL, S.STRATEGIES, S.SESSIONS, FILTERED_TABLE, FLAGS_TABLE]
+        + ([S.ZONES, S.ZONE_PNL, ZONE_FILTERED, WEIGHTED_TABLE] if zones is not None else [])
         + ([ULTA_TABLE] if do_ulta and paths["ulta"] == "sql" else [])
-        + [INVERSION_TABLE],
+        + [INVERSION_TABLE, METRICS_TABLE, RAW_METRICS_TABLE],
         "seconds": seconds,
     }
     write_json(out.report, summary)
@@ -296,10 +329,24 @@ def portfolio_tables(portfolios: pa.Table) -> dict[str, pa.Table]:
 
 
 def store_results(
-    portfolios_path: str | Path, db: Database, report_path: str | Path
+    portfolios_path: str | Path,
+    db: Database,
+    report_path: str | Path,
+    zones_path: str | Path | None = None,
 ) -> dict[str, Any]:
-    """Write the chosen portfolios back into the database, replacing earlier ones."""
+    """Write the chosen portfolios back into the database, replacing earlier ones.
+
+    zones_path: the select stage's zones.json; in zone mode each portfolio's
+    zones become table "portfolio_zones" (size, zone, weight, roi, contribution).
+    """
+    from stratopt.db.zone_prepare import portfolio_zone_table
+
     tables = portfolio_tables(read_table(portfolios_path))
+    zone_rows = portfolio_zone_table(zones_path)
+    if zone_rows is None:
+        db.execute('DROP TABLE IF EXISTS "portfolio_zones"')  # plain mode: none stays behind
+    else:
+        tables["portfolio_zones"] = zone_rows
     for name, table in tables.items():
         write_back(db, name, table)
     report = {

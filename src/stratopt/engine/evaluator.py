@@ -30,6 +30,7 @@ from typing import Any
 
 import numpy
 
+from stratopt.data.zones import ZoneData
 from stratopt.engine.backend import get_xp, to_numpy
 from stratopt.engine.normalise import normalise_columns
 from stratopt.engine.objectives import (
@@ -41,7 +42,6 @@ from stratopt.engine.objectives import (
     uses_drawdown_threshold,
 )
 from stratopt.engine.reference import CORRELATION_PENALTY, ZONE_CORRELATION_PENALTY, desired_count
-from stratopt.engine.zones import ZoneData
 
 np = numpy
 log = logging.getLogger(__name__)

@@ -19,8 +19,8 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from stratopt.data.matrix import Matrix
+from stratopt.data.zones import ZoneData
 from stratopt.engine.objectives import DRAWDOWN_EPS, LOSS_EPS, metric_key
-from stratopt.engine.zones import ZoneData
 
 if TYPE_CHECKING:  # pandas is imported where frames are built: the search never needs it
     import pandas as pd

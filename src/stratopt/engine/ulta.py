@@ -1,4 +1,4 @@
-"""ULTA inversion of every strategy at once, and its report (Markdown + Parquet).
+"""ULTA inversion of every strategy at once, and its report (legacy Markdown + Parquet).
 
 Same decisions and numbers as reference.apply_ulta: a strategy with
 ratio = sum(r) / |min(r)| < 0 is inverted when the inverted series' ratio is
@@ -8,6 +8,7 @@ negated, renamed "<name>_inv" and moved to the end in their original order.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from pathlib import Path
 from types import ModuleType
 from typing import Any
@@ -20,7 +21,7 @@ from stratopt.data.matrix import Matrix, write_table
 from stratopt.engine.backend import to_numpy
 from stratopt.engine.reference import REPORT_COLUMNS
 from stratopt.errors import InputError
-from stratopt.runtime.atomic import write_text
+from stratopt.runtime.atomic import atomic_path
 
 
 def _ratio(roi: Any, worst: Any, xp: ModuleType) -> Any:
@@ -103,33 +104,19 @@ def apply_ulta(matrix: Matrix, xp: ModuleType = numpy) -> tuple[Matrix, pd.DataF
     return out, report
 
 
-def _fmt(x: float) -> str:
-    return f"{x:,.2f}" if numpy.isfinite(x) else ("inf" if x > 0 else "-inf")
-
-
-def inversion_markdown(report: pd.DataFrame) -> str:
-    """The legacy's inversion report content as a Markdown table."""
-    lines = [
-        "# ULTA inversion report",
-        "",
-        f"{len(report)} strategies inverted (ratio = ROI / |worst day|).",
-        "",
-        "| strategy | original ROI | inverted ROI | original worst day | inverted worst day "
-        "| original ratio | inverted ratio |",
-        "| --- | ---: | ---: | ---: | ---: | ---: | ---: |",
-    ]
-    for row in report.itertuples(index=False):
-        cells = [str(row.strategy).replace("|", "\\|")] + [
-            _fmt(float(getattr(row, c))) for c in REPORT_COLUMNS[1:]
-        ]
-        lines.append("| " + " | ".join(cells) + " |")
-    return "\n".join(lines) + "\n"
-
-
 def write_inversion_report(
-    report_df: pd.DataFrame, md_path: str | Path, parquet_path: str | Path
+    report_df: pd.DataFrame,
+    md_path: str | Path,
+    parquet_path: str | Path,
+    legacy_names: Sequence[str] | None = None,
 ) -> None:
-    """Write the report as Markdown (for people) and Parquet (for programs), atomically."""
+    """Write the report in the legacy's Markdown layout and as Parquet, atomically.
+
+    `legacy_names`: the inverted strategies as the legacy writes them (the file
+    stem in front, stratopt.legacy.names); the Parquet keeps the clean names.
+    """
+    from stratopt.legacy.inversion import inversion_report_text
+
     missing = [c for c in REPORT_COLUMNS if c not in report_df.columns]
     if missing:
         raise ValueError(f"inversion report lacks columns {missing}")
@@ -144,4 +131,7 @@ def write_inversion_report(
         }
     )
     write_table(table, parquet_path)  # with page checksums
-    write_text(md_path, inversion_markdown(frame))
+    names = list(frame["strategy"].astype(str)) if legacy_names is None else list(legacy_names)
+    text = inversion_report_text(frame, names)
+    with atomic_path(md_path) as tmp:
+        tmp.write_bytes(text.encode("utf-8"))  # the legacy's CRLF kept as built

@@ -95,6 +95,7 @@ class ReportData:
     throughput: dict[str, Any]
     success: dict[str, Any]
     notes: list[str] = field(default_factory=list)
+    zones: dict[str, Any] | None = None  # zones.json (select): zone mode and contributions
 
 
 # --- small readers -----------------------------------------------------------
@@ -450,42 +451,20 @@ def collect_bench(results: Path, notes: list[str]) -> dict[str, Any] | None:
 
 # --- results: portfolios, best overall, ULTA, correlation, runs ---------------
 
-_BEST_HEAD = re.compile(r"Best Portfolio \(Size (?P<size>\d+)\)\s*-\s*Method:\s*(?P<method>.*)$")
-_KV = re.compile(r"^\s*(?P<key>[A-Za-z_ %]+?)\s*:\s*(?P<value>-?[\d.eE+-]+|-?inf|nan)\s*$")
-_NUMBERED = re.compile(r"^\s*(?P<i>\d+)[.)]\s+(?P<name>.+?)\s*$")
-
 
 def parse_best_portfolio_txt(path: Path) -> dict[str, Any]:
-    """The legacy's best_portfolio_size{n}.txt: size, method, fitness, metrics, names."""
-    out: dict[str, Any] = {
-        "size": None,
-        "method": None,
-        "fitness": None,
-        "metrics": {},
-        "strategies": [],
-    }
-    for line in path.read_text(encoding="utf-8", errors="replace").splitlines():
-        head = _BEST_HEAD.search(line)
-        if head:
-            out["size"] = int(head.group("size"))
-            out["method"] = head.group("method").strip()
-            continue
-        numbered = _NUMBERED.match(line)
-        if numbered:
-            out["strategies"].append(numbered.group("name"))
-            continue
-        kv = _KV.match(line)
-        if kv:
-            key = kv.group("key").strip().lower().replace(" ", "_")
-            value = float(kv.group("value"))
-            if key == "fitness":
-                out["fitness"] = value
-            else:
-                out["metrics"][key] = value
-    if out["size"] is None:
-        match = re.search(r"size(\d+)", path.name)
-        out["size"] = int(match.group(1)) if match else None
-    return out
+    """A best_portfolio_size{n}.txt (stratopt.legacy.layout): size, method, fitness, metrics, names.
+
+    Names as written (the legacy's file-stem prefix included); a file that is
+    not in the layout gives size None (the caller skips it).
+    """
+    from stratopt.legacy.layout import as_record, read_text
+
+    try:
+        record = as_record(read_text(path))
+    except (OSError, ValueError, KeyError):
+        return {"size": None, "method": None, "fitness": None, "metrics": {}, "strategies": []}
+    return {k: record[k] for k in ("size", "method", "fitness", "metrics", "strategies")}
 
 
 _SIZE_COLS = ("size", "n", "portfolio_size")
@@ -557,6 +536,7 @@ def collect_portfolios(results: Path, notes: list[str]) -> dict[str, Any] | None
 def _strategy_series(results: Path, names: list[str]) -> tuple[np.ndarray, np.ndarray] | None:
     """The equal-weight portfolio series of `names` from prepared (or ingested) data."""
     from stratopt.data.matrix import read_matrix
+    from stratopt.legacy.names import clean_name
 
     for candidate in ("prepared.parquet", "matrix.parquet"):
         path = results / candidate
@@ -564,7 +544,8 @@ def _strategy_series(results: Path, names: list[str]) -> tuple[np.ndarray, np.nd
             continue
         matrix = read_matrix(path)
         index = {name: i for i, name in enumerate(matrix.names)}
-        cols = [index[n] for n in names if n in index]
+        found = (clean_name(n, index) for n in names)  # legacy files: stem prefix
+        cols = [index[n] for n in found if n in index]
         if len(cols) == len(names) and cols:
             return matrix.dates, matrix.values[:, cols].mean(axis=1)
     return None
@@ -748,6 +729,15 @@ def collect_runs(results: Path, notes: list[str]) -> dict[str, Any] | None:
     }
 
 
+def collect_zones(results: Path, notes: list[str]) -> dict[str, Any] | None:
+    """zones.json as the select stage wrote it (stratopt.search.zone_outputs), or None."""
+    path = results / "zones.json"
+    if not path.exists():
+        return None
+    doc = _read_json(path, notes)
+    return doc if isinstance(doc, dict) else None
+
+
 # --- throughput and success ----------------------------------------------------
 
 
@@ -834,4 +824,5 @@ def collect(
         throughput=collect_throughput(results, totals, runs, bench),
         success=collect_success(results, config),
         notes=notes,
+        zones=collect_zones(results, notes),
     )

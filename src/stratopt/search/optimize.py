@@ -42,6 +42,7 @@ from typing import Any
 import numpy as np
 
 from stratopt.data.matrix import Matrix, read_matrix
+from stratopt.data.zone_matrix import read_zone_data
 from stratopt.errors import ConfigError, InputError
 from stratopt.runtime.atomic import finite_or_none, write_json
 
@@ -157,7 +158,9 @@ def fingerprint(algorithm: str, settings: OptimizeSettings, input_digest: str) -
 # ------------------------------------------------------------------ one search
 
 
-def build_evaluator(matrix: Matrix, settings: OptimizeSettings) -> Any:
+def build_evaluator(matrix: Matrix, settings: OptimizeSettings, zones: Any = None) -> Any:
+    """The engine over the prepared matrix; with `zones` (zone_matrix.read_zone_data) the
+    zone fitness over the same zone-weighted series (docs/zones.md)."""
     from stratopt.engine.backend import get_xp
     from stratopt.engine.evaluator import Evaluator
 
@@ -165,6 +168,7 @@ def build_evaluator(matrix: Matrix, settings: OptimizeSettings) -> Any:
         matrix.values,
         xp=get_xp(settings.backend),
         labels=matrix.labels if settings.balanced else None,
+        zones=zones,
         **settings.evaluator_kwargs(),
     )
 
@@ -203,7 +207,8 @@ _THREAD = threading.local()
 
 def _init_process(matrix_path: str, settings: OptimizeSettings, parent: int) -> None:
     die_with_parent(parent)
-    _WORKER["evaluator"] = build_evaluator(read_matrix(matrix_path), settings)
+    zones = read_zone_data(matrix_path)
+    _WORKER["evaluator"] = build_evaluator(read_matrix(matrix_path), settings, zones)
 
 
 def die_with_parent(parent: int) -> None:
@@ -241,11 +246,11 @@ def _process_task(algorithm: str, size: int, settings: OptimizeSettings) -> dict
 
 
 def _thread_task(
-    matrix: Matrix, algorithm: str, size: int, settings: OptimizeSettings
+    matrix: Matrix, zones: Any, algorithm: str, size: int, settings: OptimizeSettings
 ) -> dict[str, Any]:
     ev = getattr(_THREAD, "evaluator", None)
     if ev is None:
-        ev = _THREAD.evaluator = build_evaluator(matrix, settings)
+        ev = _THREAD.evaluator = build_evaluator(matrix, settings, zones)
     return search_one(ev, algorithm, size, settings)
 
 
@@ -318,6 +323,7 @@ def optimize(
     if matrix.n_strategies == 0:
         raise InputError(matrix_path, "the prepared matrix holds no strategies")
     digest = file_digest(matrix_path)
+    zones = read_zone_data(matrix_path)  # None unless prepared in zone mode
     sizes, skipped = settings.sizes(matrix.n_strategies)
     if not sizes:
         raise ConfigError(
@@ -373,7 +379,17 @@ def optimize(
         bar.update(1)
 
     _run_units(
-        todo, matrix, matrix_path, settings, workers, pool, finished, total, resumed, progress
+        todo,
+        matrix,
+        zones,
+        matrix_path,
+        settings,
+        workers,
+        pool,
+        finished,
+        total,
+        resumed,
+        progress,
     )
 
     paths: dict[str, Path] = {}
@@ -381,7 +397,8 @@ def optimize(
         out = Path(outputs[name]) if outputs and name in outputs else runs_dir / f"{name}.json"
         write_json(
             out,
-            run_document(name, settings, matrix, matrix_path, digest, done[name], skipped),
+            run_document(name, settings, matrix, matrix_path, digest, done[name], skipped)
+            | {"zone_mode": zones is not None},
         )
         paths[name] = out
     log.info(
@@ -398,6 +415,7 @@ def optimize(
 def _run_units(
     todo: list[tuple[str, int]],
     matrix: Matrix,
+    zones: Any,
     matrix_path: Path,
     settings: OptimizeSettings,
     workers: int,
@@ -411,7 +429,7 @@ def _run_units(
     if not todo:
         return
     if workers == 1:
-        evaluator = build_evaluator(matrix, settings)
+        evaluator = build_evaluator(matrix, settings, zones)
         with _progress_bar(total, resumed, progress) as bar:
             for name, size in todo:
                 finished(name, search_one(evaluator, name, size, settings), bar)
@@ -421,7 +439,7 @@ def _run_units(
         futures: dict[Future, str] = {}
         for name, size in todo:
             if pool == "thread":
-                fut = executor.submit(_thread_task, matrix, name, size, settings)
+                fut = executor.submit(_thread_task, matrix, zones, name, size, settings)
             else:
                 fut = executor.submit(_process_task, name, size, settings)
             futures[fut] = name

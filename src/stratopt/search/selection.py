@@ -5,9 +5,10 @@ Reads every runs/{algorithm}.json and the prepared matrix; writes
   names, the eight performance metrics with the dates' own periods a year);
 - summary.json: the same per size plus every algorithm's fitness, the wins per
   algorithm and the best overall;
-- a folder with the legacy's outputs: best_portfolio_size{n}.txt (legacy
-  layout, 252 periods a year so the figures compare with the legacy's),
-  optimization_summary.txt, equity_curve_size{n}.png and drawdown_size{n}.png.
+- a folder with the legacy's outputs: best_portfolio_size{n}.txt and
+  optimization_summary.txt in the legacy layout (stratopt.legacy; 252 periods
+  a year so the figures compare with the legacy's), equity_curve_size{n}.png
+  and drawdown_size{n}.png.
 Ties between algorithms go to the one listed first in the configuration.
 """
 
@@ -24,13 +25,20 @@ from typing import Any
 import numpy as np
 import pyarrow as pa
 
-from stratopt.data.matrix import Matrix, read_matrix, write_table
+from stratopt.data.matrix import Matrix, read_matrix, read_matrix_metadata, write_table
 from stratopt.engine.portfolio_metrics import (
     LEGACY_PERIODS_PER_YEAR,
     PERFORMANCE_KEYS,
     performance_metrics,
 )
 from stratopt.errors import InputError
+from stratopt.legacy.layout import (
+    RunStamp,
+    best_portfolio_text,
+    summary_parameters,
+    summary_text,
+)
+from stratopt.legacy.names import legacy_names
 from stratopt.runtime.atomic import atomic_path, loads_strict, write_json, write_text
 from stratopt.search.optimize import file_digest
 
@@ -94,49 +102,6 @@ def portfolio_series(matrix: Matrix, indices: Sequence[int]) -> np.ndarray:
 
 def _finite(x: float) -> float | None:
     return float(x) if math.isfinite(x) else None
-
-
-def legacy_report(
-    size: int, entry: Mapping[str, Any], metrics: Mapping[str, float], names: Sequence[str]
-) -> str:
-    """best_portfolio_size{n}.txt in the legacy's layout."""
-    lines = [
-        f"Best Portfolio (Size {size}) - Method: {entry['algorithm'].upper()}",
-        f"Fitness: {entry['fitness']:.6f}",
-        "",
-        "Performance Metrics:",
-    ]
-    lines += [f"  {key}: {metrics[key]:.6f}" for key in METRIC_KEYS]
-    lines += ["", "Strategies:"]
-    lines += [f"{i}. {name}" for i, name in enumerate(names, start=1)]
-    return "\n".join(lines) + "\n"
-
-
-def summary_text(
-    settings: Mapping[str, Any],
-    algorithms: Sequence[str],
-    winners: Mapping[int, Mapping[str, Any]],
-    overall: Mapping[str, Any],
-    names: Sequence[str],
-) -> str:
-    """optimization_summary.txt: the parameters, the winner per size, the best overall."""
-    lines = ["Optimization Summary", "====================", "", "Parameters:"]
-    lines += [f"  {k}: {v}" for k, v in settings.items() if k != "extra"]
-    lines += [f"  algorithms: {', '.join(a.upper() for a in algorithms)}", "", "Best per size:"]
-    lines += [
-        f"  size {size}: {w['algorithm'].upper()} fitness {w['fitness']:.6f}"
-        for size, w in winners.items()
-    ]
-    lines += [
-        "",
-        "Best Overall Portfolio:",
-        f"  Size: {overall['size']}",
-        f"  Method: {overall['algorithm'].upper()}",
-        f"  Fitness: {overall['fitness']:.6f}",
-        "  Strategies:",
-    ]
-    lines += [f"    {i}. {name}" for i, name in enumerate(names, start=1)]
-    return "\n".join(lines) + "\n"
 
 
 class Pictures:
@@ -229,19 +194,29 @@ def select(
         series = portfolio_series(matrix, entry["best"])
         legacy_metrics = performance_metrics(series, LEGACY_PERIODS_PER_YEAR)
         metrics = performance_metrics(series, ppy)
+        written = legacy_names(names, [matrix.labels[i] for i in entry["best"]])
         write_text(
             legacy_dir / f"best_portfolio_size{size}.txt",
-            legacy_report(size, entry, legacy_metrics, names),
+            best_portfolio_text(
+                size, entry["algorithm"].upper(), entry["fitness"], legacy_metrics, written
+            ),
         )
         if pics is not None:
             pics.draw(legacy_dir, size, series)
-        rows.append({**entry, "names": names, "metrics": metrics})
+        rows.append({**entry, "names": names, "legacy_names": written, "metrics": metrics})
     remove_stale(legacy_dir, set(winners), pictures=pics is not None)
 
     overall = max(rows, key=lambda r: r["fitness"])  # first of equal sizes wins: smallest size
     write_text(
         legacy_dir / "optimization_summary.txt",
-        summary_text(runs[0].get("settings", {}), algorithms, winners, overall, overall["names"]),
+        summary_text(
+            RunStamp.now(),
+            summary_parameters(runs[0]["settings"], _ulta_applied(matrix_path, matrix)),
+            overall["size"],
+            overall["algorithm"].upper(),
+            overall["fitness"],
+            overall["legacy_names"],
+        ),
     )
     _write_parquet(rows, portfolios_path, overall["size"], ppy)
     wins: dict[str, int] = dict.fromkeys(algorithms, 0)
@@ -326,6 +301,14 @@ def remove_stale(folder: Path, sizes: set[int], *, pictures: bool = True) -> Non
         if int(match.group(2)) not in sizes or (match.group(3) == "png" and not pictures):
             path.unlink()
             log.info("removed %s, left by an earlier selection", path)
+
+
+def _ulta_applied(path: str | Path, matrix: Matrix) -> bool:
+    """Whether prepare inverted (its metadata says); files without it: any `_inv` name."""
+    recorded = read_matrix_metadata(path).get("ulta")
+    if recorded is None:
+        return any(name.endswith("_inv") for name in matrix.names)
+    return bool(recorded)
 
 
 def _public(row: Mapping[str, Any]) -> dict[str, Any]:

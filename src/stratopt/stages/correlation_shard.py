@@ -9,5 +9,6 @@ from stratopt.correlation.settings import CorrelationSettings
 
 
 def run(smk: Any) -> None:
-    settings = CorrelationSettings.from_config(smk.config.get("correlation"))
+    """Settings from the rule's params (rule_params.correlation), never the whole config."""
+    settings = CorrelationSettings.from_config(dict(smk.params.correlation))
     run_shard(smk.input[0], smk.output[0], int(smk.wildcards.shard), settings)

@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-from pathlib import Path
 from typing import Any
 
-from stratopt.db import open_database
+from stratopt.db.rule_database import output_file, rule_database
 from stratopt.db.stages import load_db
 
 
 def run(smk: Any) -> None:
-    with open_database(smk.config, Path(smk.output.report).parent) as db:
+    """input.matrix -> output.report, and output.db (the rule's own DuckDB file)."""
+    with rule_database(smk.params.database, output_file(smk.output, "db")) as db:
         load_db(smk.input.matrix, db, smk.output.report)

@@ -5,12 +5,16 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+from stratopt.runtime.rule_params import optimize_config
 from stratopt.search.optimize import OptimizeSettings, optimize
 
 
 def run(smk: Any) -> None:
+    """All sizes with smk.threads workers; settings from the rule's params (search, objective)."""
     algorithm = smk.wildcards.algorithm
-    settings = OptimizeSettings.from_config(smk.config)
+    settings = OptimizeSettings.from_config(
+        optimize_config(smk.params.search, smk.params.objective)
+    )
     out = Path(smk.output[0])
     optimize(
         smk.input[0],

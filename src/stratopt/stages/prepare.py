@@ -5,11 +5,12 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from stratopt.db import open_database
+from stratopt.db.rule_database import output_file, rule_database
 from stratopt.db.stages import PrepareOutputs, prepare
 
 
 def run(smk: Any) -> None:
+    """input.db (worked on in a copy: output.db) -> output.prepared, ... output.report."""
     o = smk.output
     out = PrepareOutputs(
         Path(o.prepared),
@@ -19,5 +20,6 @@ def run(smk: Any) -> None:
         Path(o.inversion_parquet),
         Path(o.report),
     )
-    with open_database(smk.config, Path(o.report).parent) as db:
-        prepare(db, smk.config, out)
+    database = output_file(o, "db"), output_file(smk.input, "db")
+    with rule_database(smk.params.database, *database) as db:
+        prepare(db, smk.params.settings, out)

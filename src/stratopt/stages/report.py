@@ -9,5 +9,6 @@ from stratopt.report.render import write_report
 
 
 def run(smk: Any) -> None:
+    """The configuration shown is the rule's param (rule_params.report: all but profiling)."""
     out = Path(str(smk.output[0]))
-    write_report(out.parent, out, dict(smk.config))
+    write_report(out.parent, out, dict(smk.params.config))

@@ -1,10 +1,11 @@
-"""Rule `select`: the best portfolio per size across the runs."""
+"""Rule `select`: the best portfolio per size across the runs, and zones.json."""
 
 from __future__ import annotations
 
 from typing import Any
 
 from stratopt.search.selection import select
+from stratopt.search.zone_outputs import write_zone_document
 
 
 def run(smk: Any) -> None:
@@ -15,3 +16,4 @@ def run(smk: Any) -> None:
         smk.output.summary,
         smk.output.legacy,
     )
+    write_zone_document(smk.input.matrix, smk.output.portfolios, smk.output.zones)

@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
-from pathlib import Path
 from typing import Any
 
-from stratopt.db import open_database
+from stratopt.db.rule_database import output_file, rule_database
 from stratopt.db.stages import store_results
 
 
 def run(smk: Any) -> None:
-    with open_database(smk.config, Path(smk.output.report).parent) as db:
-        store_results(smk.input.portfolios, db, smk.output.report)
+    """input.portfolios -> tables in a copy of input.db (output.db); output.report."""
+    database = output_file(smk.output, "db"), output_file(smk.input, "db")
+    with rule_database(smk.params.database, *database) as db:
+        store_results(smk.input.portfolios, db, smk.output.report, output_file(smk.input, "zones"))

@@ -1,8 +1,9 @@
 """The built-in baseline: the legacy optimizer's work, stage by stage, on the reference engine.
 
 - load: pandas' read_csv of the whole file (missing cells -> 0), as the legacy;
-- metrics+ULTA: stratopt.engine.reference.strategy_metrics (one strategy at a time)
-  written as strategy_metrics.csv, and stratopt.engine.reference.apply_ulta;
+- metrics+ULTA: stratopt.engine.reference.apply_ulta, then
+  stratopt.engine.reference.strategy_metrics (one strategy at a time) of the
+  inverted series, written as the legacy's strategy_metrics.csv;
 - correlation: stratopt.engine.reference.correlation_matrix, the dense N x N float64
   matrix (5.2 GB at N = 25,544: that is the legacy's cost);
 - search: every algorithm's `legacy` preset loop over ReferenceEvaluator
@@ -35,7 +36,12 @@ LEADING = ("Date", "Zone", "Day")
 def save_matrix(matrix: Matrix, folder: Path, stem: str) -> None:
     folder.mkdir(parents=True, exist_ok=True)
     np.save(folder / f"{stem}.npy", matrix.values)
-    meta = {"dates": [str(d) for d in matrix.dates], "days": matrix.days, "names": matrix.names}
+    meta = {
+        "dates": [str(d) for d in matrix.dates],
+        "days": matrix.days,
+        "names": matrix.names,
+        "labels": matrix.labels,
+    }
     (folder / f"{stem}.json").write_text(json.dumps(meta), encoding="utf-8")
 
 
@@ -46,6 +52,7 @@ def load_matrix(folder: Path, stem: str) -> Matrix:
         days=list(meta["days"]),
         names=list(meta["names"]),
         values=np.load(folder / f"{stem}.npy"),
+        labels=list(meta.get("labels") or []),
     )
 
 
@@ -64,24 +71,32 @@ def load(input: str, work: str) -> dict[str, Any]:
         days=days,
         names=[str(n) for n in names],
         values=np.ascontiguousarray(values),
+        labels=[Path(input).stem] * len(names),  # the legacy's name prefix: the file's stem
     )
     save_matrix(matrix, Path(work), "loaded")
     return {"strategies": matrix.n_strategies, "days": matrix.n_days}
 
 
 def metrics_ulta(work: str, ulta: bool) -> dict[str, Any]:
-    """Per-strategy metrics (strategy_metrics.csv) and, when on, the ULTA inversion."""
+    """The ULTA inversion when on, then the per-strategy metrics of the series as the
+    search sees them (strategy_metrics.csv in the legacy layout), as the legacy orders it."""
     from stratopt.engine import reference
+    from stratopt.legacy.metrics_csv import write_metrics_csv
+    from stratopt.legacy.names import legacy_names
 
     folder = Path(work)
     matrix = load_matrix(folder, "loaded")
-    frame = reference.strategy_metrics(matrix)
-    frame.to_csv(folder / "strategy_metrics.csv", float_format="%.17g")
     inverted = 0
     if ulta:
         matrix, report = reference.apply_ulta(matrix)
         report.to_csv(folder / "inversion_report.csv", index=False, float_format="%.17g")
         inverted = len(report)
+    frame = reference.strategy_metrics(matrix)
+    write_metrics_csv(
+        folder / "strategy_metrics.csv",
+        legacy_names(matrix.names, matrix.labels),
+        frame.to_numpy(dtype=np.float64),
+    )
     save_matrix(matrix, folder, "prepared")
     return {"inverted": inverted}
 
@@ -173,8 +188,9 @@ def select_report(work: str, config: dict[str, Any]) -> dict[str, Any]:
     """best_portfolio_size{n}.txt (legacy layout, 252 periods a year) and the two pictures per size."""
     from stratopt.engine.portfolio_metrics import LEGACY_PERIODS_PER_YEAR, performance_metrics
     from stratopt.engine.reference import portfolio_series
+    from stratopt.legacy.layout import best_portfolio_text
+    from stratopt.legacy.names import legacy_names
     from stratopt.runtime.atomic import write_text
-    from stratopt.search.selection import legacy_report
 
     folder = Path(work)
     matrix = load_matrix(folder, "prepared")
@@ -185,10 +201,11 @@ def select_report(work: str, config: dict[str, Any]) -> dict[str, Any]:
     for size, entry in winners.items():
         series = portfolio_series(matrix.values, entry["best"])
         metrics = performance_metrics(series, LEGACY_PERIODS_PER_YEAR)
-        write_text(
-            out / f"best_portfolio_size{size}.txt",
-            legacy_report(size, entry, metrics, entry["names"]),
+        written = legacy_names(entry["names"], [matrix.labels[i] for i in entry["best"]])
+        text = best_portfolio_text(
+            size, entry["algorithm"].upper(), entry["fitness"], metrics, written
         )
+        write_text(out / f"best_portfolio_size{size}.txt", text)
         draw_pictures(out, size, matrix.dates, series)
     write_json(folder / "best.json", {str(k): v for k, v in winners.items()})
     return {"sizes": len(winners)}

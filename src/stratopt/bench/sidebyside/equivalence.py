@@ -18,7 +18,6 @@ Runs in a child process (it reads the matrices; the parent stays small).
 from __future__ import annotations
 
 import math
-import re
 from pathlib import Path
 from typing import Any
 
@@ -103,6 +102,7 @@ def compare_fitness(
     """Each size's baseline best portfolio (by name) re-evaluated by the tuned engine."""
     from stratopt.data.matrix import read_matrix
     from stratopt.engine.evaluator import Evaluator
+    from stratopt.legacy.names import clean_name
 
     matrix = read_matrix(tuned_prepared)
     position = {name: i for i, name in enumerate(matrix.names)}
@@ -114,7 +114,8 @@ def compare_fitness(
     tuned_best = _tuned_best(tuned_prepared.parent / "runs", config)
     rows = []
     for size, entry in sorted(portfolios.items()):
-        missing = [n for n in entry["names"] if n not in position]
+        names = [clean_name(n, position) for n in entry["names"]]  # legacy files: stem prefix
+        missing = [n for n in names if n not in position]
         row: dict[str, Any] = {
             "size": size,
             "algorithm": entry.get("algorithm"),
@@ -123,7 +124,7 @@ def compare_fitness(
         if missing:
             row.update(passed=False, missing=missing[:5])
         else:
-            idx = sorted(position[n] for n in entry["names"])
+            idx = sorted(position[n] for n in names)
             got = ev.evaluate_one(idx)
             rel = abs(got - entry["fitness"]) / max(abs(entry["fitness"]), abs(got), 1e-300)
             tol = max(FITNESS_RTOL, entry.get("printed_tolerance", 0.0))
@@ -163,16 +164,18 @@ def check_reference(baseline: str, tuned: str, config: dict[str, Any]) -> dict[s
 
     from stratopt.bench.sidebyside.baseline import load_matrix
     from stratopt.data.matrix import read_matrix
+    from stratopt.legacy.metrics_csv import read_metrics_csv
 
     b, t = Path(baseline), Path(tuned)
-    loaded = load_matrix(b, "loaded")
-    volume = pd.Series(np.abs(loaded.values).sum(axis=0), index=loaded.names)
-    base_metrics = pd.read_csv(b / "strategy_metrics.csv", index_col=0)
+    base_prep = load_matrix(b, "prepared")
+    volume = pd.Series(np.abs(base_prep.values).sum(axis=0), index=base_prep.names)
     tuned_metrics = pd.read_parquet(t / "strategy_metrics.parquet").set_index("strategy")[
         METRIC_COLUMNS
     ]
+    base_metrics = _legacy_metric_index(
+        read_metrics_csv(b / "strategy_metrics.csv"), list(tuned_metrics.index)
+    )
     checks = [compare_metrics(base_metrics, tuned_metrics, volume)]
-    base_prep = load_matrix(b, "prepared")
     tuned_prep = read_matrix(t / "prepared.parquet")
     checks.append(
         compare_ulta(base_prep.names, base_prep.values, tuned_prep.names, tuned_prep.values)
@@ -186,57 +189,45 @@ def check_reference(baseline: str, tuned: str, config: dict[str, Any]) -> dict[s
 
 # ---------------------------------------------------------------- an external legacy command
 
-_FITNESS = re.compile(r"^\s*Fitness:\s*(?P<value>\S+)")
-_HEAD = re.compile(r"Best Portfolio \(Size (?P<size>\d+)\)\s*-\s*Method:\s*(?P<method>.*)$")
-_NUMBERED = re.compile(r"^\s*\d+[.)]\s+(?P<name>.+?)\s*$")
-
 
 def parse_best_portfolio(path: Path) -> dict[str, Any]:
-    """The legacy's best_portfolio_size{n}.txt: size, method, fitness (and its printed precision), names."""
-    size = method = fitness = None
-    tol = 0.0
-    names: list[str] = []
-    in_list = False
-    for line in path.read_text(encoding="utf-8", errors="replace").splitlines():
-        if (m := _HEAD.search(line)) is not None:
-            size, method = int(m["size"]), m["method"].strip()
-        elif fitness is None and (m := _FITNESS.match(line)) is not None:
-            text = m["value"]
-            fitness = float(text)
-            decimals = len(text.split(".")[1]) if "." in text and "e" not in text.lower() else None
-            if decimals is not None and math.isfinite(fitness) and fitness != 0:
-                tol = 0.5 * 10.0**-decimals / abs(fitness)  # what the printed digits can hold
-        elif line.strip().lower().startswith("strateg"):
-            in_list = True
-        elif in_list and (m := _NUMBERED.match(line)) is not None:
-            names.append(m["name"])
-    if size is None or fitness is None or not names:
+    """A best_portfolio_size{n}.txt (stratopt.legacy.layout): size, method, fitness, names.
+
+    `printed_tolerance` is what the printed digits of the fitness can hold
+    (the legacy prints the float's repr, so about 1e-16 relative).
+    """
+    from stratopt.legacy.layout import read_text
+
+    try:
+        doc = read_text(path)
+        text = doc.fitness_text
+        fitness = doc.fitness
+    except (KeyError, ValueError) as exc:
+        raise ValueError(f"{path}: not a best_portfolio file ({exc})") from exc
+    if doc.kind != "best_portfolio" or not doc.strategies:
         raise ValueError(
             f"{path}: not a best_portfolio file (size, Fitness and numbered strategies)"
         )
+    tol = 0.0
+    decimals = len(text.split(".")[1]) if "." in text and "e" not in text.lower() else None
+    if decimals is not None and math.isfinite(fitness) and fitness != 0:
+        tol = 0.5 * 10.0**-decimals / abs(fitness)
     return {
-        "size": size,
-        "algorithm": method,
+        "size": doc.size,
+        "algorithm": doc.method,
         "fitness": fitness,
-        "names": names,
+        "names": list(doc.strategies),
         "printed_tolerance": tol,
     }
 
 
 def _legacy_metric_index(frame: pd.DataFrame, names: list[str]) -> pd.DataFrame:
     """Map the legacy's '<file stem>_<strategy>' row names back to strategy names."""
+    from stratopt.legacy.names import clean_name
+
     known = set(names)
-    mapped = []
-    for raw in frame.index.astype(str):
-        if raw in known:
-            mapped.append(raw)
-            continue
-        hit = next(
-            (raw[i + 1 :] for i, ch in enumerate(raw) if ch == "_" and raw[i + 1 :] in known), raw
-        )
-        mapped.append(hit)
     out = frame.copy()
-    out.index = pd.Index(mapped)
+    out.index = pd.Index([clean_name(raw, known) for raw in frame.index.astype(str)])
     return out
 
 
@@ -249,12 +240,14 @@ def check_external(
     t = Path(tuned)
     checks: list[dict[str, Any]] = []
     if metrics_csv:
-        raw = read_matrix(t / "matrix.parquet")
-        volume = pd.Series(np.abs(raw.values).sum(axis=0), index=raw.names)
-        base = _legacy_metric_index(pd.read_csv(metrics_csv, index_col=0), raw.names)
+        from stratopt.legacy.metrics_csv import read_metrics_csv
+
+        prepared = read_matrix(t / "prepared.parquet")  # names as the search sees them
+        volume = pd.Series(np.abs(prepared.values).sum(axis=0), index=prepared.names)
         tuned_metrics = pd.read_parquet(t / "strategy_metrics.parquet").set_index("strategy")[
             METRIC_COLUMNS
         ]
+        base = _legacy_metric_index(read_metrics_csv(metrics_csv), list(tuned_metrics.index))
         check = compare_metrics(base[METRIC_COLUMNS], tuned_metrics, volume)
         # the legacy skips the first strategy (a known defect): not a disagreement
         check["passed"] = bool(

@@ -1,4 +1,6 @@
--- Per-strategy metrics of the date-filtered P&L (docs/legacy-semantics.md):
+-- Per-strategy metrics of the series in the view "metrics_input" (the prepare
+-- stage points it at the raw date-filtered P&L or at the series as the search
+-- sees them, after ULTA; docs/legacy-semantics.md):
 -- ROI = sum; Max Drawdown = max(running peak of equity - equity), the peak
 -- starting at the first day's equity; Win Percentage = share of days > 0;
 -- Profit Factor = gains / |losses| (NULL = infinite: no losing day);
@@ -13,7 +15,7 @@ WITH "equity" AS (
             PARTITION BY f."strategy_id" ORDER BY f."date"
             ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW
         ) AS "equity"
-    FROM "pnl_filtered" AS f
+    FROM "metrics_input" AS f
 ),
 "drawdown" AS (
     SELECT

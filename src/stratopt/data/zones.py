@@ -53,8 +53,34 @@ class ZoneData:
         return self.values.shape[2]
 
     def collapsed(self) -> np.ndarray:
-        """X[d, s] = sum_z w_z M[d, z, s] (D x S): the series the portfolio mean is taken of."""
-        return np.einsum("dzs,z->ds", self.values, self.weights)
+        """X[d, s] = sum_z w_z M[d, z, s] (D x S): the series the portfolio mean is taken of.
+
+        Summed zone by zone with element-wise operations, so that every cell is
+        the same float wherever its column sits and whatever its sign (a BLAS
+        contraction may round a column differently at another position): the
+        prepare stage's X, reordered and ULTA-negated, equals this bit for bit.
+        """
+        d, z, s = self.values.shape
+        out = np.zeros((d, s), dtype=np.float64)
+        for k in range(z):
+            out += self.weights[k] * self.values[:, k, :]
+        return out
+
+    def contributions(self, indices: Sequence[int]) -> list[dict[str, float | str]]:
+        """Per zone, for the equal-weight portfolio `indices`: its weight, the portfolio's
+        P&L in that zone over all dates (`roi`) and `contribution` = weight x roi; the
+        contributions sum to the ROI of the zone-weighted series."""
+        idx = np.asarray(indices, dtype=np.int64)
+        per_zone = self.values[:, :, idx].mean(axis=2).sum(axis=0)  # (Z,)
+        return [
+            {
+                "zone": zone,
+                "weight": float(w),
+                "roi": float(r),
+                "contribution": float(w * r),
+            }
+            for zone, w, r in zip(self.zones, self.weights, per_zone, strict=True)
+        ]
 
 
 def normalise_weights(weights: Sequence[float] | None, n_zones: int) -> np.ndarray:

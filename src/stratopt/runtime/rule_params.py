@@ -1,0 +1,113 @@
+"""Each rule's `params:`: exactly the config values its stage reads.
+
+Snakemake reruns a job when one of its params changes, so every value a stage
+reads from the configuration reaches it here and nowhere else: changing a key
+reruns exactly the stages that read it (and what depends on their outputs),
+and nothing more. The workflow (workflow/rules/*.smk) and anything that calls
+a stage function directly (tests, benchmarks) build the params with these
+functions, from the validated config (schema defaults filled in).
+
+Left out on purpose: the profiling switch (`profiling.*` is read from the
+config by stratopt.runtime.rule, never a param: switching it on must not rerun a
+stage), `optimize.workers` (the job's threads; the results do not depend on
+it), `optimize.algorithms` (the optimize wildcard and select's inputs) and
+`correlation.enabled` (the targets). Plain Python: the Snakefile imports it.
+"""
+
+from __future__ import annotations
+
+import copy
+from collections.abc import Mapping
+from typing import Any
+
+Config = Mapping[str, Any]
+
+
+def _section(config: Config, name: str) -> dict[str, Any]:
+    return dict(config.get(name) or {})
+
+
+def _date(value: Any) -> str | None:
+    """A date bound as text (YAML may give a date object); None stays open."""
+    return None if value in (None, "") else str(value)
+
+
+def database(config: Config) -> dict[str, Any]:
+    """Where the tables live: the engine and, for HeavyDB, its connection (no password)."""
+    db = _section(config, "database")
+    backend = str(db.get("backend", "duckdb"))
+    out: dict[str, Any] = {"backend": backend}
+    if backend == "heavydb":
+        out["heavydb"] = dict(db.get("heavydb") or {})
+    return out
+
+
+def zone(config: Config) -> dict[str, Any]:
+    """Zone mode; the weights only matter (and only rerun anything) when it is on."""
+    z = _section(config, "zone")
+    if not z.get("enabled", False):
+        return {"enabled": False}
+    return {"enabled": True, "weights": [float(w) for w in z.get("weights") or []]}
+
+
+def prepare(config: Config) -> dict[str, Any]:
+    """The prepare stage's settings, shaped like the config it reads."""
+    rng = _section(config, "date_range")
+    return {
+        "date_range": {"start": _date(rng.get("start")), "end": _date(rng.get("end"))},
+        "ulta": bool(config.get("ulta", True)),
+        "database": {"compute": str(_section(config, "database").get("compute", "auto"))},
+        "zone": zone(config),
+    }
+
+
+def correlation(config: Config) -> dict[str, Any]:
+    """Everything a correlation shard computes with (`enabled` picks the targets only)."""
+    section = _section(config, "correlation")
+    section.pop("enabled", None)
+    return section
+
+
+def search(config: Config) -> dict[str, Any]:
+    """The optimize section's settings that decide a search result."""
+    opt = _section(config, "optimize")
+    return {k: v for k, v in opt.items() if k not in ("workers", "algorithms")}
+
+
+def objective(config: Config) -> dict[str, Any]:
+    """The top-level keys of the fitness the searches maximise."""
+    return {k: config[k] for k in ("metric", "drawdown_threshold", "balanced", "penalty_factor")}
+
+
+def optimize_config(search_params: Mapping[str, Any], objective_params: Mapping[str, Any]) -> dict:
+    """The config shape optimize.OptimizeSettings.from_config reads, from the two params."""
+    return {"optimize": dict(search_params), **dict(objective_params)}
+
+
+def report(config: Config) -> dict[str, Any]:
+    """The report shows the whole configuration of the run, but the profiling switch."""
+    shown = copy.deepcopy(dict(config))
+    shown.pop("profiling", None)
+    return shown
+
+
+def bench(config: Config) -> dict[str, Any]:
+    return {"workload": str(_section(config, "bench").get("workload", "ci"))}
+
+
+#: rule name -> its params; rules not listed read no configuration value.
+RULES = {
+    "load_db": lambda c: {"database": database(c)},
+    "prepare": lambda c: {"database": database(c), "settings": prepare(c)},
+    "store_results": lambda c: {"database": database(c)},
+    "correlation_shard": lambda c: {"correlation": correlation(c)},
+    "optimize": lambda c: {"search": search(c), "objective": objective(c)},
+    "report": lambda c: {"config": report(c)},
+    "bench": lambda c: {"workload": bench(c)["workload"]},
+}
+
+
+def for_rule(rule: str, config: Config) -> dict[str, Any]:
+    """The params of `rule` (the workflow writes `params: **rule_params.for_rule(...)`)."""
+    build = RULES.get(rule)
+    return build(config) if build is not None else {}
