@@ -11,7 +11,9 @@ stratopt.evaluator (rows summed in set order, p_t = acc_t / n, equity summed
 day by day), so both paths give the same numbers. Measured gain: docs/engine.md.
 
 Stats columns: 0 roi, 1 max_dd, 2 n_win, 3 n_lose, 4 gains, 5 loss, 6 |sum z|^2,
-7 sum |z_i|^2.
+7 sum |z_i|^2, 8 sum of p_t^2 (the portfolio's sum of squares: its standard
+deviation, for the guarded ratio). Column 8 is accumulated beside the others
+and changes none of them, so every other metric's numbers are the same bits.
 """
 
 from __future__ import annotations
@@ -19,7 +21,7 @@ from __future__ import annotations
 import numba as nb
 import numpy as np
 
-N_STATS = 8
+N_STATS = 9
 
 
 @nb.njit(cache=True, inline="always")
@@ -31,9 +33,11 @@ def _stats_of(acc, t, n, sumsq, out):  # noqa: ANN001, ANN202 - numba kernel
     n_lose = 0
     gains = 0.0
     loss = 0.0
+    sq = 0.0
     for k in range(t):
         x = acc[k] / n
         equity += x
+        sq += x * x
         if k == 0 or equity > peak:
             peak = equity
         if peak - equity > dd:
@@ -55,6 +59,7 @@ def _stats_of(acc, t, n, sumsq, out):  # noqa: ANN001, ANN202 - numba kernel
     out[5] = loss
     out[6] = zz
     out[7] = sumsq
+    out[8] = sq
 
 
 def _population_stats(w, sets, t, sq, out):  # noqa: ANN001, ANN202 - numba kernel
