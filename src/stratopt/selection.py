@@ -9,6 +9,11 @@ Reads every runs/{algorithm}.json and the prepared matrix; writes
   layout, 252 periods a year so the figures compare with the legacy's),
   optimization_summary.txt, equity_curve_size{n}.png and drawdown_size{n}.png.
 Ties between algorithms go to the one listed first in the configuration.
+
+Every winner whose (in-sample) max drawdown is under `flag_drawdown_below`
+or whose win rate is 100 % is flagged. The best overall size is chosen by
+stratopt.validation.choice: the out-of-sample result when validation.json is
+given, else the guarded ratio; never the largest (possibly unbounded) fitness.
 """
 
 from __future__ import annotations
@@ -32,6 +37,8 @@ from stratopt.performance import (
     PERFORMANCE_KEYS,
     performance_metrics,
 )
+from stratopt.validation.choice import choose_best_size, guarded_fitness, read_validation
+from stratopt.validation.flags import DEFAULT_DRAWDOWN_BELOW, hindsight_flags
 
 log = logging.getLogger(__name__)
 
@@ -58,8 +65,9 @@ def best_per_size(runs: Sequence[Mapping[str, Any]]) -> dict[int, dict[str, Any]
         name = run["algorithm"]
         for rec in run["sizes"]:
             size = int(rec["size"])
-            entry = best.setdefault(size, {"by_algorithm": {}})
+            entry = best.setdefault(size, {"by_algorithm": {}, "evaluations_by_algorithm": {}})
             entry["by_algorithm"][name] = float(rec["fitness"])
+            entry["evaluations_by_algorithm"][name] = int(rec["evaluations"])
             if "fitness" not in entry or rec["fitness"] > entry["fitness"]:
                 entry.update(
                     size=size,
@@ -184,9 +192,18 @@ def select(
     legacy_dir: str | Path,
     *,
     pictures: bool = True,
+    validation_path: str | Path | None = None,
+    flag_drawdown_below: float = DEFAULT_DRAWDOWN_BELOW,
+    objective: Mapping[str, Any] | None = None,
 ) -> dict[str, Any]:
-    """Pick the winners and write every output; returns the summary document."""
+    """Pick the winners and write every output; returns the summary document.
+
+    `validation_path`: validation.json, whose recommended size becomes the best
+    overall; `objective`: drawdown_floor, drawdown_threshold, balanced and
+    penalty_factor of the guarded ratio that chooses without validation.
+    """
     matrix = read_matrix(matrix_path)
+    validation = read_validation(validation_path) if validation_path else None
     runs = [load_run(p) for p in run_paths]
     if not runs:
         raise InputError(str(legacy_dir), "select needs at least one optimize run")
@@ -218,9 +235,16 @@ def select(
         )
         if pics is not None:
             pics.draw(legacy_dir, size, series)
-        rows.append({**entry, "names": names, "metrics": metrics})
+        flags = hindsight_flags(
+            metrics["max_drawdown"], metrics["win_percentage"], flag_drawdown_below
+        )
+        rows.append({**entry, "names": names, "metrics": metrics, "flags": flags})
 
-    overall = max(rows, key=lambda r: r["fitness"])  # first of equal sizes wins: smallest size
+    guarded = guarded_fitness(matrix, {r["size"]: r["best"] for r in rows}, objective or {})
+    for r in rows:
+        r["guarded_fitness"] = guarded[r["size"]]
+    best_size, rule = choose_best_size(guarded, validation)
+    overall = next(r for r in rows if r["size"] == best_size)
     write_text(
         legacy_dir / "optimization_summary.txt",
         summary_text(runs[0].get("settings", {}), algorithms, winners, overall, overall["names"]),
@@ -236,16 +260,21 @@ def select(
         "algorithms": algorithms,
         "wins": wins,
         "best_overall": _public(overall),
+        "best_overall_rule": rule,
+        "flag_drawdown_below": flag_drawdown_below,
+        "flagged_sizes": [r["size"] for r in rows if r["flags"]],
         "sizes": [_public(r) for r in rows],
         "legacy_outputs": str(legacy_dir),
     }
     write_json(summary_path, summary)
     log.info(
-        "select: %d sizes; best overall size %d by %s, fitness %.6g",
+        "select: %d sizes (%d flagged); best overall size %d by %s, fitness %.6g, chosen by %s",
         len(rows),
+        len(summary["flagged_sizes"]),
         overall["size"],
         overall["algorithm"],
         overall["fitness"],
+        rule["rule"],
     )
     return summary
 
@@ -256,6 +285,9 @@ def _public(row: Mapping[str, Any]) -> dict[str, Any]:
         "algorithm": row["algorithm"],
         "fitness": row["fitness"],
         "fitness_by_algorithm": row["by_algorithm"],
+        "evaluations_by_algorithm": row["evaluations_by_algorithm"],
+        "guarded_fitness": row["guarded_fitness"],
+        "flags": row["flags"],
         "evaluations": row["evaluations"],
         "indices": row["best"],
         "names": row["names"],
@@ -271,6 +303,8 @@ def _write_parquet(
         "algorithm": pa.array([r["algorithm"] for r in rows], type=pa.string()),
         "fitness": pa.array([r["fitness"] for r in rows], type=pa.float64()),
         "best_overall": pa.array([r["size"] == best_size for r in rows], type=pa.bool_()),
+        "guarded_fitness": pa.array([r["guarded_fitness"] for r in rows], type=pa.float64()),
+        "flags": pa.array([r["flags"] for r in rows], type=pa.list_(pa.string())),
         "evaluations": pa.array([r["evaluations"] for r in rows], type=pa.int64()),
         "indices": pa.array([r["best"] for r in rows], type=pa.list_(pa.int32())),
         "names": pa.array([r["names"] for r in rows], type=pa.list_(pa.string())),
@@ -285,11 +319,15 @@ def _write_parquet(
 
 
 def select_rule(smk: Any) -> None:
-    """Rule `select`: all runs -> portfolios.parquet, summary.json, the legacy folder."""
+    """Rule `select`: all runs (and validation.json) -> portfolios.parquet, summary.json, legacy."""
+    config = dict(smk.config)
     select(
         smk.input.matrix,
         list(smk.input.runs),
         smk.output.portfolios,
         smk.output.summary,
         smk.output.legacy,
+        validation_path=smk.input.get("validation"),
+        flag_drawdown_below=float(config.get("flag_drawdown_below", DEFAULT_DRAWDOWN_BELOW)),
+        objective=config,
     )

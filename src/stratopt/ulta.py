@@ -10,10 +10,9 @@ from __future__ import annotations
 
 from pathlib import Path
 from types import ModuleType
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy
-import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
 
@@ -21,6 +20,9 @@ from stratopt.atomic import atomic_path, write_text
 from stratopt.backend import to_numpy
 from stratopt.matrix import Matrix
 from stratopt.reference import REPORT_COLUMNS
+
+if TYPE_CHECKING:  # pandas only where a report is built: the decisions alone never need it
+    import pandas as pd
 
 
 def _ratio(roi: Any, worst: Any, xp: ModuleType) -> Any:
@@ -52,6 +54,8 @@ def inversion_decisions(values: Any, xp: ModuleType = numpy) -> dict[str, Any]:
 
 def apply_ulta(matrix: Matrix, xp: ModuleType = numpy) -> tuple[Matrix, pd.DataFrame]:
     """The inverted matrix and the inversion report (columns reference.REPORT_COLUMNS)."""
+    import pandas as pd
+
     d = {k: numpy.asarray(to_numpy(v)) for k, v in inversion_decisions(matrix.values, xp).items()}
     invert = d["invert"].astype(bool)
     kept = numpy.flatnonzero(~invert)

@@ -32,6 +32,8 @@ def stage_targets():
         f"{RESULTS}/portfolios.parquet",
         f"{RESULTS}/stored.json",
     ]
+    if config["validation"]["enabled"]:
+        targets += [f"{RESULTS}/validation.json", f"{RESULTS}/validation_oos.parquet"]
     if config["correlation"]["enabled"]:
         targets.append(f"{RESULTS}/correlation.json")
     if config["hpc"]["gpu_probe"]:
@@ -42,6 +44,13 @@ def stage_targets():
 def all_targets():
     """The default target: every stage, ending with the report that reads them all."""
     return stage_targets() + [f"{RESULTS}/report.html"]
+
+
+def validation_input(wildcards):
+    """select chooses the best overall size by the out-of-sample result when validate runs."""
+    if config["validation"]["enabled"]:
+        return {"validation": f"{RESULTS}/validation.json"}
+    return {}
 
 
 def correlation_resources():

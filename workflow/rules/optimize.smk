@@ -29,7 +29,13 @@ rule optimize:
         },
         objective={
             k: config[k]
-            for k in ("metric", "drawdown_threshold", "balanced", "penalty_factor")
+            for k in (
+                "metric",
+                "drawdown_threshold",
+                "drawdown_floor",
+                "balanced",
+                "penalty_factor",
+            )
         },
     script:
         "../../scripts/optimize.py"
@@ -37,6 +43,7 @@ rule optimize:
 
 rule select:
     input:
+        unpack(validation_input),
         matrix=f"{RESULTS}/prepared.parquet",
         runs=expand(
             f"{RESULTS}/runs/{{algorithm}}.json",
@@ -52,5 +59,17 @@ rule select:
         f"{RESULTS}/benchmarks/select.tsv"
     conda:
         "../../envs/select.yaml"
+    params:
+        # the flags and the guarded recommendation (best overall size without validation)
+        choice={
+            k: config[k]
+            for k in (
+                "flag_drawdown_below",
+                "drawdown_floor",
+                "drawdown_threshold",
+                "balanced",
+                "penalty_factor",
+            )
+        },
     script:
         "../../scripts/select.py"

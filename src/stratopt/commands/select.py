@@ -17,6 +17,22 @@ def register(sub: argparse._SubParsersAction) -> None:
         "--out", type=Path, required=True, help="results folder (e.g. results/twin)"
     )
     parser.add_argument("--no-pictures", action="store_true", help="skip the PNGs")
+    parser.add_argument(
+        "--validation",
+        type=Path,
+        help="validation.json: its recommended size becomes the best overall",
+    )
+    parser.add_argument(
+        "--flag-drawdown-below",
+        type=float,
+        default=1.0,
+        help="flag winners with a max drawdown under this many rupees (default 1)",
+    )
+    parser.add_argument(
+        "--drawdown-floor",
+        type=float,
+        help="the guarded ratio's floor in rupees (default: the portfolio's own std)",
+    )
     parser.set_defaults(func=_run)
 
 
@@ -30,10 +46,13 @@ def _run(args: argparse.Namespace) -> int:
         args.out / "summary.json",
         args.out / "portfolios",
         pictures=not args.no_pictures,
+        validation_path=args.validation,
+        flag_drawdown_below=args.flag_drawdown_below,
+        objective={"drawdown_floor": args.drawdown_floor},
     )
     best = summary["best_overall"]
     print(
-        f"best overall: size {best['size']} by {best['algorithm']}, fitness {best['fitness']:.6g}; "
-        f"outputs in {args.out}"
+        f"best overall: size {best['size']} by {best['algorithm']}, fitness {best['fitness']:.6g} "
+        f"(chosen by {summary['best_overall_rule']['text']}); outputs in {args.out}"
     )
     return 0
