@@ -44,8 +44,9 @@ def train_only_inversion(train_values: np.ndarray) -> np.ndarray:
 
 def fold_universe(matrix: Matrix, fold: Fold, ulta: bool) -> FoldUniverse:
     """The fold's training and test matrices; nothing of the test sessions is read for them."""
-    train = np.ascontiguousarray(matrix.values[fold.train])
-    test = np.ascontiguousarray(matrix.values[fold.test])
+    # copies: a row slice of the (T, N) matrix is a view, and the signs are applied in place
+    train = np.array(matrix.values[fold.train], dtype=np.float64, order="C", copy=True)
+    test = np.array(matrix.values[fold.test], dtype=np.float64, order="C", copy=True)
     inverted = train_only_inversion(train) if ulta else np.zeros(matrix.n_strategies, dtype=bool)
     if inverted.any():
         train[:, inverted] *= -1.0
