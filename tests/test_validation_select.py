@@ -87,8 +87,17 @@ def test_zero_drawdown_picks_are_flagged_and_never_chosen_by_fitness(
     assert max(guarded.values()) < 1e4  # bounded, where the legacy ratio gave ROI x 100
     table = pq.read_table(tmp_path / "portfolios.parquet").to_pandas()
     assert table["best_overall"].sum() == 1
-    assert all(len(f) == 2 for f in table["flags"])
+    assert all("max drawdown" in f and "100 %" in f for f in table["flags"])
     assert json.loads((tmp_path / "summary.json").read_text())["flagged_sizes"] == [5, 6]
+    # ... and the report says so, next to the rule that chose the best overall size
+    from stratopt.report.collect import collect
+    from stratopt.report.render import render_report
+
+    html = render_report(collect(tmp_path), tmp_path / "report.html")
+    assert "2 of 2 sizes' winners are flagged" in html
+    assert html.count("won on every training session (win rate 100 %)") >= 3  # two rows + best
+    assert "the largest guarded ratio" in html
+    assert "The out-of-sample validation was not run" in html
 
 
 def test_validation_recommendation_chooses_the_best_overall_size(

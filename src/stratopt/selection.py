@@ -304,7 +304,8 @@ def _write_parquet(
         "fitness": pa.array([r["fitness"] for r in rows], type=pa.float64()),
         "best_overall": pa.array([r["size"] == best_size for r in rows], type=pa.bool_()),
         "guarded_fitness": pa.array([r["guarded_fitness"] for r in rows], type=pa.float64()),
-        "flags": pa.array([r["flags"] for r in rows], type=pa.list_(pa.string())),
+        # one string ("; "-joined, "" when none): a flat column every database can store
+        "flags": pa.array(["; ".join(r["flags"]) for r in rows], type=pa.string()),
         "evaluations": pa.array([r["evaluations"] for r in rows], type=pa.int64()),
         "indices": pa.array([r["best"] for r in rows], type=pa.list_(pa.int32())),
         "names": pa.array([r["names"] for r in rows], type=pa.list_(pa.string())),

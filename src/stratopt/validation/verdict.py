@@ -42,7 +42,7 @@ def verdict(
             f"training fitness ranked the algorithms' test results {how} (Spearman {spearman:+.2f})"
         )
     place = (
-        f"the pick beat {percentile:.0f} % of random portfolios of the same size out of sample "
+        f"the pick beat {percentile:.1f} % of random portfolios of the same size out of sample "
         f"(bar {bar:g} %)"
     )
     skill = beats and ranks is not False
