@@ -275,3 +275,24 @@ def test_outputs_are_strict_json_and_the_same_bytes_again(
         rolling["dir"] / "validation.json"
     ).read_bytes()
     assert (again / "oos.parquet").read_bytes() == (rolling["dir"] / "oos.parquet").read_bytes()
+
+
+def test_cli_validates_without_snakemake(
+    sample_parquet: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    import yaml
+
+    from stratopt.cli import main
+
+    cfg = tmp_path / "config.yaml"
+    cfg.write_text(yaml.safe_dump(config()))
+    out = tmp_path / "out"
+    args = ["validate", str(sample_parquet), str(out), "--config", str(cfg)]
+    assert main([*args, "--scheme", "expanding", "--sizes", "6", "--random", "50"]) == 0
+    doc = json.loads((out / "validation.json").read_text())
+    assert doc["settings"]["scheme"] == "expanding" and doc["settings"]["sizes"] == [6]
+    assert [f["train"]["start_index"] for f in doc["folds"]] == [0, 0, 0]
+    assert doc["pooled"]["random"]["count"] == 50  # random portfolio j is pooled across folds
+    assert f"recommended size 6: {doc['verdict']}" in capsys.readouterr().out
+    assert main([*args, "--train", "80"]) == 2  # a clear error, no traceback
+    assert "validation needs train + test = 80 + 14 sessions" in capsys.readouterr().err
