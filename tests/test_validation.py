@@ -243,6 +243,26 @@ def test_pooled_figures_are_those_of_the_stitched_series(rolling: dict[str, Any]
     assert doc["pooled"]["size"] == best["size"]
 
 
+def test_spearman_is_scipys_with_ties() -> None:
+    from scipy.stats import spearmanr
+
+    rng = np.random.default_rng(0)
+    checked = 0
+    for _ in range(2000):
+        n = int(rng.integers(3, 20))
+        x = rng.integers(0, 5, n).astype(float)  # many ties
+        y = rng.normal(size=n)
+        if rng.random() < 0.5:
+            y = np.round(y)
+        got = spearman(x, y)
+        if np.ptp(x) == 0 or np.ptp(y) == 0:
+            assert got is None
+            continue
+        assert got == pytest.approx(float(spearmanr(x, y).statistic), abs=1e-12)
+        checked += 1
+    assert checked > 1500
+
+
 def test_spearman_and_verdict_words() -> None:
     assert spearman([1, 2, 3, 4], [10, 20, 30, 40]) == pytest.approx(1.0)
     assert spearman([1, 2, 3, 4], [4, 3, 2, 1]) == pytest.approx(-1.0)
