@@ -122,7 +122,8 @@ def oos_equity(
 ) -> str:
     """The stitched out-of-sample equity curve, naive picks beside it, a line per fold start."""
     x = _x_dates(dates, len(pick))
-    fig = Figure(figsize=(9, 4.2), layout="constrained")
+    fig = Figure(figsize=(9, 4.2))
+    fig.subplots_adjust(left=0.09, right=0.98, top=0.92, bottom=0.16)
     ax = fig.subplots()
     ax.plot(x, np.cumsum(pick), color="#1f5fa8", lw=2.0, label="the pick (search on training)")
     styles = {
@@ -156,7 +157,8 @@ def random_distribution(
     edges: Sequence[float], counts: Sequence[float], pick: float, others: dict[str, float]
 ) -> str:
     """Out-of-sample ROI of the random portfolios, the pick (and the naive picks) marked."""
-    fig = Figure(figsize=(8, 3.4), layout="constrained")
+    fig = Figure(figsize=(8, 3.4))
+    fig.subplots_adjust(left=0.09, right=0.98, top=0.95, bottom=0.16)
     ax = fig.subplots()
     ax.stairs(
         np.asarray(counts, dtype=float),
@@ -178,7 +180,8 @@ def random_distribution(
 
 def convergence(curves: dict[str, Sequence[Sequence[float]]], title: str) -> str:
     """Best fitness so far against evaluations spent, one step curve per algorithm."""
-    fig = Figure(figsize=(8.5, 4), layout="constrained")
+    fig = Figure(figsize=(8.5, 4))
+    fig.subplots_adjust(left=0.1, right=0.98, top=0.92, bottom=0.13)
     ax = fig.subplots()
     for name, points in curves.items():
         pts = np.asarray(points, dtype=float)

@@ -737,17 +737,26 @@ def collect_runs(results: Path, notes: list[str]) -> dict[str, Any] | None:
     if not files:
         return None
     rows = []
+    convergence: dict[str, dict[int, Any]] = {}  # algorithm -> size -> [[evals, best], ...]
     for path in files:
         doc = _read_json(path, notes)
         records = _size_records(doc)
+        name = (
+            str(_first(doc, "algorithm", "name", default=path.stem))
+            if isinstance(doc, Mapping)
+            else path.stem
+        )
+        convergence[name] = {
+            int(r["size"]): r["convergence"]
+            for r in records
+            if r.get("convergence") and "size" in r
+        }
         fits = [f for f in (_num(r.get("fitness")) for r in records) if f is not None]
         evals = sum(int(_num(r.get("evaluations")) or 0) for r in records)
         secs = sum(_num(_first(r, "seconds", "wall_s")) or 0.0 for r in records)
         rows.append(
             {
-                "algorithm": str(_first(doc, "algorithm", "name", default=path.stem))
-                if isinstance(doc, Mapping)
-                else path.stem,
+                "algorithm": name,
                 "sizes": len(records),
                 "best_fitness": max(fits) if fits else None,
                 "evaluations": evals,
@@ -759,6 +768,7 @@ def collect_runs(results: Path, notes: list[str]) -> dict[str, Any] | None:
         "rows": rows,
         "evaluations": sum(r["evaluations"] for r in rows),
         "seconds": sum(r["seconds"] for r in rows),
+        "convergence": convergence,
     }
 
 
@@ -853,5 +863,7 @@ def collect(
         notes=notes,
         validation=collect_validation(results, notes),
         choice=collect_choice(results, notes),
-        search=collect_search(results, best["size"] if best else None, notes),
+        search=collect_search(
+            results, best["size"] if best else None, (runs or {}).get("convergence") or {}, notes
+        ),
     )

@@ -152,8 +152,17 @@ def collect_choice(results: Path, notes: list[str]) -> dict[str, Any] | None:
     }
 
 
-def collect_search(results: Path, best_size: int | None, notes: list[str]) -> dict[str, Any] | None:
-    """Fitness per algorithm and size, evaluations spent, convergence of the chosen size."""
+def collect_search(
+    results: Path,
+    best_size: int | None,
+    convergence: Mapping[str, Mapping[int, Any]],
+    notes: list[str],
+) -> dict[str, Any] | None:
+    """Fitness per algorithm and size, evaluations spent, convergence of the chosen size.
+
+    `convergence`: algorithm -> size -> [[evaluations, best], ...], as collect_runs
+    read it from runs/*.json (read once: with equal budgets they are megabytes).
+    """
     summary = _read(results / "summary.json", notes)
     if not isinstance(summary, Mapping) or not summary.get("sizes"):
         return None
@@ -173,13 +182,11 @@ def collect_search(results: Path, best_size: int | None, notes: list[str]) -> di
             }
         )
     size = best_size if best_size is not None else rows[0]["size"]
-    curves: dict[str, list[list[float]]] = {}
-    runs_dir = results / "runs"
-    for name in algorithms:
-        doc = _read(runs_dir / f"{name}.json", notes)
-        rec = next((r for r in (doc or {}).get("sizes") or [] if r.get("size") == size), None)
-        if rec and rec.get("convergence"):
-            curves[name] = rec["convergence"]
+    curves = {
+        name: convergence[name][size]
+        for name in algorithms
+        if size in (convergence.get(name) or {})
+    }
     return {
         "algorithms": algorithms,
         "rows": rows,
