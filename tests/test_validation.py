@@ -19,7 +19,7 @@ import pyarrow.parquet as pq
 import pytest
 
 from stratopt.algorithms.moves import random_subsets
-from stratopt.errors import ConfigError
+from stratopt.errors import ConfigError, InputError
 from stratopt.ingest import read_source
 from stratopt.matrix import Matrix, write_matrix
 from stratopt.optimize import OptimizeSettings
@@ -316,3 +316,20 @@ def test_cli_validates_without_snakemake(
     assert f"recommended size 6: {doc['verdict']}" in capsys.readouterr().out
     assert main([*args, "--train", "80"]) == 2  # a clear error, no traceback
     assert "validation needs train + test = 80 + 14 sessions" in capsys.readouterr().err
+
+
+def test_date_range_is_applied_as_prepare_does(
+    sample: Matrix, sample_parquet: Path, tmp_path: Path
+) -> None:
+    last = str(sample.dates[69])  # inclusive: sessions 0..69 stay
+    cfg = {**config(scheme="static", train=40, test=10, sizes=[5], random_portfolios=50)}
+    cfg["date_range"] = {"start": None, "end": last}
+    doc = validate(sample_parquet, cfg, tmp_path / "v.json", tmp_path / "v.parquet")
+    assert doc["sessions"]["count"] == 70 and doc["sessions"]["last"] == last
+    (fold,) = doc["folds"]
+    assert (fold["train"]["start_index"], fold["test"]["start_index"]) == (20, 60)
+    assert fold["test"]["last"] == last
+    cfg["date_range"] = {"start": "2030-01-01"}
+    with pytest.raises(InputError, match="selects no session"):
+        validate(sample_parquet, cfg, tmp_path / "w.json", tmp_path / "w.parquet")
+    assert not (tmp_path / "w.json").exists()  # nothing half-written
