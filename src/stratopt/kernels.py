@@ -18,6 +18,8 @@ and changes none of them, so every other metric's numbers are the same bits.
 
 from __future__ import annotations
 
+import types
+
 import numba as nb
 import numpy as np
 
@@ -77,10 +79,22 @@ def _population_stats(w, sets, t, sq, out):  # noqa: ANN001, ANN202 - numba kern
         _stats_of(acc, t, n, sumsq, out[p])
 
 
+def _renamed(fn, name: str):  # noqa: ANN001, ANN202
+    """The same function under another name: numba keys its on-disk cache by the
+    function's qualified name and line, not by `parallel=`, so two dispatchers of one
+    function share a cache entry and the serial one could load the parallel build
+    (then a process that later forks its workers dies: "fork() called from a process
+    already using GNU OpenMP")."""
+    code = fn.__code__.replace(co_name=name, co_qualname=name)
+    return types.FunctionType(code, fn.__globals__, name)
+
+
 #: One thread: small batches, where waking a thread pool costs more than it saves.
 population_stats_serial = nb.njit(cache=True, nogil=True)(_population_stats)
-#: All threads (numba's pool, NUMBA_NUM_THREADS): large batches.
-population_stats_parallel = nb.njit(parallel=True, cache=True, nogil=True)(_population_stats)
+#: All threads (numba's pool, NUMBA_NUM_THREADS): large batches; its own cache entry.
+population_stats_parallel = nb.njit(parallel=True, cache=True, nogil=True)(
+    _renamed(_population_stats, "_population_stats_parallel")
+)
 #: Rows from which a batch is split across threads.
 PARALLEL_ROWS = 256
 
