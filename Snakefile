@@ -15,6 +15,7 @@ include: "workflow/rules/synth.smk"
 include: "workflow/rules/hpc.smk"
 include: "workflow/rules/correlation.smk"
 include: "workflow/rules/optimize.smk"
+include: "workflow/rules/validate.smk"
 include: "workflow/rules/report.smk"
 include: "workflow/rules/bench.smk"
 

@@ -8,7 +8,15 @@ import numpy as np
 
 from stratopt.data.matrix import Matrix
 
-METRICS = ["roi", "less max dd", "ratio", "win percentage", "profit factor", "expectancy"]
+METRICS = [
+    "roi",
+    "less max dd",
+    "ratio",
+    "win percentage",
+    "profit factor",
+    "expectancy",
+    "guarded ratio",
+]
 #: The promise: tuned and reference agree to 1e-9 relative.
 RTOL = 1e-9
 

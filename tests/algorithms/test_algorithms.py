@@ -243,7 +243,7 @@ def test_a_third_party_plugin_adds_a_ninth_algorithm(
 ) -> None:
     from search_support import write_prepared
     from stratopt.search.optimize import OptimizeSettings, optimize
-    from stratopt.search.selection import select
+    from stratopt.selection.select import select
 
     site = tmp_path / "site"
     site.mkdir()

@@ -172,7 +172,7 @@ def test_drawdown_threshold_halves_penalty_only_for_drawdown_metrics():
     for metric in METRICS:
         lo = Evaluator(values, metric=metric, drawdown_threshold=0.0).evaluate_one(idx)
         hi = Evaluator(values, metric=metric, drawdown_threshold=1e9).evaluate_one(idx)
-        if metric in ("ratio", "less max dd"):
+        if metric in reference.DRAWDOWN_METRICS:
             base = get_metric(metric)(values[:, idx].mean(axis=1))[0]
             assert abs((base - hi) * 2 - (base - lo)) < 1e-12
         else:

@@ -24,7 +24,7 @@ from stratopt.legacy.inversion import parse_inversion_report
 from stratopt.legacy.layout import parse_text, read_text
 from stratopt.legacy.metrics_csv import COLUMNS
 from stratopt.search.optimize import OptimizeSettings, optimize
-from stratopt.search.selection import select
+from stratopt.selection.select import select
 
 STEM = "sensex_real_sample_500"
 LEGACY_STEM = "Python_Multi_Consolidated_20250726_161921"

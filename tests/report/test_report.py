@@ -29,6 +29,7 @@ from typing import Any
 import numpy as np
 import pytest
 import yaml
+from markupsafe import escape
 
 from stratopt.report.collect import collect, parse_best_portfolio_txt, read_benchmark_tsv
 from stratopt.report.render import fmt_ratio, render_report, write_report
@@ -79,6 +80,8 @@ def _config(dataset: str, source: Path) -> dict[str, Any]:
             "generations": 10,
             "population": 10,
         },
+        # 30 weekly rows: three folds of 12 training and 6 test sessions
+        "validation": {"train": 12, "test": 6, "sizes": [3, 5], "random_portfolios": 200},
         "report": {"title": f"run {EVIL} & co"},
     }
     validate(config, str(REPO / "workflow" / "schemas" / "config.schema.yaml"))
@@ -204,11 +207,12 @@ def run_dir(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Path, di
     from stratopt.db.stages import store_results
     from stratopt.runtime.profiling import run_profiled
     from stratopt.search.optimize import OptimizeSettings, optimize
-    from stratopt.search.selection import select
-    from stratopt.search.zone_outputs import write_zone_document
+    from stratopt.selection.select import select
+    from stratopt.selection.zones import write_zone_document
     from stratopt.stages.ingest import run as ingest_rule
     from stratopt.stages.load_db import run as load_db_stage
     from stratopt.stages.prepare import run as prepare_stage
+    from stratopt.stages.validate import run as validate_rule
 
     root = tmp_path_factory.mktemp("run")
     cwd = os.getcwd()
@@ -266,6 +270,10 @@ def run_dir(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Path, di
                 optimize(res / "prepared.parquet", ["rs", "ga"], settings, res / "runs")
             )
         )
+        validate_out = {"json": res / "validation.json", "oos": res / "validation_oos.parquet"}
+        measured["validate"] = _timed(
+            lambda: validate_rule(ctx("validate", {"matrix": res / "matrix.parquet"}, validate_out))
+        )
         measured["select"] = _timed(
             lambda: select(
                 res / "prepared.parquet",
@@ -274,6 +282,7 @@ def run_dir(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Path, di
                 res / "summary.json",
                 res / "legacy",
                 pictures=False,
+                validation_path=res / "validation.json",
             )
         )
         write_zone_document(
@@ -312,7 +321,7 @@ def test_every_section_renders_with_its_data(
     assert ingest["sources"][0]["sha256"] in html  # input checksum
     assert "optimize.seed" in html and "dataset: tiny" in html  # seed and config
     assert "numpy" in html and "CPU" in html and "GiB" in html  # versions, machine
-    for stage in ("ingest", "load_db", "prepare", "optimize", "select"):
+    for stage in ("ingest", "load_db", "prepare", "optimize", "validate", "select"):
         assert f"<td>{stage}</td>" in html
     assert "hottest frames" in html and 'alt="flamegraph of ingest"' in html
     bench = json.loads((res / "bench.json").read_text())
@@ -326,15 +335,28 @@ def test_every_section_renders_with_its_data(
     assert 'alt="histogram of pairwise correlation"' in html and 'alt="window heatmap"' in html
     assert "Near-duplicate groups" in html
     assert "Plain mode: one P&amp;L per session" in html  # zones.json says zone mode is off
+    # the answer comes first: the out-of-sample verdict, its charts, hindsight labels after
+    validation = json.loads((res / "validation.json").read_text())
+    assert html.index('id="answer"') < html.index('id="run"') < html.index('id="best"')
+    assert "Verdict:</b> " + str(escape(validation["verdict"])) in html
+    for alt in (
+        "out-of-sample equity curve with fold boundaries",
+        "random-portfolio distribution with the pick marked",
+        "convergence curves per algorithm",
+    ):
+        assert f'alt="{alt}"' in html
+    assert f"Recommended size <b>{validation['recommended_size']}</b>" in html
+    assert html.count("hindsight") >= 5 and "How the best overall size was chosen" in html
+    assert "Every algorithm spent the same <b>100</b> evaluations per size" in html
     # correlation shards were not run here (correlation.json was written directly)
-    assert "Stages finished: <b>7 of 8</b>" in html
+    assert "Stages finished: <b>8 of 9</b>" in html
     assert re.search(r"<td>correlation_shard</td><td><span class=\"bad\">not run", html)
     assert "was not run" not in html and "were not run" not in html
     assert "http://" not in html.replace('"http://www.w3.org/2000/svg"', "")  # nothing fetched
     assert "https://" not in html
     # every picture is inline
     srcs = re.findall(r'<img src="([^"]*)"', html)
-    assert len(srcs) >= 5 and all(s.startswith("data:image/") for s in srcs)
+    assert len(srcs) >= 8 and all(s.startswith("data:image/") for s in srcs)
 
 
 def test_the_bench_rule_is_listed_but_not_counted(run_dir: tuple[Path, dict[str, Any]]) -> None:
@@ -348,6 +370,7 @@ def test_the_bench_rule_is_listed_but_not_counted(run_dir: tuple[Path, dict[str,
         "load_db",
         "prepare",
         "optimize",
+        "validate",
         "select",
         "store_results",
     }
@@ -385,7 +408,10 @@ def test_portfolio_table_matches_select_outputs(run_dir: tuple[Path, dict[str, A
     data = collect(res, config)
     frame = pd.read_parquet(res / "portfolios.parquet")
     assert [r["size"] for r in data.portfolios["rows"]] == sorted(frame["size"].tolist())
-    best = frame.loc[frame["fitness"].idxmax()]
+    # the report shows select's choice (here the out-of-sample one), not the largest fitness
+    best = frame.loc[frame["best_overall"]].iloc[0]
+    validation = json.loads((res / "validation.json").read_text())
+    assert best["size"] == validation["recommended_size"]
     assert data.best["size"] == best["size"] and data.best["fitness"] == pytest.approx(
         best["fitness"]
     )
@@ -415,7 +441,8 @@ def test_empty_results_say_each_stage_was_not_run(tmp_path: Path) -> None:
         "The prepare stage was not run",
         "The correlation stages were not run",
         "The optimize stage was not run",
-        "Stages finished: <b>0 of 8</b>",
+        "The out-of-sample validation was not run",
+        "Stages finished: <b>0 of 9</b>",
     ):
         assert phrase in html
 
@@ -430,9 +457,12 @@ def test_ulta_off_and_correlation_off_are_said(tmp_path: Path) -> None:
         "load_db",
         "prepare",
         "optimize",
+        "validate",
         "select",
         "store_results",
     ]
+    off = collect(tmp_path, {**config, "validation": {"enabled": False}})
+    assert "validate" not in [r["stage"] for r in off.success["rows"]]
 
 
 def test_benchmark_tsv_medians(tmp_path: Path) -> None:
@@ -579,7 +609,9 @@ def test_report_in_headless_chromium(report_html: Path, chromium: DevTools) -> N
         returnByValue=True,
     )["result"]["value"]
     images = json.loads(images)
-    assert len(images) >= 5
+    assert len(images) >= 8
+    alts = [alt for alt, _, _ in images]
+    assert alts[0] == "out-of-sample equity curve with fold boundaries"  # the report leads with it
     assert all(complete and width > 0 for _, complete, width in images), images
     text = cdp.call("Runtime.evaluate", expression="document.body.innerText", returnByValue=True)
     assert EVIL in text["result"]["value"]  # the name is on the page as text

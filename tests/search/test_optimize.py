@@ -19,7 +19,7 @@ from search_support import results_without_timing, write_prepared
 from stratopt.errors import ConfigError
 from stratopt.legacy.layout import read_text
 from stratopt.search.optimize import OptimizeSettings, checkpoint_path, optimize, size_seed
-from stratopt.search.selection import select
+from stratopt.selection.select import select
 
 ALL = ["ga", "pso", "sa", "de", "aco", "hc", "bo", "rs"]
 REPO = Path(__file__).resolve().parents[2]
@@ -152,6 +152,36 @@ def test_resume_after_a_killed_run(prepared: Path, tmp_path: Path) -> None:
         )
 
 
+def test_default_preset_gives_every_algorithm_the_same_budget(
+    prepared: Path, tmp_path: Path
+) -> None:
+    config = {"optimize": {"min_size": 5, "max_size": 6, "generations": 10, "population": 12}}
+    fair = OptimizeSettings.from_config(config)
+    assert fair.preset == "default" and fair.budget == 10 * 12  # G x P
+    legacy = OptimizeSettings.from_config({"optimize": {**config["optimize"], "preset": "legacy"}})
+    assert legacy.budget is None  # each algorithm's legacy count
+    fixed = OptimizeSettings.from_config({"optimize": {**config["optimize"], "budget": 77}})
+    assert fixed.budget == 77
+    runs = optimize(prepared, ALL, fair, tmp_path / "fair", workers=1)
+    for name in ALL:
+        doc = json.loads(runs[name].read_text())
+        for rec in doc["sizes"]:
+            assert rec["evaluations"] == 120, (name, rec["evaluations"])
+            curve = rec["convergence"]  # [evaluations, best so far], a step curve
+            assert curve[-1] == [120, rec["fitness"]]
+            assert all(
+                a[0] < b[0] and a[1] < b[1] for a, b in zip(curve, curve[1:-1], strict=False)
+            )
+    counts = {
+        name: json.loads(path.read_text())["sizes"][0]["evaluations"]
+        for name, path in optimize(prepared, ALL, legacy, tmp_path / "legacy", workers=1).items()
+    }
+    # the legacy presets keep the legacy's own, unequal counts (G = 10, P = 12)
+    assert counts == {
+        "ga": 120, "pso": 120, "sa": 1001, "de": 132, "aco": 10, "hc": 201, "bo": 10, "rs": 120,
+    }  # fmt: skip
+
+
 def test_cli_shows_a_progress_bar(prepared: Path, tmp_path: Path) -> None:
     cmd = _cli(prepared, tmp_path)[:-1]  # progress on
     cmd[cmd.index("45")] = "22"
@@ -189,7 +219,9 @@ def test_select_picks_the_best_per_size_and_writes_every_output(
         assert fits[entry["algorithm"]] == entry["fitness"]
         assert entry["fitness_by_algorithm"] == fits
     best = summary["best_overall"]
-    assert best["fitness"] == max(e["fitness"] for e in summary["sizes"])
+    # without validation the best overall size is the largest guarded ratio, not fitness
+    assert summary["best_overall_rule"]["rule"] == "guarded ratio"
+    assert best["guarded_fitness"] == max(e["guarded_fitness"] for e in summary["sizes"])
     assert sum(summary["wins"].values()) == 4
     assert 45 < summary["periods_per_year"] < 60  # weekly sessions, not 252
 
@@ -251,6 +283,7 @@ def test_snakemake_runs_optimize_and_select(prepared: Path, tmp_path: Path) -> N
         "dataset: small\n"
         "optimize: {algorithms: [sa, rs], min_size: 5, max_size: 7, generations: 10,"
         " population: 10, workers: 2}\n"
+        "validation: {enabled: false}\n"  # validate reads matrix.parquet, not made here
     )
     cmd = [
         sys.executable, "-m", "snakemake", "--snakefile", str(REPO / "Snakefile"),

@@ -25,11 +25,13 @@ import yaml
 from workflow_helpers import REPO, prepare_workdir, snakemake
 
 SCHEMA = REPO / "workflow" / "schemas" / "config.schema.yaml"
-HERE = Path(__file__).resolve().parent
+WALKER = REPO / "tests" / "dryrun_walk.py"
 
 #: rule -> the rules that read one of its outputs (the default target's DAG).
 CONSUMERS: dict[str, set[str]] = {
-    "ingest": {"load_db", "report"},
+    "ingest": {"publish_ingest"},
+    "publish_ingest": {"load_db", "validate", "report"},
+    "validate": {"select", "report"},
     "load_db": {"prepare"},
     "prepare": {"correlation_shard", "correlation_summary", "optimize", "select"}
     | {"store_results", "report"},
@@ -52,13 +54,15 @@ CHANGES: dict[str, tuple[Any, set[str]]] = {
     "input.reference_data": ("/elsewhere", R),
     "input.synth_seed": (1, R),
     "input.synth_strategies": (100, R),
-    "date_range.start": ("2024-03-01", {"prepare"} | R),
-    "date_range.end": ("2025-06-30", {"prepare"} | R),
-    "ulta": (False, {"prepare"} | R),
-    "metric": ("roi", {"optimize"} | R),
-    "drawdown_threshold": (5.0, {"optimize"} | R),
-    "balanced": (True, {"optimize"} | R),
-    "penalty_factor": (2.0, {"optimize"} | R),
+    "date_range.start": ("2024-03-01", {"prepare", "validate"} | R),
+    "date_range.end": ("2025-06-30", {"prepare", "validate"} | R),
+    "ulta": (False, {"prepare", "validate"} | R),
+    "metric": ("roi", {"optimize", "validate"} | R),
+    "drawdown_threshold": (5.0, {"optimize", "select", "validate"} | R),
+    "drawdown_floor": (500.0, {"optimize", "select", "validate"} | R),
+    "flag_drawdown_below": (10.0, {"select", "validate"} | R),
+    "balanced": (True, {"optimize", "select", "validate"} | R),
+    "penalty_factor": (2.0, {"optimize", "select", "validate"} | R),
     "zone.enabled": (True, {"prepare"} | R),
     "zone.weights": ([1.0, 2.0], R),  # zone mode is off in this run: the weights are unused
     "database.backend": ("heavydb", {"load_db", "prepare", "store_results"} | R),
@@ -78,16 +82,29 @@ CHANGES: dict[str, tuple[Any, set[str]]] = {
     "correlation.thresholds": ([0.5, 0.9], {"correlation_shard"} | R),
     "correlation.top_pairs": (20, {"correlation_shard"} | R),
     "correlation.near_duplicate": (0.95, {"correlation_shard"} | R),
-    "optimize.algorithms": (["sa"], {"select"} | R),
-    "optimize.preset": ("legacy", {"optimize"} | R),
-    "optimize.min_size": (6, {"optimize"} | R),
-    "optimize.max_size": (7, {"optimize"} | R),
-    "optimize.generations": (11, {"optimize"} | R),
-    "optimize.population": (11, {"optimize"} | R),
-    "optimize.mutation_rate": (0.2, {"optimize"} | R),
-    "optimize.seed": (8, {"optimize"} | R),
+    "optimize.algorithms": (["sa"], {"select", "validate"} | R),
+    "optimize.preset": ("legacy", {"optimize", "validate"} | R),
+    "optimize.min_size": (6, {"optimize", "validate"} | R),
+    "optimize.max_size": (7, {"optimize", "validate"} | R),
+    "optimize.generations": (11, {"optimize", "validate"} | R),
+    "optimize.population": (11, {"optimize", "validate"} | R),
+    "optimize.mutation_rate": (0.2, {"optimize", "validate"} | R),
+    "optimize.budget": (50, {"optimize", "validate"} | R),
+    "optimize.seed": (8, {"optimize", "validate"} | R),
     "optimize.workers": (2, R),  # the job's threads: results do not depend on it
-    "optimize.backend": ("cupy", {"optimize"} | R),
+    "optimize.backend": ("cupy", {"optimize", "validate"} | R),
+    # validation: off, select loses its validation input; any setting reruns validate
+    "validation.enabled": (False, {"select"} | R),
+    "validation.scheme": ("expanding", {"validate"} | R),
+    "validation.train": (30, {"validate"} | R),
+    "validation.test": (10, {"validate"} | R),
+    "validation.step": (20, {"validate"} | R),
+    "validation.sizes": ([5], {"validate"} | R),
+    "validation.algorithms": (["sa"], {"validate"} | R),
+    "validation.random_portfolios": (50, {"validate"} | R),
+    "validation.seed": (3, {"validate"} | R),
+    "validation.percentile_bar": (80, {"validate"} | R),
+    "validation.spearman_near_zero": (0.3, {"validate"} | R),
     "profiling.enabled": (True, set()),
     "profiling.rate": (50, set()),
     "report.title": ("another title", R),
@@ -159,7 +176,7 @@ def walked(tmp_path_factory: pytest.TempPathFactory, real_sample_csv: Path) -> d
     (work / "spec.json").write_text(json.dumps(spec))
     out = work / "walk.json"
     proc = subprocess.run(
-        [sys.executable, str(HERE / "dryrun_walk.py"), str(work / "spec.json"), str(out)],
+        [sys.executable, str(WALKER), str(work / "spec.json"), str(out)],
         capture_output=True,
         text=True,
         timeout=900,

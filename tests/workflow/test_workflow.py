@@ -72,6 +72,13 @@ def test_end_to_end_small_workload(tmp_path: Path, real_sample_csv: Path) -> Non
     assert json.loads((results / "ingest.json").read_text())["strategies"] == 500
     for tsv in (results / "benchmarks").glob("*.tsv"):
         assert tsv.read_text().startswith("s\t")
+    # the CI config validates too, and select takes its out-of-sample choice
+    validation = json.loads((results / "validation.json").read_text())
+    summary = json.loads((results / "summary.json").read_text())
+    assert summary["best_overall"]["size"] == validation["recommended_size"]
+    assert summary["best_overall_rule"]["rule"] == "out-of-sample"
+    assert (results / "benchmarks" / "validate.tsv").exists()
+    assert "validation" in (results / "report.html").read_text()
     # A second run has nothing to do.
     proc = snakemake(work, *small_config_args(real_sample_csv), "-n")
     assert "Nothing to be done" in proc.stdout + proc.stderr

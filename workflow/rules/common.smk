@@ -7,7 +7,11 @@ from snakemake.utils import validate
 # The package beside the workflow (as the rule scripts import it), for the
 # config checks below: standard library only, so any Snakemake env can run them.
 sys.path.insert(0, str(Path(workflow.basedir) / "src"))
-from stratopt.runtime.config_checks import check_against_ingest, check_config, dates_as_text
+from stratopt.runtime.config_checks import (
+    check_against_ingest,
+    check_config,
+    dates_as_text,
+)
 from stratopt.errors import ConfigError
 from stratopt.runtime.staging import source_stamp
 
@@ -61,6 +65,8 @@ def stage_targets():
         f"{RESULTS}/portfolios.parquet",
         f"{RESULTS}/stored.json",
     ]
+    if config["validation"]["enabled"]:
+        targets += [f"{RESULTS}/validation.json", f"{RESULTS}/validation_oos.parquet"]
     if config["correlation"]["enabled"]:
         targets.append(f"{RESULTS}/correlation.json")
     if config["hpc"]["gpu_probe"]:
@@ -91,6 +97,13 @@ def duckdb_file(name):
     """{"db": RESULTS/name} when DuckDB is the engine (a file a rule writes), else nothing."""
     if config["database"]["backend"] == "duckdb":
         return {"db": f"{RESULTS}/{name}"}
+    return {}
+
+
+def validation_input(wildcards):
+    """select chooses the best overall size by the out-of-sample result when validate runs."""
+    if config["validation"]["enabled"]:
+        return {"validation": f"{RESULTS}/validation.json"}
     return {}
 
 

@@ -29,6 +29,7 @@ rule optimize:
 
 rule select:
     input:
+        unpack(validation_input),
         matrix=f"{RESULTS}/prepared.parquet",
         runs=expand(
             f"{RESULTS}/runs/{{algorithm}}.json",
@@ -45,5 +46,7 @@ rule select:
         f"{RESULTS}/benchmarks/select.tsv"
     conda:
         conda_env("select")
+    params:
+        **rule_params.for_rule("select", config),
     script:
         "../../scripts/select.py"

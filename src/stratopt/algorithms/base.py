@@ -7,6 +7,11 @@ same evaluation count for the same G, P and mutation rate), `default` is the
 algorithm its name promises. With `budget=None` both presets spend the
 legacy's evaluation count (`natural_budget`), so they compare equal work.
 
+The pipeline's budget rule (`resolve_budget`): the default preset gives every
+algorithm the same number of evaluations per size (`optimize.budget`, G x P
+when not set), so that algorithms are compared at equal work; the legacy
+preset keeps each algorithm's legacy count unless a budget is set.
+
 Counting is the evaluator's: `evaluator.evaluations` counts every portfolio
 evaluated (batch rows, evaluate_one, Swapper.propose); a run's count is the
 difference before and after it.
@@ -34,6 +39,8 @@ class AlgorithmResult:
     evaluations: int
     trace: list[float]  # best fitness so far, one entry per iteration
     seconds: float
+    # evaluations spent when each trace entry was recorded (same length as trace)
+    trace_evaluations: list[int] = field(default_factory=list)
 
 
 @runtime_checkable
@@ -77,6 +84,25 @@ class SearchParams:
         return self.extra.get(key, default)
 
 
+def equal_budget(generations: int, population: int) -> int:
+    """The default preset's evaluations per search when none is configured: G x P."""
+    return int(generations) * int(population)
+
+
+def resolve_budget(
+    preset: str, budget: int | None, generations: int, population: int
+) -> int | None:
+    """Evaluations per search under the pipeline's rule; None = each algorithm's legacy count.
+
+    An explicit budget applies to every algorithm. Otherwise the default
+    preset spends G x P on every algorithm (equal work, a fair comparison),
+    and the legacy preset keeps the legacy's own counts (SA 1 + 1000, ACO G ...).
+    """
+    if budget is not None:
+        return int(budget)
+    return equal_budget(generations, population) if preset == "default" else None
+
+
 class Tracker:
     """Budget, best-so-far and trace of one run, counted by the evaluator."""
 
@@ -90,6 +116,7 @@ class Tracker:
         self.best: np.ndarray | None = None
         self.best_fitness = -math.inf
         self.trace: list[float] = []
+        self.trace_evaluations: list[int] = []
 
     @property
     def used(self) -> int:
@@ -124,6 +151,7 @@ class Tracker:
     def record(self) -> None:
         """One trace entry: the best fitness after this iteration."""
         self.trace.append(self.best_fitness)
+        self.trace_evaluations.append(self.used)
 
     def record_each(self, fitness: np.ndarray) -> None:
         """One trace entry per evaluated portfolio (for one-sample-per-iteration loops)."""
@@ -131,6 +159,8 @@ class Tracker:
             start = self.trace[-1] if self.trace else -math.inf
             running = np.maximum.accumulate(np.maximum(fitness, start))
             self.trace.extend(running.tolist())
+            used = self.used
+            self.trace_evaluations.extend(range(used - len(fitness) + 1, used + 1))
 
     def result(self) -> AlgorithmResult:
         if self.best is None:
@@ -141,6 +171,7 @@ class Tracker:
             evaluations=self.used,
             trace=list(self.trace),
             seconds=time.perf_counter() - self._start_time,
+            trace_evaluations=list(self.trace_evaluations),
         )
 
 

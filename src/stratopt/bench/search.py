@@ -116,8 +116,8 @@ def _production_settings(preset: str, seed: int, min_size: int, max_size: int) -
 
 def best_per_size(runs: dict[str, Path]) -> dict[int, tuple[float, str]]:
     """size -> (best fitness, winning algorithm), by the select stage's own rule."""
-    from stratopt.search.selection import best_per_size as select_best
-    from stratopt.search.selection import load_run
+    from stratopt.selection.select import best_per_size as select_best
+    from stratopt.selection.select import load_run
 
     best = select_best([load_run(path) for path in runs.values()])
     return {size: (entry["fitness"], entry["algorithm"]) for size, entry in best.items()}

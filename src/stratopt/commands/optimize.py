@@ -32,10 +32,18 @@ def register(sub: argparse._SubParsersAction) -> None:
     parser.add_argument("--mutation-rate", type=float, default=DEFAULTS.mutation_rate)
     parser.add_argument("--seed", type=int, default=DEFAULTS.seed)
     parser.add_argument(
-        "--budget", type=int, help="evaluations per search (default: the legacy count)"
+        "--budget",
+        type=int,
+        help="evaluations per search, every algorithm (default: G x P with the default preset, "
+        "each algorithm's legacy count with the legacy preset)",
     )
     parser.add_argument("--metric", default=DEFAULTS.metric)
     parser.add_argument("--drawdown-threshold", type=float, default=DEFAULTS.drawdown_threshold)
+    parser.add_argument(
+        "--drawdown-floor",
+        type=float,
+        help="guarded ratio: the drawdown floor in rupees (default: the portfolio's own std)",
+    )
     parser.add_argument("--balanced", action="store_true")
     parser.add_argument("--penalty-factor", type=float, default=DEFAULTS.penalty_factor)
     parser.add_argument("--backend", choices=("numpy", "cupy"), default=DEFAULTS.backend)
@@ -48,6 +56,7 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 
 def _run(args: argparse.Namespace) -> int:
+    from stratopt.algorithms.base import resolve_budget
     from stratopt.search.optimize import optimize
 
     settings = OptimizeSettings(
@@ -60,10 +69,11 @@ def _run(args: argparse.Namespace) -> int:
         seed=args.seed,
         metric=args.metric,
         drawdown_threshold=args.drawdown_threshold,
+        drawdown_floor=args.drawdown_floor,
         balanced=args.balanced,
         penalty_factor=args.penalty_factor,
         backend=args.backend,
-        budget=args.budget,
+        budget=resolve_budget(args.preset, args.budget, args.generations, args.population),
     )
     algorithms = [a.strip() for a in args.algorithms.split(",") if a.strip()]
     paths = optimize(

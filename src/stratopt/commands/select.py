@@ -18,12 +18,28 @@ def register(sub: argparse._SubParsersAction) -> None:
         "--out", type=Path, required=True, help="results folder (e.g. results/twin)"
     )
     parser.add_argument("--no-pictures", action="store_true", help="skip the PNGs")
+    parser.add_argument(
+        "--validation",
+        type=Path,
+        help="validation.json: its recommended size becomes the best overall",
+    )
+    parser.add_argument(
+        "--flag-drawdown-below",
+        type=float,
+        default=1.0,
+        help="flag winners with a max drawdown under this many rupees (default 1)",
+    )
+    parser.add_argument(
+        "--drawdown-floor",
+        type=float,
+        help="the guarded ratio's floor in rupees (default: the portfolio's own std)",
+    )
     parser.set_defaults(func=_run)
 
 
 def _run(args: argparse.Namespace) -> int:
-    from stratopt.search.selection import select
-    from stratopt.search.zone_outputs import write_zone_document
+    from stratopt.selection.select import select
+    from stratopt.selection.zones import write_zone_document
 
     summary = select(
         args.prepared,
@@ -32,11 +48,14 @@ def _run(args: argparse.Namespace) -> int:
         args.out / "summary.json",
         args.out / "portfolios",
         pictures=not args.no_pictures,
+        validation_path=args.validation,
+        flag_drawdown_below=args.flag_drawdown_below,
+        objective={"drawdown_floor": args.drawdown_floor},
     )
     write_zone_document(args.prepared, args.out / "portfolios.parquet", args.out / "zones.json")
     best = summary["best_overall"]
     print(
-        f"best overall: size {best['size']} by {best['algorithm']}, fitness {best['fitness']:.6g}; "
-        f"outputs in {args.out}"
+        f"best overall: size {best['size']} by {best['algorithm']}, fitness {best['fitness']:.6g} "
+        f"(chosen by {summary['best_overall_rule']['text']}); outputs in {args.out}"
     )
     return 0

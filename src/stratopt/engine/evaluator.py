@@ -88,6 +88,8 @@ class Evaluator:
     correlation of the collapsed zone series for the zone-mode penalty; the
     legacy default (False) uses the identity, i.e. no penalty. `compiled`:
     None uses the numba kernels where they apply, False never, True insists.
+    `drawdown_floor` (rupees) is the guarded ratio's fixed floor; None keeps
+    its default, the portfolio's own session-P&L standard deviation.
     """
 
     def __init__(
@@ -96,6 +98,7 @@ class Evaluator:
         *,
         metric: str = "ratio",
         drawdown_threshold: float = 0.0,
+        drawdown_floor: float | None = None,
         xp: ModuleType | str = numpy,
         labels: Sequence[str] | None = None,
         balanced: bool = False,
@@ -119,7 +122,7 @@ class Evaluator:
         t, n = host.shape
         self.n_days = t
         self.n_strategies = n
-        self._metric_fn = get_metric(metric)
+        self._metric_fn = get_metric(metric, drawdown_floor)
         self.metric = metric_key(metric)
         self._dd_rule = uses_drawdown_threshold(self._metric_fn)
         self._kernels = _load_kernels(self.xp, self._metric_fn, compiled)
@@ -200,10 +203,11 @@ class Evaluator:
         return stats, series
 
     def _stats_of_array(self, out: numpy.ndarray) -> dict:
-        """Kernel path: the (P, 8) statistics array as the dict of stratopt.engine.objectives."""
+        """Kernel path: the (P, 9) statistics array as the dict of stratopt.engine.objectives."""
         stats = {key: out[:, i] for i, key in enumerate(STAT_KEYS)}
         stats["zz"] = out[:, 6]
         stats["sumsq"] = out[:, 7]
+        stats["sq"] = out[:, 8]
         stats["n_days"] = self.n_days
         return stats
 
@@ -275,6 +279,35 @@ class Evaluator:
         self.evaluations += p
         return out
 
+    def statistics(self, sets: Any) -> dict[str, numpy.ndarray]:
+        """Per row of `sets`: the portfolio series' statistics, without metric or penalty.
+
+        Keys: STAT_KEYS and "sq" (sum of squares), each a (P,) float64 array,
+        and "n_days". The validation stage scores random portfolios on test
+        sessions with it: one batched pass, the numbers of `evaluate`.
+        """
+        arr = self._check_sets(sets)
+        p, n = arr.shape
+        if n == 0:
+            raise ValueError("a portfolio needs at least one strategy")
+        keys = (*STAT_KEYS, "sq")
+        out = {key: numpy.empty(p, dtype=numpy.float64) for key in keys}
+        for start in range(0, p, CHUNK_ROWS):
+            chunk = numpy.ascontiguousarray(arr[start : start + CHUNK_ROWS])
+            if self._kernels is not None:
+                raw = numpy.empty((len(chunk), self._kernels.N_STATS))
+                self._kernels.population_stats(self._w, chunk, self.n_days, self._sq, raw)
+                stats = self._stats_of_array(raw)
+            else:
+                rows = self.xp.asarray(chunk)
+                stats, _ = self._stats_of_sums(
+                    self._gather_sum(rows), self._sq[rows].sum(axis=1), n
+                )
+            for key in keys:
+                out[key][start : start + len(chunk)] = to_numpy(stats[key])
+        self.evaluations += p
+        return {**out, "n_days": self.n_days}
+
     def evaluate_one(self, indices: Sequence[int]) -> float:
         return float(self.evaluate(numpy.asarray(indices, dtype=numpy.int64)[None, :])[0])
 
@@ -314,8 +347,8 @@ class Swapper:
         self._last: tuple[int, int, float] | None = None
         self._one_old = numpy.zeros(1, dtype=numpy.int64)
         self._one_new = numpy.zeros(1, dtype=numpy.int64)
-        self._one_out = numpy.zeros((1, 8))
-        self._stat_names = (*STAT_KEYS, "zz", "sumsq")
+        self._one_out = numpy.zeros((1, 9))
+        self._stat_names = (*STAT_KEYS, "zz", "sumsq", "sq")
         self._refresh()
 
     def _refresh(self) -> None:

@@ -11,15 +11,19 @@ stratopt.engine.evaluator (rows summed in set order, p_t = acc_t / n, equity sum
 day by day), so both paths give the same numbers. Measured gain: docs/engine.md.
 
 Stats columns: 0 roi, 1 max_dd, 2 n_win, 3 n_lose, 4 gains, 5 loss, 6 |sum z|^2,
-7 sum |z_i|^2.
+7 sum |z_i|^2, 8 sum of p_t^2 (the portfolio's sum of squares: its standard
+deviation, for the guarded ratio). Column 8 is accumulated beside the others
+and changes none of them, so every other metric's numbers are the same bits.
 """
 
 from __future__ import annotations
 
+import types
+
 import numba as nb
 import numpy as np
 
-N_STATS = 8
+N_STATS = 9
 
 
 @nb.njit(cache=True, inline="always")
@@ -31,9 +35,11 @@ def _stats_of(acc, t, n, sumsq, out):  # noqa: ANN001, ANN202 - numba kernel
     n_lose = 0
     gains = 0.0
     loss = 0.0
+    sq = 0.0
     for k in range(t):
         x = acc[k] / n
         equity += x
+        sq += x * x
         if k == 0 or equity > peak:
             peak = equity
         if peak - equity > dd:
@@ -55,6 +61,7 @@ def _stats_of(acc, t, n, sumsq, out):  # noqa: ANN001, ANN202 - numba kernel
     out[5] = loss
     out[6] = zz
     out[7] = sumsq
+    out[8] = sq
 
 
 def _population_stats(w, sets, t, sq, out):  # noqa: ANN001, ANN202 - numba kernel
@@ -72,10 +79,22 @@ def _population_stats(w, sets, t, sq, out):  # noqa: ANN001, ANN202 - numba kern
         _stats_of(acc, t, n, sumsq, out[p])
 
 
+def _renamed(fn, name: str):  # noqa: ANN001, ANN202
+    """The same function under another name: numba keys its on-disk cache by the
+    function's qualified name and line, not by `parallel=`, so two dispatchers of one
+    function share a cache entry and the serial one could load the parallel build
+    (then a process that later forks its workers dies: "fork() called from a process
+    already using GNU OpenMP")."""
+    code = fn.__code__.replace(co_name=name, co_qualname=name)
+    return types.FunctionType(code, fn.__globals__, name)
+
+
 #: One thread: small batches, where waking a thread pool costs more than it saves.
 population_stats_serial = nb.njit(cache=True, nogil=True)(_population_stats)
-#: All threads (numba's pool, NUMBA_NUM_THREADS): large batches.
-population_stats_parallel = nb.njit(parallel=True, cache=True, nogil=True)(_population_stats)
+#: All threads (numba's pool, NUMBA_NUM_THREADS): large batches; its own cache entry.
+population_stats_parallel = nb.njit(parallel=True, cache=True, nogil=True)(
+    _renamed(_population_stats, "_population_stats_parallel")
+)
 #: Rows from which a batch is split across threads.
 PARALLEL_ROWS = 256
 

@@ -1,4 +1,4 @@
-"""The six legacy fitness metrics as batch functions over portfolio series.
+"""The fitness metrics (the six legacy ones, and the guarded ratio) as batch functions.
 
 A metric takes `series`, a (T, P) float64 array of P portfolio series (one
 column per portfolio, days down the rows like the P&L matrix; a (T,) array is
@@ -6,17 +6,26 @@ P = 1), and the array module `xp` it lives in, and returns the base fitness of
 every portfolio, shape (P,). The code runs on NumPy and CuPy alike.
 
 Every built-in metric is a function of a few sufficient statistics of the
-series (series_stats: ROI, max drawdown, winning/losing day counts and sums),
+series (series_stats: ROI, max drawdown, winning/losing day counts and sums, the sum
+of squares),
 exposed as `metric.from_stats(stats, xp)`: the evaluator's compiled kernel
 computes those statistics in one pass per portfolio and never materialises
 the series. A third-party metric needs only the series form; one that sets
 `uses_drawdown_threshold = True` gets the legacy's halving of the correlation
 penalty under the drawdown threshold. New metrics register in the
 `stratopt.metrics` entry-point group.
+
+`guarded ratio` (new in stratopt, the default objective) is the legacy ratio
+with its denominator floored: ROI / max(MaxDD, floor), the floor being the
+portfolio's own session-P&L standard deviation (or a configured amount in
+rupees, `with_floor`). The legacy `ratio` scores a portfolio without drawdown
+as ROI x 100, so a hindsight pick with a drawdown of a few paise reaches
+fitness in the millions; the guarded ratio cannot (docs/engine.md).
 """
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable
 from types import ModuleType
 from typing import Any
@@ -30,6 +39,9 @@ LOSS_EPS = 1e-6
 
 Array = Any
 Metric = Callable[..., Array]
+#: A standard deviation below this share of the series' root mean square counts as 0:
+#: sum-of-squares arithmetic leaves ~1e-8 x RMS of rounding on a constant series.
+STD_REL_EPS = 1e-6
 #: The sufficient statistics, in the column order of the evaluator's stats arrays.
 STAT_KEYS = ("roi", "max_dd", "n_win", "n_lose", "gains", "loss")
 
@@ -66,7 +78,7 @@ def max_drawdown(series: Array, xp: ModuleType = numpy) -> Array:
 
 
 def series_stats(series: Array, xp: ModuleType = numpy) -> dict[str, Any]:
-    """ROI, max drawdown, winning/losing day counts, sum of gains, |sum of losses|; n_days."""
+    """ROI, max drawdown, win/loss day counts, gains, |losses|, sum of squares; n_days."""
     x = _columns(series, xp)
     win = x > 0
     lose = x < 0
@@ -77,8 +89,21 @@ def series_stats(series: Array, xp: ModuleType = numpy) -> dict[str, Any]:
         "n_lose": lose.sum(axis=0).astype(xp.float64),
         "gains": xp.where(win, x, 0.0).sum(axis=0),
         "loss": -xp.where(lose, x, 0.0).sum(axis=0),
+        "sq": (x * x).sum(axis=0),
         "n_days": x.shape[0],
     }
+
+
+def session_std(s: dict, xp: ModuleType = numpy) -> Array:
+    """Population standard deviation of the session P&L, from ROI and the sum of squares.
+
+    Below STD_REL_EPS of the root mean square it is rounding, not variation: 0.
+    """
+    t = float(s["n_days"])
+    mean = s["roi"] / t
+    mean_sq = s["sq"] / t
+    var = xp.maximum(mean_sq - mean * mean, 0.0)
+    return xp.where(var > (STD_REL_EPS * STD_REL_EPS) * mean_sq, xp.sqrt(var), 0.0)
 
 
 def _from_stats(fn: Callable[[dict, ModuleType], Array]) -> Metric:
@@ -141,6 +166,29 @@ def expectancy(s: dict, xp: ModuleType = numpy) -> Array:
     return win * mean_gain - (1.0 - win) * mean_loss
 
 
+def guarded_ratio_with_floor(floor: float | None = None) -> Metric:
+    """The guarded ratio with a fixed floor in rupees (None: the series' own std)."""
+    if floor is not None and not (math.isfinite(floor) and floor >= 0):
+        raise ValueError(f"the drawdown floor must be a finite amount >= 0 (got {floor})")
+
+    def guarded_ratio_stats(s: dict, xp: ModuleType = numpy) -> Array:
+        """ROI / max(MaxDD, floor); 0 when both are nil (no drawdown and no variation)."""
+        r = s["roi"]
+        bound = session_std(s, xp) if floor is None else float(floor)
+        den = xp.maximum(s["max_dd"], bound)
+        has_den = den > DRAWDOWN_EPS
+        return xp.where(has_den, r / xp.where(has_den, den, 1.0), 0.0)
+
+    metric = _from_stats(guarded_ratio_stats)
+    metric.floor = floor  # type: ignore[attr-defined]
+    metric.with_floor = guarded_ratio_with_floor  # type: ignore[attr-defined]
+    metric.uses_drawdown_threshold = True  # type: ignore[attr-defined]
+    return metric
+
+
+#: ROI / max(MaxDD, the portfolio's session-P&L std): the default objective.
+guarded_ratio = guarded_ratio_with_floor(None)
+
 less_max_dd.uses_drawdown_threshold = True  # type: ignore[attr-defined]
 ratio.uses_drawdown_threshold = True  # type: ignore[attr-defined]
 
@@ -166,11 +214,16 @@ class ScalarMath:
     def abs(a: Any) -> Any:  # noqa: A003 - mirrors numpy.abs
         return a if a >= 0 else -a
 
+    @staticmethod
+    def sqrt(a: Any) -> Any:
+        return math.sqrt(a)
+
 
 SCALAR = ScalarMath()
 
 
-#: The legacy's six metrics by their config name (lower case, spaces).
+#: The built-in metrics by their config name (lower case, spaces): the legacy's six
+#: and the guarded ratio.
 BUILTIN: dict[str, Metric] = {
     "roi": roi,
     "less max dd": less_max_dd,
@@ -178,6 +231,7 @@ BUILTIN: dict[str, Metric] = {
     "win percentage": win_percentage,
     "profit factor": profit_factor,
     "expectancy": expectancy,
+    "guarded ratio": guarded_ratio,
 }
 
 
@@ -186,14 +240,23 @@ def metric_key(name: str) -> str:
     return " ".join(str(name).strip().lower().replace("_", " ").replace("-", " ").split())
 
 
-def get_metric(name: str) -> Metric:
-    """A built-in metric, or one registered in the stratopt.metrics entry-point group."""
+def get_metric(name: str, drawdown_floor: float | None = None) -> Metric:
+    """A built-in metric, or one registered in the stratopt.metrics entry-point group.
+
+    `drawdown_floor` (rupees) configures a metric that takes one (`with_floor`,
+    the guarded ratio); other metrics ignore it.
+    """
     key = metric_key(name)
     if key in BUILTIN:
-        return BUILTIN[key]
-    from stratopt.registry import load
+        metric = BUILTIN[key]
+    else:
+        from stratopt.registry import load
 
-    return load("metrics", key)
+        metric = load("metrics", key)
+    configure = getattr(metric, "with_floor", None)
+    if drawdown_floor is not None and configure is not None:
+        metric = configure(float(drawdown_floor))
+    return metric
 
 
 def uses_drawdown_threshold(metric: Metric) -> bool:

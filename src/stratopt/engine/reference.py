@@ -20,7 +20,7 @@ import numpy as np
 
 from stratopt.data.matrix import Matrix
 from stratopt.data.zones import ZoneData
-from stratopt.engine.objectives import DRAWDOWN_EPS, LOSS_EPS, metric_key
+from stratopt.engine.objectives import DRAWDOWN_EPS, LOSS_EPS, STD_REL_EPS, metric_key
 
 if TYPE_CHECKING:  # pandas is imported where frames are built: the search never needs it
     import pandas as pd
@@ -37,7 +37,7 @@ REPORT_COLUMNS = [
 ]
 CORRELATION_PENALTY = 10.0
 ZONE_CORRELATION_PENALTY = 0.5
-DRAWDOWN_METRICS = ("less max dd", "ratio")
+DRAWDOWN_METRICS = ("less max dd", "ratio", "guarded ratio")
 
 
 # ---------------------------------------------------------------- one series
@@ -184,10 +184,26 @@ def portfolio_series(values: np.ndarray, indices: Sequence[int]) -> np.ndarray:
     return np.asarray(values, dtype=np.float64)[:, list(indices)].mean(axis=1)
 
 
-def base_fitness(p: np.ndarray, metric: str) -> float:
+def guarded_ratio(p: np.ndarray, floor: float | None = None) -> float:
+    """ROI / max(MaxDD, floor), floor = the population std of p unless given in rupees.
+
+    A std below STD_REL_EPS of the series' root mean square is rounding: 0.
+    With neither drawdown nor floor the series scores 0.
+    """
+    if floor is None:
+        std = float(np.std(p))
+        rms = math.sqrt(float(np.mean(p * p)))
+        floor = std if std > STD_REL_EPS * rms else 0.0
+    den = max(max_drawdown(p), floor)
+    return float(np.sum(p)) / den if den > DRAWDOWN_EPS else 0.0
+
+
+def base_fitness(p: np.ndarray, metric: str, drawdown_floor: float | None = None) -> float:
     """The metric of one portfolio series (unknown metric names count as roi, as in the legacy)."""
     key = metric_key(metric)
     roi = float(np.sum(p))
+    if key == "guarded ratio":
+        return guarded_ratio(p, drawdown_floor)
     if key == "less max dd":
         return -max_drawdown(p)
     if key == "ratio":
@@ -235,16 +251,18 @@ def fitness(
     labels: Sequence[str] | None = None,
     balanced: bool = False,
     penalty_factor: float = 1.0,
+    drawdown_floor: float | None = None,
 ) -> float:
     """Legacy fitness of one portfolio: base metric - correlation penalty (- balance penalty).
 
     `corr` is the dense N x N matrix of correlation_matrix(values); when None
     the correlation of the chosen columns is computed on the spot (same
-    numbers, without the N x N matrix).
+    numbers, without the N x N matrix). `drawdown_floor`: the guarded ratio's
+    fixed floor in rupees (None: the portfolio's std).
     """
     idx = [int(i) for i in indices]
     p = portfolio_series(values, idx)
-    base = base_fitness(p, metric)
+    base = base_fitness(p, metric, drawdown_floor)
     if corr is None:
         local = correlation_matrix(np.asarray(values, dtype=np.float64)[:, idx])
         mean_r = mean_pair_correlation(local, range(len(idx)))

@@ -11,10 +11,9 @@ from __future__ import annotations
 from collections.abc import Sequence
 from pathlib import Path
 from types import ModuleType
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy
-import pandas as pd
 import pyarrow as pa
 
 from stratopt.data.matrix import Matrix, write_table
@@ -22,6 +21,9 @@ from stratopt.engine.backend import to_numpy
 from stratopt.engine.reference import REPORT_COLUMNS
 from stratopt.errors import InputError
 from stratopt.runtime.atomic import atomic_path
+
+if TYPE_CHECKING:  # pandas only where a report is built: the decisions alone never need it
+    import pandas as pd
 
 
 def _ratio(roi: Any, worst: Any, xp: ModuleType) -> Any:
@@ -74,6 +76,8 @@ def inverted_names(
 
 def apply_ulta(matrix: Matrix, xp: ModuleType = numpy) -> tuple[Matrix, pd.DataFrame]:
     """The inverted matrix and the inversion report (columns reference.REPORT_COLUMNS)."""
+    import pandas as pd
+
     d = {k: numpy.asarray(to_numpy(v)) for k, v in inversion_decisions(matrix.values, xp).items()}
     invert = d["invert"].astype(bool)
     kept = numpy.flatnonzero(~invert)

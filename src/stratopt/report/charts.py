@@ -107,3 +107,90 @@ def stage_bars(names: Sequence[str], wall: Sequence[float], cpu: Sequence[float]
     ax.legend(loc="lower right")
     ax.grid(axis="x", alpha=0.3)
     return _data_uri(fig)
+
+
+def _x_dates(dates: np.ndarray, n: int) -> np.ndarray:
+    return dates.astype("datetime64[D]").astype("O") if len(dates) == n else np.arange(n)
+
+
+def oos_equity(
+    dates: np.ndarray,
+    pick: np.ndarray,
+    naive: dict[str, np.ndarray],
+    fold_starts: Sequence[int],
+    title: str,
+) -> str:
+    """The stitched out-of-sample equity curve, naive picks beside it, a line per fold start."""
+    x = _x_dates(dates, len(pick))
+    fig = Figure(figsize=(9, 4.2))
+    fig.subplots_adjust(left=0.09, right=0.98, top=0.92, bottom=0.16)
+    ax = fig.subplots()
+    ax.plot(x, np.cumsum(pick), color="#1f5fa8", lw=2.0, label="the pick (search on training)")
+    styles = {
+        "top_roi": ("#e67e22", "top-n by training ROI"),
+        "top_ratio": ("#7f8c8d", "top-n by training ratio"),
+    }
+    for key, series in naive.items():
+        colour, label = styles.get(key, ("#999999", key))
+        ax.plot(x, np.cumsum(series), color=colour, lw=1.2, ls="--", label=label)
+    for k, start in enumerate(fold_starts):
+        ax.axvline(x[start], color="#555555", lw=0.8, ls=":")
+        ax.annotate(
+            f"fold {k}",
+            (x[start], 1.0),
+            xycoords=("data", "axes fraction"),
+            fontsize=8,
+            va="top",
+            ha="left",
+            color="#555555",
+        )
+    ax.axhline(0.0, color="#222222", lw=0.6)
+    ax.set_ylabel("cumulative P&L, test sessions only")
+    ax.set_title(_plain_text(title), fontsize=11)
+    ax.legend(loc="best", fontsize=8)
+    ax.grid(alpha=0.3)
+    fig.autofmt_xdate()
+    return _data_uri(fig)
+
+
+def random_distribution(
+    edges: Sequence[float], counts: Sequence[float], pick: float, others: dict[str, float]
+) -> str:
+    """Out-of-sample ROI of the random portfolios, the pick (and the naive picks) marked."""
+    fig = Figure(figsize=(8, 3.4))
+    fig.subplots_adjust(left=0.09, right=0.98, top=0.95, bottom=0.16)
+    ax = fig.subplots()
+    ax.stairs(
+        np.asarray(counts, dtype=float),
+        np.asarray(edges, dtype=float),
+        fill=True,
+        color="#9db7d5",
+        label="random portfolios, same size",
+    )
+    ax.axvline(pick, color="#c0392b", lw=2.2, label="the pick")
+    colours = ("#e67e22", "#7f8c8d")
+    for (label, value), colour in zip(others.items(), colours, strict=False):
+        ax.axvline(value, color=colour, lw=1.4, ls="--", label=_plain_text(label))
+    ax.set_xlabel("out-of-sample ROI (stitched test sessions)")
+    ax.set_ylabel("portfolios")
+    ax.legend(loc="best", fontsize=8)
+    ax.grid(alpha=0.3)
+    return _data_uri(fig)
+
+
+def convergence(curves: dict[str, Sequence[Sequence[float]]], title: str) -> str:
+    """Best fitness so far against evaluations spent, one step curve per algorithm."""
+    fig = Figure(figsize=(8.5, 4))
+    fig.subplots_adjust(left=0.1, right=0.98, top=0.92, bottom=0.13)
+    ax = fig.subplots()
+    for name, points in curves.items():
+        pts = np.asarray(points, dtype=float)
+        if pts.ndim == 2 and len(pts):
+            ax.step(pts[:, 0], pts[:, 1], where="post", lw=1.4, label=_plain_text(name.upper()))
+    ax.set_xscale("symlog", linthresh=10)
+    ax.set_xlabel("evaluations")
+    ax.set_ylabel("best fitness so far (training, hindsight)")
+    ax.set_title(_plain_text(title), fontsize=11)
+    ax.legend(loc="lower right", fontsize=8, ncols=2)
+    ax.grid(alpha=0.3)
+    return _data_uri(fig)

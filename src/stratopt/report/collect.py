@@ -24,6 +24,7 @@ import pandas as pd
 import yaml
 
 from stratopt.report.machine import git_commit, machine, package_versions
+from stratopt.report.validation import collect_choice, collect_search, collect_validation
 from stratopt.runtime.stackprofile import StackProfile, from_speedscope, hottest_frames
 
 log = logging.getLogger(__name__)
@@ -36,6 +37,7 @@ STAGES: tuple[tuple[str, tuple[str, ...]], ...] = (
     ("correlation_shard", ("correlation/shard_*.parquet",)),
     ("correlation_summary", ("correlation.json",)),
     ("optimize", ("runs/*.json",)),
+    ("validate", ("validation.json",)),
     ("select", ("portfolios.parquet|**/best_portfolio_size*.txt",)),
     ("store_results", ("stored.json",)),
 )
@@ -96,6 +98,9 @@ class ReportData:
     success: dict[str, Any]
     notes: list[str] = field(default_factory=list)
     zones: dict[str, Any] | None = None  # zones.json (select): zone mode and contributions
+    validation: dict[str, Any] | None = None  # the out-of-sample result (validate)
+    choice: dict[str, Any] | None = None  # how select chose the best overall size, its flags
+    search: dict[str, Any] | None = None  # fitness per algorithm and size, convergence
 
 
 # --- small readers -----------------------------------------------------------
@@ -481,6 +486,8 @@ def _portfolios_from_parquet(path: Path) -> list[dict[str, Any]]:
         raise ValueError(f"no size/fitness columns in {list(frame.columns)}")
     method_col = next((cols[c] for c in _METHOD_COLS if c in cols), None)
     names_col = next((cols[c] for c in _NAMES_COLS if c in cols), None)
+    chosen_col = cols.get("best_overall")
+    flags_col = cols.get("flags")
     metric_cols = [
         c
         for c in frame.columns
@@ -500,6 +507,10 @@ def _portfolios_from_parquet(path: Path) -> list[dict[str, Any]]:
                 "fitness": _num(rec[fit_col]),
                 "metrics": {c: _num(rec[c]) for c in metric_cols},
                 "strategies": [str(s) for s in names] if names is not None else [],
+                "best_overall": bool(rec[chosen_col]) if chosen_col else False,
+                "flags": [f for f in str(rec[flags_col] or "").split("; ") if f]
+                if flags_col
+                else [],
             }
         )
     return rows
@@ -557,7 +568,10 @@ def collect_best(results: Path, portfolios: dict[str, Any] | None) -> dict[str, 
     scored = [r for r in portfolios["rows"] if r["fitness"] is not None]
     if not scored:
         return None
-    best = max(scored, key=lambda r: r["fitness"])
+    # select's choice (never the largest fitness: docs/validation.md); else, for old
+    # outputs without the column, the largest fitness as the legacy chose
+    chosen = [r for r in scored if r.get("best_overall")]
+    best = chosen[0] if chosen else max(scored, key=lambda r: r["fitness"])
     out = dict(best)
     out["dates"] = None
     out["series"] = None
@@ -704,17 +718,26 @@ def collect_runs(results: Path, notes: list[str]) -> dict[str, Any] | None:
     if not files:
         return None
     rows = []
+    convergence: dict[str, dict[int, Any]] = {}  # algorithm -> size -> [[evals, best], ...]
     for path in files:
         doc = _read_json(path, notes)
         records = _size_records(doc)
+        name = (
+            str(_first(doc, "algorithm", "name", default=path.stem))
+            if isinstance(doc, Mapping)
+            else path.stem
+        )
+        convergence[name] = {
+            int(r["size"]): r["convergence"]
+            for r in records
+            if r.get("convergence") and "size" in r
+        }
         fits = [f for f in (_num(r.get("fitness")) for r in records) if f is not None]
         evals = sum(int(_num(r.get("evaluations")) or 0) for r in records)
         secs = sum(_num(_first(r, "seconds", "wall_s")) or 0.0 for r in records)
         rows.append(
             {
-                "algorithm": str(_first(doc, "algorithm", "name", default=path.stem))
-                if isinstance(doc, Mapping)
-                else path.stem,
+                "algorithm": name,
                 "sizes": len(records),
                 "best_fitness": max(fits) if fits else None,
                 "evaluations": evals,
@@ -726,11 +749,12 @@ def collect_runs(results: Path, notes: list[str]) -> dict[str, Any] | None:
         "rows": rows,
         "evaluations": sum(r["evaluations"] for r in rows),
         "seconds": sum(r["seconds"] for r in rows),
+        "convergence": convergence,
     }
 
 
 def collect_zones(results: Path, notes: list[str]) -> dict[str, Any] | None:
-    """zones.json as the select stage wrote it (stratopt.search.zone_outputs), or None."""
+    """zones.json as the select stage wrote it (stratopt.selection.zones), or None."""
     path = results / "zones.json"
     if not path.exists():
         return None
@@ -751,6 +775,8 @@ def activated_stages(config: Mapping[str, Any] | None) -> list[str]:
     corr = (config or {}).get("correlation") or {}
     if corr.get("enabled") is False:
         names = [n for n in names if not n.startswith("correlation")]
+    if ((config or {}).get("validation") or {}).get("enabled") is False:
+        names = [n for n in names if n != "validate"]
     return names
 
 
@@ -808,6 +834,7 @@ def collect(
     bench = collect_bench(results, notes)
     portfolios = collect_portfolios(results, notes)
     runs = collect_runs(results, notes)
+    best = collect_best(results, portfolios)
     cfg_title = _first((config or {}).get("report"), "title")
     return ReportData(
         title=title or cfg_title or "stratopt run report",
@@ -817,7 +844,7 @@ def collect(
         stage_totals=totals,
         bench=bench,
         portfolios=portfolios,
-        best=collect_best(results, portfolios),
+        best=best,
         ulta=collect_ulta(results, config, notes),
         correlation=collect_correlation(results, notes),
         runs=runs,
@@ -825,4 +852,9 @@ def collect(
         success=collect_success(results, config),
         notes=notes,
         zones=collect_zones(results, notes),
+        validation=collect_validation(results, notes),
+        choice=collect_choice(results, notes),
+        search=collect_search(
+            results, best["size"] if best else None, (runs or {}).get("convergence") or {}, notes
+        ),
     )

@@ -77,6 +77,7 @@ def make_environment() -> Environment:
 def _pictures(data: ReportData, out_dir: Path) -> dict[str, Any]:
     """Every chart as a data URI, and each profile's flamegraph and links."""
     pics: dict[str, Any] = {"stages": None, "equity": None, "histogram": None, "heatmap": None}
+    pics.update(_answer_pictures(data))
     totals = data.stage_totals
     if totals and totals["stages"]:
         names = [s["stage"] for s in totals["stages"]]
@@ -86,7 +87,10 @@ def _pictures(data: ReportData, out_dir: Path) -> dict[str, Any]:
     best = data.best
     if best and best.get("series") is not None:
         pics["equity"] = charts.equity_drawdown(
-            best["dates"], best["series"], f"best portfolio: size {best['size']}, {best['method']}"
+            best["dates"],
+            best["series"],
+            f"IN SAMPLE (hindsight, ULTA decided on all sessions): size {best['size']}, "
+            f"{best['method']}: not a performance record",
         )
     corr = data.correlation
     if corr and corr.get("hist_counts"):
@@ -112,6 +116,43 @@ def _pictures(data: ReportData, out_dir: Path) -> dict[str, Any]:
             charts.svg_data_uri(prof["svg_path"].read_text(encoding="utf-8", errors="replace"))
             if embed
             else None
+        )
+    return pics
+
+
+def _answer_pictures(data: ReportData) -> dict[str, Any]:
+    """The out-of-sample charts and the convergence curves."""
+    pics: dict[str, Any] = {"oos": None, "random": None, "convergence": None}
+    val = data.validation
+    if val and val.get("series"):
+        series = val["series"]
+        pics["oos"] = charts.oos_equity(
+            series["dates"],
+            series["pick"],
+            series["naive"],
+            series["fold_starts"],
+            f"out of sample: size {val['size']}, test sessions stitched across "
+            f"{len(series['fold_starts'])} folds",
+        )
+    if val:
+        pooled = val["pooled"]
+        hist = (pooled.get("random") or {}).get("histogram") or {}
+        if hist.get("counts"):
+            others = {
+                label: pooled[key]["roi"]
+                for key, label in (
+                    ("top_roi", "top-n by training ROI"),
+                    ("top_ratio", "top-n by training ratio"),
+                )
+                if isinstance(pooled.get(key), dict)
+            }
+            pics["random"] = charts.random_distribution(
+                hist["edges"], hist["counts"], pooled["roi"], others
+            )
+    search = data.search
+    if search and search.get("curves"):
+        pics["convergence"] = charts.convergence(
+            search["curves"], f"search on all sessions, size {search['curve_size']}"
         )
     return pics
 

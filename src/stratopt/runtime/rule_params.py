@@ -76,7 +76,38 @@ def search(config: Config) -> dict[str, Any]:
 
 def objective(config: Config) -> dict[str, Any]:
     """The top-level keys of the fitness the searches maximise."""
-    return {k: config[k] for k in ("metric", "drawdown_threshold", "balanced", "penalty_factor")}
+    keys = ("metric", "drawdown_threshold", "drawdown_floor", "balanced", "penalty_factor")
+    return {k: config[k] for k in keys}
+
+
+def choice(config: Config) -> dict[str, Any]:
+    """What select flags and how it recommends a size without validation (guarded metric)."""
+    keys = (
+        "flag_drawdown_below",
+        "drawdown_floor",
+        "drawdown_threshold",
+        "balanced",
+        "penalty_factor",
+    )
+    return {k: config[k] for k in keys}
+
+
+def validate(config: Config) -> dict[str, Any]:
+    """Every setting that decides a fold's pick or its score, shaped like the config."""
+    keys = (
+        "validation",
+        "metric",
+        "drawdown_threshold",
+        "drawdown_floor",
+        "balanced",
+        "penalty_factor",
+        "ulta",
+        "date_range",
+        "flag_drawdown_below",
+    )
+    shown = {k: copy.deepcopy(config[k]) for k in keys if k in config}
+    shown["optimize"] = {k: v for k, v in _section(config, "optimize").items() if k != "workers"}
+    return shown
 
 
 def optimize_config(search_params: Mapping[str, Any], objective_params: Mapping[str, Any]) -> dict:
@@ -102,6 +133,8 @@ RULES = {
     "store_results": lambda c: {"database": database(c)},
     "correlation_shard": lambda c: {"correlation": correlation(c)},
     "optimize": lambda c: {"search": search(c), "objective": objective(c)},
+    "select": lambda c: {"choice": choice(c)},
+    "validate": lambda c: {"config": validate(c)},
     "report": lambda c: {"config": report(c)},
     "bench": lambda c: {"workload": bench(c)["workload"]},
 }

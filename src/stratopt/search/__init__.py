@@ -1,1 +1,1 @@
-"""Running the search algorithms over the portfolio sizes (optimize) and picking the winners (selection)."""
+"""Running the search algorithms over the portfolio sizes: the optimize stage (resumable, pooled)."""

@@ -20,6 +20,7 @@ import ctypes
 import hashlib
 import json
 import logging
+import math
 import os
 import signal
 import sys
@@ -64,8 +65,9 @@ class OptimizeSettings:
     population: int = 30
     mutation_rate: float = 0.1
     seed: int = 42
-    metric: str = "ratio"
+    metric: str = "guarded ratio"
     drawdown_threshold: float = 0.0
+    drawdown_floor: float | None = None
     balanced: bool = False
     penalty_factor: float = 1.0
     backend: str = "numpy"
@@ -83,11 +85,20 @@ class OptimizeSettings:
             raise ConfigError(f"optimize.seed must be >= 0 (got {self.seed})")
         if self.budget is not None and self.budget < 1:
             raise ConfigError(f"an evaluation budget must be >= 1 (got {self.budget})")
+        if self.drawdown_floor is not None and not self.drawdown_floor >= 0:
+            raise ConfigError(f"drawdown_floor must be >= 0 rupees (got {self.drawdown_floor})")
 
     @classmethod
     def from_config(cls, config: Mapping[str, Any], **overrides: Any) -> OptimizeSettings:
-        """From the pipeline config (top-level metric keys, the `optimize` section)."""
+        """From the pipeline config (top-level metric keys, the `optimize` section).
+
+        The evaluation budget follows the pipeline's rule (algorithms.base.resolve_budget):
+        `optimize.budget`, else G x P for every algorithm with the default preset.
+        """
+        from stratopt.algorithms.base import resolve_budget
+
         opt = dict(config.get("optimize", {}))
+        floor = config.get("drawdown_floor")
         values = {
             "preset": opt.get("preset", cls.preset),
             "min_size": int(opt.get("min_size", cls.min_size)),
@@ -98,11 +109,18 @@ class OptimizeSettings:
             "seed": int(opt.get("seed", cls.seed)),
             "metric": str(config.get("metric", cls.metric)),
             "drawdown_threshold": float(config.get("drawdown_threshold", cls.drawdown_threshold)),
+            "drawdown_floor": None if floor is None else float(floor),
             "balanced": bool(config.get("balanced", cls.balanced)),
             "penalty_factor": float(config.get("penalty_factor", cls.penalty_factor)),
             "backend": str(opt.get("backend", cls.backend)),
         }
         values.update(overrides)
+        values["budget"] = resolve_budget(
+            values["preset"],
+            values.get("budget", opt.get("budget")),
+            values["generations"],
+            values["population"],
+        )
         return cls(**values)
 
     def search_params(self) -> dict[str, Any]:
@@ -117,6 +135,7 @@ class OptimizeSettings:
         return {
             "metric": self.metric,
             "drawdown_threshold": self.drawdown_threshold,
+            "drawdown_floor": self.drawdown_floor,
             "balanced": self.balanced,
             "penalty_factor": self.penalty_factor,
         }
@@ -196,7 +215,26 @@ def search_one(
         "evaluations": int(result.evaluations),
         "seconds": float(result.seconds),
         "trace": [finite_or_none(x) for x in result.trace],
+        "convergence": convergence_points(result.trace, result.trace_evaluations),
     }
+
+
+def convergence_points(trace: Sequence[float], evaluations: Sequence[int]) -> list[list[float]]:
+    """[evaluations, best fitness] where the best improved, and at the end: a step curve.
+
+    The full trace has one entry per iteration, and an iteration is a
+    generation for GA but one evaluation for SA; this puts every algorithm
+    on the same axis (evaluations spent) in a few points.
+    """
+    points: list[list[float]] = []
+    last = None
+    for k, (best, spent) in enumerate(zip(trace, evaluations, strict=False)):
+        if not math.isfinite(best):
+            continue
+        if best != last or k == len(trace) - 1:
+            points.append([int(spent), float(best)])
+            last = best
+    return points
 
 
 # Per-worker state: the process pool builds one evaluator per process (initializer),

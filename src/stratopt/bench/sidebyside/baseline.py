@@ -147,12 +147,13 @@ def _search_all(
                 corr,
                 metric=settings.metric,
                 drawdown_threshold=settings.drawdown_threshold,
+                drawdown_floor=settings.drawdown_floor,
             )
             rng = np.random.default_rng(size_seed(settings.seed, name, size))
             result = load_algorithm(name).run(
                 ev,
                 size,
-                budget=None,
+                budget=settings.budget,  # the tuned side's rule (None: legacy counts)
                 rng=rng,
                 params=settings.search_params(),
                 preset=settings.preset,

@@ -29,6 +29,7 @@ class ReferenceEvaluator:
         *,
         metric: str = "ratio",
         drawdown_threshold: float = 0.0,
+        drawdown_floor: float | None = None,
         labels: Sequence[str] | None = None,
         balanced: bool = False,
         penalty_factor: float = 1.0,
@@ -45,6 +46,7 @@ class ReferenceEvaluator:
         self._kw = {
             "metric": metric,
             "drawdown_threshold": float(drawdown_threshold),
+            "drawdown_floor": drawdown_floor,
             "corr": corr,
             "labels": labels,
             "balanced": balanced,

@@ -7,7 +7,7 @@
   the shards run one after another here (Snakemake runs them side by side);
 - search: stratopt.search.optimize.optimize, all algorithms x sizes, with the
   configured worker processes;
-- select/report: stratopt.search.selection.select and the HTML report.
+- select/report: stratopt.selection.select.select and the HTML report.
 
 Each runs in its own child process (stratopt.bench.sidebyside.isolated); the files under
 `work` are the same files a pipeline run leaves under results/{dataset}/.
@@ -83,7 +83,7 @@ def _stop_forkserver() -> None:
 
 def select_report(work: str, config: dict[str, Any]) -> dict[str, Any]:
     from stratopt.report.render import write_report
-    from stratopt.search.selection import select
+    from stratopt.selection.select import select
 
     folder = Path(work)
     runs = [folder / "runs" / f"{a}.json" for a in config["optimize"]["algorithms"]]

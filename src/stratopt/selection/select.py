@@ -10,6 +10,11 @@ Reads every runs/{algorithm}.json and the prepared matrix; writes
   a year so the figures compare with the legacy's), equity_curve_size{n}.png
   and drawdown_size{n}.png.
 Ties between algorithms go to the one listed first in the configuration.
+
+Every winner whose (in-sample) max drawdown is under `flag_drawdown_below`
+or whose win rate is 100 % is flagged. The best overall size is chosen by
+stratopt.selection.choice: the out-of-sample result when validation.json is
+given, else the guarded ratio; never the largest (possibly unbounded) fitness.
 """
 
 from __future__ import annotations
@@ -41,6 +46,8 @@ from stratopt.legacy.layout import (
 from stratopt.legacy.names import legacy_names
 from stratopt.runtime.atomic import atomic_path, loads_strict, write_json, write_text
 from stratopt.search.optimize import file_digest
+from stratopt.selection.choice import choose_best_size, guarded_fitness, read_validation
+from stratopt.selection.flags import DEFAULT_DRAWDOWN_BELOW, hindsight_flags
 
 log = logging.getLogger(__name__)
 
@@ -81,9 +88,10 @@ def best_per_size(runs: Sequence[Mapping[str, Any]]) -> dict[int, dict[str, Any]
         name = run["algorithm"]
         for rec in run["sizes"]:
             size = int(rec["size"])
-            entry = best.setdefault(size, {"by_algorithm": {}})
+            entry = best.setdefault(size, {"by_algorithm": {}, "evaluations_by_algorithm": {}})
             fitness = _fitness(rec)
             entry["by_algorithm"][name] = fitness
+            entry["evaluations_by_algorithm"][name] = int(rec["evaluations"])
             if fitness is not None and ("fitness" not in entry or fitness > entry["fitness"]):
                 entry.update(
                     size=size,
@@ -165,9 +173,18 @@ def select(
     legacy_dir: str | Path,
     *,
     pictures: bool = True,
+    validation_path: str | Path | None = None,
+    flag_drawdown_below: float = DEFAULT_DRAWDOWN_BELOW,
+    objective: Mapping[str, Any] | None = None,
 ) -> dict[str, Any]:
-    """Pick the winners and write every output; returns the summary document."""
+    """Pick the winners and write every output; returns the summary document.
+
+    `validation_path`: validation.json, whose recommended size becomes the best
+    overall; `objective`: drawdown_floor, drawdown_threshold, balanced and
+    penalty_factor of the guarded ratio that chooses without validation.
+    """
     matrix = read_matrix(matrix_path)
+    validation = read_validation(validation_path) if validation_path else None
     runs = [load_run(p) for p in run_paths]
     if not runs:
         raise InputError(str(legacy_dir), "select needs at least one optimize run")
@@ -203,10 +220,19 @@ def select(
         )
         if pics is not None:
             pics.draw(legacy_dir, size, series)
-        rows.append({**entry, "names": names, "legacy_names": written, "metrics": metrics})
+        flags = hindsight_flags(
+            metrics["max_drawdown"], metrics["win_percentage"], flag_drawdown_below
+        )
+        rows.append(
+            {**entry, "names": names, "legacy_names": written, "metrics": metrics, "flags": flags}
+        )
     remove_stale(legacy_dir, set(winners), pictures=pics is not None)
 
-    overall = max(rows, key=lambda r: r["fitness"])  # first of equal sizes wins: smallest size
+    guarded = guarded_fitness(matrix, {r["size"]: r["best"] for r in rows}, objective or {})
+    for r in rows:
+        r["guarded_fitness"] = guarded[r["size"]]
+    best_size, rule = choose_best_size(guarded, validation)
+    overall = next(r for r in rows if r["size"] == best_size)
     write_text(
         legacy_dir / "optimization_summary.txt",
         summary_text(
@@ -229,16 +255,21 @@ def select(
         "algorithms": algorithms,
         "wins": wins,
         "best_overall": _public(overall),
+        "best_overall_rule": rule,
+        "flag_drawdown_below": flag_drawdown_below,
+        "flagged_sizes": [r["size"] for r in rows if r["flags"]],
         "sizes": [_public(r) for r in rows],
         "legacy_outputs": str(legacy_dir),
     }
     write_json(summary_path, summary)
     log.info(
-        "select: %d sizes; best overall size %d by %s, fitness %.6g",
+        "select: %d sizes (%d flagged); best overall size %d by %s, fitness %.6g, chosen by %s",
         len(rows),
+        len(summary["flagged_sizes"]),
         overall["size"],
         overall["algorithm"],
         overall["fitness"],
+        rule["rule"],
     )
     return summary
 
@@ -317,6 +348,9 @@ def _public(row: Mapping[str, Any]) -> dict[str, Any]:
         "algorithm": row["algorithm"],
         "fitness": row["fitness"],
         "fitness_by_algorithm": row["by_algorithm"],
+        "evaluations_by_algorithm": row["evaluations_by_algorithm"],
+        "guarded_fitness": row["guarded_fitness"],
+        "flags": row["flags"],
         "evaluations": row["evaluations"],
         "indices": row["best"],
         "names": row["names"],
@@ -332,6 +366,9 @@ def _write_parquet(
         "algorithm": pa.array([r["algorithm"] for r in rows], type=pa.string()),
         "fitness": pa.array([r["fitness"] for r in rows], type=pa.float64()),
         "best_overall": pa.array([r["size"] == best_size for r in rows], type=pa.bool_()),
+        "guarded_fitness": pa.array([r["guarded_fitness"] for r in rows], type=pa.float64()),
+        # one string ("; "-joined, "" when none): a flat column every database can store
+        "flags": pa.array(["; ".join(r["flags"]) for r in rows], type=pa.string()),
         "evaluations": pa.array([r["evaluations"] for r in rows], type=pa.int64()),
         "indices": pa.array([r["best"] for r in rows], type=pa.list_(pa.int32())),
         "names": pa.array([r["names"] for r in rows], type=pa.list_(pa.string())),

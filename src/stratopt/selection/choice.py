@@ -1,0 +1,97 @@
+"""The best overall size: never by an unbounded fitness.
+
+The select stage finds the best portfolio of every size on all sessions (a
+hindsight search). Which size to recommend is a different question, and the
+legacy's answer (the largest fitness) is the worst one: its `ratio` scores a
+portfolio without drawdown as ROI x 100, so the artefact decides. The rule:
+
+1. validation ran (validation.json): the size validate recommends, i.e. the
+   validated size with the best pooled out-of-sample guarded ratio;
+2. otherwise: the size whose winner has the largest guarded ratio (minus the
+   configured correlation penalty), computed for every winner whatever the
+   configured metric was: in sample, hindsight, and said so.
+
+summary.json carries the rule that chose (`best_overall_rule`).
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+from typing import Any
+
+from stratopt.data.matrix import Matrix
+from stratopt.errors import InputError
+
+log = logging.getLogger(__name__)
+
+GUARDED = "guarded ratio"
+
+
+def guarded_fitness(
+    matrix: Matrix, sets: Mapping[int, Sequence[int]], objective: Mapping[str, Any]
+) -> dict[int, float]:
+    """size -> the guarded ratio fitness of that size's winner (the configured penalties)."""
+    from stratopt.engine.evaluator import Evaluator
+
+    balanced = bool(objective.get("balanced", False))
+    ev = Evaluator(
+        matrix.values,
+        metric=GUARDED,
+        drawdown_threshold=float(objective.get("drawdown_threshold", 0.0)),
+        drawdown_floor=objective.get("drawdown_floor"),
+        balanced=balanced,
+        labels=matrix.labels if balanced else None,
+        penalty_factor=float(objective.get("penalty_factor", 1.0)),
+    )
+    return {size: ev.evaluate_one(best) for size, best in sets.items()}
+
+
+def read_validation(path: str | Path) -> dict[str, Any]:
+    try:
+        doc = json.loads(Path(path).read_text(encoding="utf-8"))
+    except OSError as exc:
+        raise InputError(path, f"cannot read the validation: {exc}") from exc
+    except ValueError as exc:
+        raise InputError(path, f"not valid JSON: {exc}") from exc
+    if not isinstance(doc, dict) or "recommended_size" not in doc:
+        raise InputError(path, "not a validation document (no 'recommended_size')")
+    return doc
+
+
+def choose_best_size(
+    guarded: Mapping[int, float], validation: Mapping[str, Any] | None
+) -> tuple[int, dict[str, Any]]:
+    """(the chosen size, the rule that chose it, for summary.json)."""
+    by_guarded = max(guarded, key=lambda s: (guarded[s], -s))
+    if validation is not None:
+        size = int(validation["recommended_size"])
+        pooled = validation.get("pooled") or {}
+        if size in guarded:
+            return size, {
+                "rule": "out-of-sample",
+                "text": (
+                    f"size {size}: {validation.get('recommendation_rule', 'validation')} "
+                    "(validation.json); the portfolio is that size's pick on all sessions"
+                ),
+                "verdict": validation.get("verdict"),
+                "skill": validation.get("skill"),
+                "out_of_sample_roi": pooled.get("roi"),
+                "percentile": pooled.get("percentile"),
+                "in_sample_guarded_choice": by_guarded,
+            }
+        log.warning(
+            "validation recommends size %d, which select did not search: guarded rule instead",
+            size,
+        )
+    return by_guarded, {
+        "rule": "guarded ratio",
+        "text": (
+            f"size {by_guarded}: the largest guarded ratio (ROI / max(MaxDD, floor)) among the "
+            "sizes' winners, in sample: hindsight, not evidence"
+            + ("" if validation is None else "; validation recommended a size not searched here")
+        ),
+        "verdict": None if validation is None else validation.get("verdict"),
+    }
