@@ -43,7 +43,9 @@ def ours(real_sample_csv: Path, tmp_path_factory: pytest.TempPathFactory) -> Pat
     """select's legacy folder for a small search of the real sample (prepared with ULTA)."""
     work = tmp_path_factory.mktemp("select")
     prepared = write_prepared(real_sample_csv, work / "prepared.parquet")
-    settings = OptimizeSettings(min_size=35, max_size=36, generations=10, population=10)
+    settings = OptimizeSettings(
+        min_size=35, max_size=36, generations=10, population=10, metric="ratio"
+    )
     runs = optimize(prepared, ["rs", "sa"], settings, work / "runs")
     select(
         prepared,

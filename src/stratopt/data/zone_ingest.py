@@ -77,7 +77,10 @@ def is_zone_file(source: str | Path) -> bool:
     path = Path(source)
     if not path.is_file() or path.suffix.lower() not in SUFFIXES:
         return False
-    header = _header(_header_line(path), path)
+    try:
+        header = _header(_header_line(path), path)
+    except InputError:
+        return False  # not readable as a zone file: the daily reader names the problem
     return any(h.strip().lower() == "zone" for h in header)
 
 
