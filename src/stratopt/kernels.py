@@ -16,6 +16,8 @@ Stats columns: 0 roi, 1 max_dd, 2 n_win, 3 n_lose, 4 gains, 5 loss, 6 |sum z|^2,
 
 from __future__ import annotations
 
+import types
+
 import numba as nb
 import numpy as np
 
@@ -72,17 +74,39 @@ def _population_stats(w, sets, t, sq, out):  # noqa: ANN001, ANN202 - numba kern
         _stats_of(acc, t, n, sumsq, out[p])
 
 
+def _named(func, name: str):  # noqa: ANN001, ANN202
+    """A copy of `func` under another name.
+
+    numba keys its on-disk cache by the function's qualified name and
+    bytecode, not by the compile options: two dispatchers of one function
+    (serial and parallel) shared one cache entry, so each process ran
+    whichever variant had been saved last. Distinct names, distinct entries.
+    """
+    clone = types.FunctionType(
+        func.__code__, func.__globals__, name, func.__defaults__, func.__closure__
+    )
+    clone.__qualname__ = name
+    clone.__doc__ = func.__doc__
+    return clone
+
+
 #: One thread: small batches, where waking a thread pool costs more than it saves.
-population_stats_serial = nb.njit(cache=True, nogil=True)(_population_stats)
+population_stats_serial = nb.njit(cache=True, nogil=True)(
+    _named(_population_stats, "population_stats_serial")
+)
 #: All threads (numba's pool, NUMBA_NUM_THREADS): large batches.
-population_stats_parallel = nb.njit(parallel=True, cache=True, nogil=True)(_population_stats)
+population_stats_parallel = nb.njit(parallel=True, cache=True, nogil=True)(
+    _named(_population_stats, "population_stats_parallel")
+)
 #: Rows from which a batch is split across threads.
 PARALLEL_ROWS = 256
 
 
-def population_stats(w, sets, t, sq, out) -> None:  # noqa: ANN001
-    kernel = population_stats_parallel if len(sets) >= PARALLEL_ROWS else population_stats_serial
-    kernel(w, sets, t, sq, out)
+def population_stats(w, sets, t, sq, out, parallel: bool = True) -> None:  # noqa: ANN001
+    """Statistics of every row of `sets`; numba's thread pool for large batches when
+    `parallel` (False where the caller's own workers are the parallelism)."""
+    big = parallel and len(sets) >= PARALLEL_ROWS
+    (population_stats_parallel if big else population_stats_serial)(w, sets, t, sq, out)
 
 
 @nb.njit(cache=True, nogil=True)
