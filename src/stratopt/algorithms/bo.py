@@ -6,12 +6,14 @@ G evaluations.
 default: a Bayesian linear (ridge) surrogate f(S) ~ mean over i in S of w_i,
 with prior w_i ~ N(0, tau^2) on standardised fitness. After an initial random
 design of `initial` portfolios, each round refits the posterior (the m x m
-dual system, m = portfolios evaluated so far: exact posterior means of all N
-weights in O(m^2 n + N)) and proposes a batch of `batch` portfolios by
+dual system, m = portfolios in the model, kept as a Cholesky factor that
+grows by a row per observation: exact posterior means of the seen
+strategies in O(m^2 + m n)) and proposes a batch of `batch` portfolios by
 Thompson sampling: w~ = mean + explore * sd * noise (sd from the diagonal of
 the posterior), the top n of w~ among strategies already seen, with a
 fraction `fresh` of the places given to unseen strategies so that the model
-keeps learning. Same G evaluations.
+keeps learning. The model holds at most `max_model` (128) portfolios; when
+full it keeps the better half. Same G evaluations.
 """
 
 from __future__ import annotations
@@ -20,72 +22,109 @@ from typing import Any
 
 import numpy as np
 
+from stratopt.algorithms import compiled
 from stratopt.algorithms.aco import sample_uniform
 from stratopt.algorithms.base import BaseAlgorithm, SearchParams, Tracker
-from stratopt.algorithms.moves import draw_outside, random_subsets
+from stratopt.algorithms.moves import random_subsets
 
 
 class InclusionSurrogate:
-    """Posterior of the additive model over strategy inclusion, refit from all data."""
+    """Posterior of the additive model over strategy inclusion, kept up to date per observation.
 
-    def __init__(self, n_total: int, n: int, prior_var: float | None = None) -> None:
+    G = I + (tau^2 / n^2) * overlap (overlap_jk = |S_j & S_k|, the dual system
+    of the ridge model) is held as its Cholesky factor and grows by one row
+    per observation (O(m n + m^2), stratopt.algorithms.compiled.bo_append)
+    instead of being solved afresh each round (O(m^3)). At most `max_model`
+    observations are kept: when full, the better half stays and the factor
+    is rebuilt, so that large budgets cost O(max_model^2) per evaluation.
+    """
+
+    def __init__(
+        self, n_total: int, n: int, prior_var: float | None = None, max_model: int = 128
+    ) -> None:
         self.n_total = n_total
         self.n = n
         self.prior_var = float(prior_var if prior_var is not None else n)
-        self.sets: list[np.ndarray] = []
-        self.values: list[float] = []
-        self.overlap = np.zeros((0, 0))
+        self.max_model = max(2, int(max_model))
+        self.m = 0
+        self.sets = np.zeros((self.max_model, n), dtype=np.int64)
+        self.values = np.zeros(self.max_model, dtype=np.float64)
+        self.chol = np.zeros((self.max_model, self.max_model), dtype=np.float64)
+        self.seen = np.zeros(n_total, dtype=np.int64)
+        self.is_cand = np.zeros(n_total, dtype=np.bool_)
+        self.cand = np.zeros(n_total, dtype=np.int64)
+        self.n_cand = 0
+        self.mean = np.zeros(n_total, dtype=np.float64)
+        self._flags = compiled.scratch(n_total)
+
+    def _store(self, s: np.ndarray, v: float) -> None:
+        scale = self.prior_var / (self.n * self.n)
+        compiled.bo_append(self.sets, self.m, s, self.chol, scale, self._flags)
+        self.values[self.m] = v
+        self.m += 1
+        self.n_cand = compiled.bo_count(s, self.seen, self.is_cand, self.cand, self.n_cand)
+
+    def _keep_best_half(self) -> None:
+        """Drop the worse half of the observations (ties: the earlier stays)."""
+        order = np.argsort(-self.values[: self.m], kind="stable")[: self.max_model // 2]
+        keep = np.sort(order)
+        sets, values = self.sets[keep].copy(), self.values[keep].copy()
+        self.m = 0
+        self.seen[:] = 0
+        self.is_cand[:] = False
+        self.n_cand = 0
+        for s, v in zip(sets, values, strict=True):
+            self._store(s, float(v))
 
     def add(self, sets: np.ndarray, values: np.ndarray) -> None:
-        member = np.zeros(self.n_total, dtype=bool)
-        for s, v in zip(sets, values, strict=True):
-            member[:] = False
-            member[s] = True
-            counts = np.array([member[x].sum() for x in self.sets] + [len(s)], dtype=np.float64)
-            m = len(self.sets)
-            grown = np.zeros((m + 1, m + 1))
-            grown[:m, :m] = self.overlap
-            grown[m, :] = counts
-            grown[:, m] = counts
-            self.overlap = grown
-            self.sets.append(np.asarray(s, dtype=np.int64))
-            self.values.append(float(v))
+        for s, v in zip(np.asarray(sets, dtype=np.int64), values, strict=True):
+            if self.m == self.max_model:
+                self._keep_best_half()
+            self._store(np.ascontiguousarray(s), float(v))
+
+    def refit(self) -> None:
+        """The posterior means of the seen strategies from every observation in the model."""
+        compiled.bo_posterior_mean(
+            self.sets,
+            self.m,
+            self.values,
+            self.chol,
+            self.prior_var / self.n,
+            self.mean,
+            self.cand,
+            self.n_cand,
+        )
 
     def posterior(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """Per strategy: posterior mean, posterior sd (diagonal) and how often it was seen."""
-        y = np.asarray(self.values)
-        sd = y.std()
-        yz = (y - y.mean()) / (sd if sd > 0 else 1.0)
+        self.refit()
         tau2, n = self.prior_var, self.n
-        gram = tau2 * self.overlap / (n * n) + np.eye(len(y))
-        alpha = np.linalg.solve(gram, yz)
-        flat = np.concatenate(self.sets)
-        weights = np.repeat(alpha, [len(s) for s in self.sets])
-        mean = tau2 / n * np.bincount(flat, weights=weights, minlength=self.n_total)
-        seen = np.bincount(flat, minlength=self.n_total)
-        post_sd = np.sqrt(tau2 / (1.0 + tau2 * seen / (n * n)))
-        return mean, post_sd, seen
+        post_sd = np.sqrt(tau2 / (1.0 + tau2 * self.seen / (n * n)))
+        return self.mean, post_sd, self.seen
 
-
-def thompson_portfolio(
-    rng: np.random.Generator,
-    mean: np.ndarray,
-    sd: np.ndarray,
-    seen: np.ndarray,
-    n: int,
-    explore: float,
-    fresh: float,
-) -> np.ndarray:
-    """Top-n of a posterior draw among seen strategies, plus a few unseen ones."""
-    candidates = np.flatnonzero(seen > 0)
-    n_fresh = min(int(round(fresh * n)), len(mean) - len(candidates))
-    n_seen = min(n - n_fresh, len(candidates))
-    n_fresh = n - n_seen
-    draw = mean[candidates] + explore * sd[candidates] * rng.standard_normal(len(candidates))
-    chosen = candidates[np.argpartition(-draw, n_seen - 1)[:n_seen]] if n_seen else candidates[:0]
-    if n_fresh:
-        chosen = np.concatenate([chosen, draw_outside(rng, len(mean), candidates, n_fresh)])
-    return chosen.astype(np.int64)
+    def propose(
+        self, rng: np.random.Generator, count: int, explore: float, fresh: float
+    ) -> np.ndarray:
+        """`count` Thompson-sampling portfolios from the current posterior (refit() first)."""
+        n = self.n
+        n_fresh = min(int(round(fresh * n)), self.n_total - self.n_cand)
+        n_seen = min(n - n_fresh, self.n_cand)
+        n_fresh = n - n_seen
+        out = np.empty((count, n), dtype=np.int64)
+        compiled.bo_propose(
+            rng,
+            self.mean,
+            self.seen,
+            self.cand,
+            self.n_cand,
+            self.is_cand,
+            n_seen,
+            n_fresh,
+            self.prior_var,
+            explore,
+            out,
+        )
+        return out
 
 
 class BO(BaseAlgorithm):
@@ -107,17 +146,16 @@ class BO(BaseAlgorithm):
         batch = int(p.get("batch", 5))
         explore = float(p.get("explore", 0.1))
         fresh = float(p.get("fresh", 0.1))
-        model = InclusionSurrogate(n_total, n, p.get("prior_var", None))
+        model = InclusionSurrogate(
+            n_total, n, p.get("prior_var", None), int(p.get("max_model", 128))
+        )
         sets = random_subsets(rng, n_total, n, min(initial, t.remaining))
         fit = t.evaluate(sets)
         t.record_each(fit)
         model.add(sets, fit)
         while t.remaining > 0:
-            mean, sd, seen = model.posterior()
-            k = min(batch, t.remaining)
-            sets = np.stack(
-                [thompson_portfolio(rng, mean, sd, seen, n, explore, fresh) for _ in range(k)]
-            )
+            model.refit()
+            sets = model.propose(rng, min(batch, t.remaining), explore, fresh)
             fit = t.evaluate(sets)
             t.record_each(fit)
             model.add(sets, fit)
