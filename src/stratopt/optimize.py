@@ -158,12 +158,15 @@ def build_evaluator(matrix: Matrix, settings: OptimizeSettings) -> Any:
     from stratopt.backend import get_xp
     from stratopt.evaluator import Evaluator
 
-    return Evaluator(
+    evaluator = Evaluator(
         matrix.values,
         xp=get_xp(settings.backend),
         labels=matrix.labels if settings.balanced else None,
         **settings.evaluator_kwargs(),
     )
+    # the stage's workers are its parallelism: no numba thread pool inside a search
+    evaluator.parallel = False
+    return evaluator
 
 
 def search_one(
@@ -191,14 +194,18 @@ def search_one(
     }
 
 
-# Per-worker state: the process pool builds one evaluator per process (initializer),
-# the thread pool one per thread (thread-local), since a Swapper is not thread-safe.
+# Per-worker state. Threads: one view of the parent's evaluator per thread (its
+# own evaluation count, the N x 2T arrays shared), since a Swapper is not
+# thread-safe. Processes: forked after the parent built its evaluator, so that
+# a worker inherits the imports, the loaded kernels and the arrays and pays no
+# start-up of its own (with spawn, where fork is missing, the initializer builds one).
 _WORKER: dict[str, Any] = {}
 _THREAD = threading.local()
 
 
 def _init_process(matrix_path: str, settings: OptimizeSettings) -> None:
-    _WORKER["evaluator"] = build_evaluator(read_matrix(matrix_path), settings)
+    if "evaluator" not in _WORKER:
+        _WORKER["evaluator"] = build_evaluator(read_matrix(matrix_path), settings)
 
 
 def _process_task(algorithm: str, size: int, settings: OptimizeSettings) -> dict[str, Any]:
@@ -206,21 +213,27 @@ def _process_task(algorithm: str, size: int, settings: OptimizeSettings) -> dict
 
 
 def _thread_task(
-    matrix: Matrix, algorithm: str, size: int, settings: OptimizeSettings
+    base: Any, algorithm: str, size: int, settings: OptimizeSettings
 ) -> dict[str, Any]:
     ev = getattr(_THREAD, "evaluator", None)
-    if ev is None:
-        ev = _THREAD.evaluator = build_evaluator(matrix, settings)
+    if ev is None or getattr(_THREAD, "base", None) is not base:
+        ev = _THREAD.evaluator = base.view() if hasattr(base, "view") else base
+        _THREAD.base = base
     return search_one(ev, algorithm, size, settings)
 
 
-def _make_pool(pool: str, workers: int, matrix_path: Path, settings: OptimizeSettings) -> Executor:
+def _make_pool(
+    pool: str, workers: int, matrix_path: Path, settings: OptimizeSettings, evaluator: Any
+) -> Executor:
     if pool == "thread":
         return ThreadPoolExecutor(max_workers=workers)
     if pool == "process":
         # fork: a rule script has no __main__ guard, and spawn/forkserver children re-run
         # __main__; the pool is made before any other thread starts (progress bar included)
         method = "fork" if "fork" in get_all_start_methods() else "spawn"
+        _WORKER.clear()
+        if method == "fork":
+            _WORKER["evaluator"] = evaluator  # inherited by the forked workers
         return ProcessPoolExecutor(
             max_workers=workers,
             mp_context=get_context(method),
@@ -370,18 +383,18 @@ def _run_units(
     """Search every (algorithm, size) unit; `finished` is called in the calling thread."""
     if not todo:
         return
+    evaluator = build_evaluator(matrix, settings)
     if workers == 1:
-        evaluator = build_evaluator(matrix, settings)
         with _progress_bar(total, resumed, progress) as bar:
             for name, size in todo:
                 finished(name, search_one(evaluator, name, size, settings), bar)
         return
     # the pool (and its forked workers) exists before the progress bar's thread does
-    with _make_pool(pool, min(workers, len(todo)), matrix_path, settings) as executor:
+    with _make_pool(pool, min(workers, len(todo)), matrix_path, settings, evaluator) as executor:
         futures: dict[Future, str] = {}
         for name, size in todo:
             if pool == "thread":
-                fut = executor.submit(_thread_task, matrix, name, size, settings)
+                fut = executor.submit(_thread_task, evaluator, name, size, settings)
             else:
                 fut = executor.submit(_process_task, name, size, settings)
             futures[fut] = name
@@ -393,6 +406,8 @@ def _run_units(
             for fut in futures:
                 fut.cancel()
             raise
+        finally:
+            _WORKER.clear()
 
 
 def run_document(
