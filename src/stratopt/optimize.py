@@ -461,18 +461,20 @@ def _progress_bar(total: int, initial: int, enabled: bool) -> Any:
 
 
 def optimize_rule(smk: Any) -> None:
-    """Rule `optimize`: one algorithm (wildcard), all sizes, smk.threads workers."""
-    algorithm = smk.wildcards.algorithm
+    """Rule `optimize`: the algorithms its outputs name (runs/{algorithm}.json), all
+    sizes, smk.threads workers of the configured pool, in one job."""
+    outputs = {Path(path).stem: Path(path) for path in smk.output}
     settings = OptimizeSettings.from_config(smk.config)
-    out = Path(smk.output[0])
+    pool = str(smk.config.get("optimize", {}).get("pool", "thread"))
     optimize(
         smk.input[0],
-        [algorithm],
+        list(outputs),
         settings,
-        out.parent,
+        next(iter(outputs.values())).parent,
         workers=max(1, int(smk.threads)),
+        pool=pool,
         progress=False,
-        outputs={algorithm: out},
+        outputs=outputs,
     )
 
 
