@@ -17,6 +17,7 @@ include: "workflow/rules/correlation.smk"
 include: "workflow/rules/optimize.smk"
 include: "workflow/rules/report.smk"
 include: "workflow/rules/bench.smk"
+include: "workflow/rules/chain.smk"
 
 
 rule all:

@@ -10,11 +10,13 @@ process where ptrace allows it, else the stage launched in a child under it.
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import os
 import resource
 import sys
 from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -37,12 +39,29 @@ def setup_logging(log_path: str | None, mode: str = "w") -> None:
     )
 
 
-def run_rule(smk: Any, stage: StageFunction) -> None:
+@dataclass(frozen=True)
+class StageUsage:
+    """What one stage cost: CPU (with waited-for children), wall, peak resident memory."""
+
+    cpu_s: float
+    wall_s: float
+    peak_mb: float
+
+    def __str__(self) -> str:
+        return f"cpu {self.cpu_s:.2f} s, wall {self.wall_s:.2f} s, peak rss {self.peak_mb:.0f} MB"
+
+
+def run_rule(smk: Any, stage: StageFunction, *, chained: bool = False) -> StageUsage:
     """Run one stage for Snakemake, logging to the rule's first log file.
 
     The log is opened for appending (after truncating it once) because a
     profiled child (launch mode) writes to the same file while this process waits.
+    The closing log line gives the job process's CPU, wall and peak memory from
+    the interpreter's start (a job's whole cost, imports included); `chained`
+    (several stages in one process, stratopt.chain) counts from the stage's
+    start instead, the process's peak reset first where Linux allows it.
     """
+    start = _Clock.now(reset_peak=True) if chained else _Clock.process_start()
     log = str(smk.log[0]) if len(smk.log) else None
     if log:
         Path(log).parent.mkdir(parents=True, exist_ok=True)
@@ -59,17 +78,51 @@ def run_rule(smk: Any, stage: StageFunction) -> None:
             raise SystemExit(1) from exc
     else:
         stage(smk)
-    logger.info("rule %s: done (%s)", smk.rule, process_usage())
+    usage = _Clock.now().since(start)
+    logger.info("rule %s: done (%s)", smk.rule, usage)
+    return usage
 
 
-def process_usage() -> str:
-    """This job process's CPU (its own and its waited-for children's, from the interpreter's
-    start: imports included), wall since start and peak resident memory, for the log."""
-    own = resource.getrusage(resource.RUSAGE_SELF)
-    kids = resource.getrusage(resource.RUSAGE_CHILDREN)
-    cpu = own.ru_utime + own.ru_stime + kids.ru_utime + kids.ru_stime
-    wall = _process_age()
-    return f"cpu {cpu:.2f} s, wall {wall:.2f} s, peak rss {own.ru_maxrss / 1024:.0f} MB"
+@dataclass(frozen=True)
+class _Clock:
+    """A reading of this process's CPU (with waited-for children), age and peak memory."""
+
+    cpu_s: float
+    age_s: float
+    peak_mb: float
+
+    @classmethod
+    def now(cls, reset_peak: bool = False) -> _Clock:
+        if reset_peak:
+            _reset_peak()
+        own = resource.getrusage(resource.RUSAGE_SELF)
+        kids = resource.getrusage(resource.RUSAGE_CHILDREN)
+        cpu = own.ru_utime + own.ru_stime + kids.ru_utime + kids.ru_stime
+        return cls(cpu, _process_age(), _peak_mb())
+
+    @classmethod
+    def process_start(cls) -> _Clock:
+        return cls(0.0, 0.0, 0.0)
+
+    def since(self, start: _Clock) -> StageUsage:
+        return StageUsage(self.cpu_s - start.cpu_s, self.age_s - start.age_s, self.peak_mb)
+
+
+def _peak_mb() -> float:
+    """Peak resident memory since the process started or its last reset (VmHWM)."""
+    try:
+        for line in Path("/proc/self/status").read_text().splitlines():
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1]) / 1024.0
+    except (OSError, ValueError, IndexError):
+        pass
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0
+
+
+def _reset_peak() -> None:
+    """Reset VmHWM to the current resident size (Linux: clear_refs 5); else keep it."""
+    with contextlib.suppress(OSError):
+        Path("/proc/self/clear_refs").write_text("5")
 
 
 def _process_age() -> float:

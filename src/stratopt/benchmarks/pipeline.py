@@ -5,7 +5,7 @@ results/bench-pipeline-NAME/ (the twin CSV stays cached in results/twin-data/),
 timed from the outside (wall; CPU of Snakemake and every job, os.wait4).
 Every job logs its own process's CPU from the interpreter's start (imports
 included), its wall time and peak resident memory when it finishes
-(stratopt.pipeline.process_usage); those lines give the per-rule figures,
+(stratopt.pipeline.run_rule); those lines give the per-rule figures,
 and the whole command's CPU minus the jobs' is Snakemake's own.
 
 NAME is `default` (config/config.yaml) or a workload (config/workloads/NAME.yaml:
