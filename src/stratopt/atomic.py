@@ -40,8 +40,14 @@ def write_text(path: str | Path, text: str) -> None:
         tmp.write_text(text, encoding="utf-8")
 
 
-def write_json(path: str | Path, obj: Any) -> None:
-    write_text(path, json.dumps(obj, indent=2, sort_keys=False, default=_json_default) + "\n")
+def write_json(path: str | Path, obj: Any, *, compact: bool = False) -> None:
+    """Indented for people; `compact` (one line, C encoder) for machine-read files with
+    long number lists, where the indented form cost 2-3x the time and 30 % more bytes."""
+    if compact:
+        text = json.dumps(obj, separators=(",", ":"), default=_json_default)
+    else:
+        text = json.dumps(obj, indent=2, sort_keys=False, default=_json_default)
+    write_text(path, text + "\n")
 
 
 def _json_default(obj: Any) -> Any:

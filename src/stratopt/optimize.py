@@ -328,7 +328,9 @@ def optimize(
     def finished(name: str, record: dict[str, Any], bar: Any) -> None:
         size = record["size"]
         write_json(
-            checkpoint_path(runs_dir, name, size), {"fingerprint": prints[name], "result": record}
+            checkpoint_path(runs_dir, name, size),
+            {"fingerprint": prints[name], "result": record},
+            compact=True,
         )
         done[name][size] = record
         count = sum(len(v) for v in done.values())
@@ -355,6 +357,7 @@ def optimize(
         write_json(
             out,
             run_document(name, settings, matrix, matrix_path, digest, done[name], skipped),
+            compact=True,
         )
         paths[name] = out
     log.info(
