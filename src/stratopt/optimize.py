@@ -41,6 +41,7 @@ import numpy as np
 from stratopt.atomic import write_json
 from stratopt.errors import ConfigError, InputError
 from stratopt.matrix import Matrix, read_matrix
+from stratopt.memory import release_freed_memory
 
 log = logging.getLogger(__name__)
 
@@ -152,6 +153,19 @@ def fingerprint(algorithm: str, settings: OptimizeSettings, input_digest: str) -
 
 
 # ------------------------------------------------------------------ one search
+
+
+@dataclass(frozen=True)
+class MatrixShape:
+    """What the run documents need of the matrix once the evaluator holds its values."""
+
+    names: list[str]
+    n_strategies: int
+    n_days: int
+
+    @classmethod
+    def of(cls, matrix: Matrix) -> MatrixShape:
+        return cls(matrix.names, matrix.n_strategies, matrix.n_days)
 
 
 def build_evaluator(matrix: Matrix, settings: OptimizeSettings) -> Any:
@@ -347,8 +361,13 @@ def optimize(
         )
         bar.update(1)
 
+    # the evaluator holds the matrix its own way (N x 2T): the T x N values go now,
+    # the job keeps what the run documents need (memory: docs/algorithms.md)
+    evaluator = build_evaluator(matrix, settings) if todo else None
+    matrix = MatrixShape.of(matrix)
+    release_freed_memory()
     _run_units(
-        todo, matrix, matrix_path, settings, workers, pool, finished, total, resumed, progress
+        todo, evaluator, matrix_path, settings, workers, pool, finished, total, resumed, progress
     )
 
     paths: dict[str, Path] = {}
@@ -373,7 +392,7 @@ def optimize(
 
 def _run_units(
     todo: list[tuple[str, int]],
-    matrix: Matrix,
+    evaluator: Any,
     matrix_path: Path,
     settings: OptimizeSettings,
     workers: int,
@@ -386,7 +405,6 @@ def _run_units(
     """Search every (algorithm, size) unit; `finished` is called in the calling thread."""
     if not todo:
         return
-    evaluator = build_evaluator(matrix, settings)
     if workers == 1:
         with _progress_bar(total, resumed, progress) as bar:
             for name, size in todo:
@@ -416,7 +434,7 @@ def _run_units(
 def run_document(
     algorithm: str,
     settings: OptimizeSettings,
-    matrix: Matrix,
+    matrix: Matrix | MatrixShape,
     matrix_path: Path,
     digest: str,
     records: Mapping[int, dict[str, Any]],

@@ -41,6 +41,7 @@ from stratopt.db.paths import FASTER
 from stratopt.db.sql import sql_text
 from stratopt.errors import ConfigError
 from stratopt.matrix import Matrix, read_matrix, write_matrix
+from stratopt.memory import release_freed_memory
 from stratopt.reference import METRIC_COLUMNS
 
 log = logging.getLogger(__name__)
@@ -147,7 +148,22 @@ def _filtered_matrix(
     return S.matrix_from_long(sessions, pnl, strategies)
 
 
-def legacy_metric_names(matrix: Matrix) -> list[str]:
+@dataclass(frozen=True)
+class MatrixLabels:
+    """A matrix's dates and strategy labels without its values."""
+
+    dates: np.ndarray
+    names: list[str]
+    labels: list[str]
+    n_days: int
+    n_strategies: int
+
+    @classmethod
+    def of(cls, matrix: Matrix) -> MatrixLabels:
+        return cls(matrix.dates, matrix.names, matrix.labels, matrix.n_days, matrix.n_strategies)
+
+
+def legacy_metric_names(matrix: Matrix | MatrixLabels) -> list[str]:
     """The legacy metrics file prefixes each name with its source file's stem and "_"."""
     out = []
     for name, label in zip(matrix.names, matrix.labels, strict=True):
@@ -155,7 +171,9 @@ def legacy_metric_names(matrix: Matrix) -> list[str]:
     return out
 
 
-def write_metrics(frame: pd.DataFrame, matrix: Matrix, csv_path: Path, parquet_path: Path) -> None:
+def write_metrics(
+    frame: pd.DataFrame, matrix: Matrix | MatrixLabels, csv_path: Path, parquet_path: Path
+) -> None:
     """strategy_metrics.csv in the legacy layout, and the same numbers as Parquet."""
     legacy = frame.copy()
     legacy.index = pd.Index(legacy_metric_names(matrix))
@@ -185,7 +203,9 @@ def _no_inversion(db: Database) -> pd.DataFrame:
     return report
 
 
-def prepare(db: Database, config: dict[str, Any], out: PrepareOutputs) -> dict[str, Any]:
+def prepare(
+    db: Database, config: dict[str, Any], out: PrepareOutputs, *, close_early: bool = False
+) -> dict[str, Any]:
     """Filter, metrics, ULTA, export; returns (and writes) the prepare.json content."""
     from stratopt.ulta import write_inversion_report
 
@@ -197,6 +217,7 @@ def prepare(db: Database, config: dict[str, Any], out: PrepareOutputs) -> dict[s
 
     t0 = time.perf_counter()
     matrix = _filtered_matrix(db, start, end)
+    release_freed_memory()  # the long table's temporaries
     seconds["filter_and_read"] = time.perf_counter() - t0
 
     t0 = time.perf_counter()
@@ -216,6 +237,15 @@ def prepare(db: Database, config: dict[str, Any], out: PrepareOutputs) -> dict[s
         prepared = matrix
     seconds["ulta"] = time.perf_counter() - t0
 
+    # The database's work is done: a stage closes it (its buffers go) before the files
+    # are written; the filtered values are in `prepared` (inverted) or are `prepared`,
+    # so keep only what the metrics file and the summary need of `matrix`.
+    where = db.describe()
+    if close_early:
+        db.close()
+    matrix = MatrixLabels.of(matrix)
+    release_freed_memory()
+
     t0 = time.perf_counter()
     write_matrix(prepared, out.prepared)
     write_metrics(metrics, matrix, out.metrics_csv, out.metrics_parquet)
@@ -223,7 +253,7 @@ def prepare(db: Database, config: dict[str, Any], out: PrepareOutputs) -> dict[s
     seconds["export"] = time.perf_counter() - t0
 
     summary = {
-        "database": db.describe(),
+        "database": where,
         "date_range": {"start": _iso(start), "end": _iso(end)},
         "first_date": str(matrix.dates[0]),
         "last_date": str(matrix.dates[-1]),
@@ -335,7 +365,7 @@ def prepare_stage(smk: Any) -> None:
         Path(o.report),
     )
     with open_database(smk.config, _results_dir(smk, o.report)) as db:
-        prepare(db, smk.config, out)
+        prepare(db, smk.config, out, close_early=True)
 
 
 def store_results_stage(smk: Any) -> None:
