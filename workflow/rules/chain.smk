@@ -1,4 +1,4 @@
-# Every stage in one job (docs/pipeline.md): where a job's start-up (a
+# Every stage in one job (docs/performance.md): where a job's start-up (a
 # process, Snakemake's preamble, the imports, the numba kernels: about a
 # second of CPU) would outweigh its work, as on the real 500-strategy sample.
 # Rule `chain` runs the stage rules' own functions on their own inputs and

@@ -65,7 +65,7 @@ def input_strategies(path):
 
 
 def use_chain():
-    """One job for every stage (the chain job of chain.smk, docs/pipeline.md) when
+    """One job for every stage (the chain job of chain.smk, docs/performance.md) when
     config chain.mode is `always`, or `auto` and the input has at most
     chain.max_strategies strategies."""
     mode = config["chain"]["mode"]
