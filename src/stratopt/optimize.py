@@ -369,6 +369,8 @@ def optimize(
     _run_units(
         todo, evaluator, matrix_path, settings, workers, pool, finished, total, resumed, progress
     )
+    del evaluator  # the searches are done: W goes before the documents are built
+    release_freed_memory()
 
     paths: dict[str, Path] = {}
     for name in algorithms:
