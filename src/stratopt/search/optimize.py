@@ -46,6 +46,7 @@ from stratopt.data.matrix import Matrix, read_matrix
 from stratopt.data.zone_matrix import read_zone_data
 from stratopt.errors import ConfigError, InputError
 from stratopt.runtime.atomic import finite_or_none, write_json
+from stratopt.runtime.memory import release_freed_memory
 
 log = logging.getLogger(__name__)
 
@@ -177,19 +178,35 @@ def fingerprint(algorithm: str, settings: OptimizeSettings, input_digest: str) -
 # ------------------------------------------------------------------ one search
 
 
+@dataclass(frozen=True)
+class MatrixShape:
+    """What the run documents need of the matrix once the evaluator holds its values."""
+
+    names: list[str]
+    n_strategies: int
+    n_days: int
+
+    @classmethod
+    def of(cls, matrix: Matrix) -> MatrixShape:
+        return cls(matrix.names, matrix.n_strategies, matrix.n_days)
+
+
 def build_evaluator(matrix: Matrix, settings: OptimizeSettings, zones: Any = None) -> Any:
     """The engine over the prepared matrix; with `zones` (zone_matrix.read_zone_data) the
     zone fitness over the same zone-weighted series (docs/zones.md)."""
     from stratopt.engine.backend import get_xp
     from stratopt.engine.evaluator import Evaluator
 
-    return Evaluator(
+    evaluator = Evaluator(
         matrix.values,
         xp=get_xp(settings.backend),
         labels=matrix.labels if settings.balanced else None,
         zones=zones,
         **settings.evaluator_kwargs(),
     )
+    # the stage's workers are its parallelism: no numba thread pool inside a search
+    evaluator.parallel = False
+    return evaluator
 
 
 def search_one(
@@ -237,16 +254,20 @@ def convergence_points(trace: Sequence[float], evaluations: Sequence[int]) -> li
     return points
 
 
-# Per-worker state: the process pool builds one evaluator per process (initializer),
-# the thread pool one per thread (thread-local), since a Swapper is not thread-safe.
+# Per-worker state. Threads: one view of the parent's evaluator per thread (its
+# own evaluation count, the N x 2T arrays shared), since a Swapper is not
+# thread-safe. Processes: forked after the parent built its evaluator, so that
+# a worker inherits the imports, the loaded kernels and the arrays and pays no
+# start-up of its own (with spawn, where fork is missing, the initializer builds one).
 _WORKER: dict[str, Any] = {}
 _THREAD = threading.local()
 
 
 def _init_process(matrix_path: str, settings: OptimizeSettings, parent: int) -> None:
     die_with_parent(parent)
-    zones = read_zone_data(matrix_path)
-    _WORKER["evaluator"] = build_evaluator(read_matrix(matrix_path), settings, zones)
+    if "evaluator" not in _WORKER:  # spawned, not forked: build this worker's own
+        zones = read_zone_data(matrix_path)
+        _WORKER["evaluator"] = build_evaluator(read_matrix(matrix_path), settings, zones)
 
 
 def die_with_parent(parent: int) -> None:
@@ -284,21 +305,27 @@ def _process_task(algorithm: str, size: int, settings: OptimizeSettings) -> dict
 
 
 def _thread_task(
-    matrix: Matrix, zones: Any, algorithm: str, size: int, settings: OptimizeSettings
+    base: Any, algorithm: str, size: int, settings: OptimizeSettings
 ) -> dict[str, Any]:
     ev = getattr(_THREAD, "evaluator", None)
-    if ev is None:
-        ev = _THREAD.evaluator = build_evaluator(matrix, settings, zones)
+    if ev is None or getattr(_THREAD, "base", None) is not base:
+        ev = _THREAD.evaluator = base.view() if hasattr(base, "view") else base
+        _THREAD.base = base
     return search_one(ev, algorithm, size, settings)
 
 
-def _make_pool(pool: str, workers: int, matrix_path: Path, settings: OptimizeSettings) -> Executor:
+def _make_pool(
+    pool: str, workers: int, matrix_path: Path, settings: OptimizeSettings, evaluator: Any
+) -> Executor:
     if pool == "thread":
         return ThreadPoolExecutor(max_workers=workers)
     if pool == "process":
         # fork: a rule script has no __main__ guard, and spawn/forkserver children re-run
         # __main__; the pool is made before any other thread starts (progress bar included)
         method = "fork" if "fork" in get_all_start_methods() else "spawn"
+        _WORKER.clear()
+        if method == "fork":
+            _WORKER["evaluator"] = evaluator  # inherited by the forked workers
         return ProcessPoolExecutor(
             max_workers=workers,
             mp_context=get_context(method),
@@ -399,7 +426,9 @@ def optimize(
     def finished(name: str, record: dict[str, Any], bar: Any) -> None:
         size = record["size"]
         write_json(
-            checkpoint_path(runs_dir, name, size), {"fingerprint": prints[name], "result": record}
+            checkpoint_path(runs_dir, name, size),
+            {"fingerprint": prints[name], "result": record},
+            compact=True,
         )
         done[name][size] = record
         count = sum(len(v) for v in done.values())
@@ -416,19 +445,16 @@ def optimize(
         )
         bar.update(1)
 
+    # the evaluator holds the matrix its own way (N x 2T): the T x N values go now,
+    # the job keeps what the run documents need (memory: docs/algorithms.md)
+    evaluator = build_evaluator(matrix, settings, zones) if todo else None
+    matrix = MatrixShape.of(matrix)
+    release_freed_memory()
     _run_units(
-        todo,
-        matrix,
-        zones,
-        matrix_path,
-        settings,
-        workers,
-        pool,
-        finished,
-        total,
-        resumed,
-        progress,
+        todo, evaluator, matrix_path, settings, workers, pool, finished, total, resumed, progress
     )
+    del evaluator  # the searches are done: W goes before the documents are built
+    release_freed_memory()
 
     paths: dict[str, Path] = {}
     for name in algorithms:
@@ -437,6 +463,7 @@ def optimize(
             out,
             run_document(name, settings, matrix, matrix_path, digest, done[name], skipped)
             | {"zone_mode": zones is not None},
+            compact=True,
         )
         paths[name] = out
     log.info(
@@ -452,8 +479,7 @@ def optimize(
 
 def _run_units(
     todo: list[tuple[str, int]],
-    matrix: Matrix,
-    zones: Any,
+    evaluator: Any,
     matrix_path: Path,
     settings: OptimizeSettings,
     workers: int,
@@ -467,17 +493,16 @@ def _run_units(
     if not todo:
         return
     if workers == 1:
-        evaluator = build_evaluator(matrix, settings, zones)
         with _progress_bar(total, resumed, progress) as bar:
             for name, size in todo:
                 finished(name, search_one(evaluator, name, size, settings), bar)
         return
     # the pool (and its forked workers) exists before the progress bar's thread does
-    with _make_pool(pool, min(workers, len(todo)), matrix_path, settings) as executor:
+    with _make_pool(pool, min(workers, len(todo)), matrix_path, settings, evaluator) as executor:
         futures: dict[Future, str] = {}
         for name, size in todo:
             if pool == "thread":
-                fut = executor.submit(_thread_task, matrix, zones, name, size, settings)
+                fut = executor.submit(_thread_task, evaluator, name, size, settings)
             else:
                 fut = executor.submit(_process_task, name, size, settings)
             futures[fut] = name
@@ -489,12 +514,14 @@ def _run_units(
             for fut in futures:
                 fut.cancel()
             raise
+        finally:
+            _WORKER.clear()
 
 
 def run_document(
     algorithm: str,
     settings: OptimizeSettings,
-    matrix: Matrix,
+    matrix: Matrix | MatrixShape,
     matrix_path: Path,
     digest: str,
     records: Mapping[int, dict[str, Any]],
