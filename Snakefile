@@ -42,4 +42,4 @@ onstart:
 
 
 onsuccess:
-    emit("\n" + format_answer(RESULTS))
+    emit(f"\n{format_answer(RESULTS)}")
