@@ -96,7 +96,7 @@ def test_the_readme_runs_on_the_real_sample(tmp_path: Path, real_sample_csv: Pat
     assert f"guarded fitness {best['guarded_fitness']:,.2f}" in answer
     first_words = " ".join(validation["verdict"].split()[:6])
     assert first_words in " ".join(answer.split())
-    paths = re.findall(rf"(results/{DATASET}/\S+)", answer)
+    paths = re.findall(rf"(results/{DATASET}/[^\s)]+)", answer)
     assert paths[0] == f"results/{DATASET}/report.html"
     assert f"results/{DATASET}/portfolios/best_portfolio_size{best['size']}.txt" in paths
     assert all((checkout / p).exists() for p in paths), paths
