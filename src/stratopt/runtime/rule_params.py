@@ -138,7 +138,15 @@ def report(config: Config) -> dict[str, Any]:
             shown[key] = {"enabled": False}
     if not _section(shown, "hpc").get("gpu_probe", False):
         shown.pop("hpc", None)
-    return shown
+    return _sorted(shown)
+
+
+def _sorted(value: Any) -> Any:
+    """Mappings with their keys sorted, at every depth: the order in which config files
+    name the keys (a file adding `zone:` moves it) then changes neither the params nor the page."""
+    if isinstance(value, Mapping):
+        return {k: _sorted(value[k]) for k in sorted(value)}
+    return value
 
 
 def bench(config: Config) -> dict[str, Any]:
