@@ -583,6 +583,25 @@ def test_the_answer_names_the_pick_and_its_files(
     assert answer_lines(tmp_path)[0].startswith(f"No answer yet in {tmp_path}")
 
 
+def test_cli_prints_the_answer_after_the_fact(
+    report_html: Path,
+    run_dir: tuple[Path, dict[str, Any]],
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    from stratopt.cli import main
+
+    res, _ = run_dir
+    assert main(["answer", str(res), "--data"]) == 0
+    out = capsys.readouterr().out
+    assert out.startswith(f"What stratopt read from {res.parent.parent / 'tiny.csv'} (")
+    assert "  sessions (rows)    30, 2024-01-04 .. " in out and "  strategies         41" in out
+    assert out.endswith(format_answer(res) + "\n")
+    assert main(["answer", str(tmp_path)]) == 1  # no summary.json yet: says so, exit 1
+    assert capsys.readouterr().out.startswith(f"No answer yet in {tmp_path}")
+    assert main(["answer", str(tmp_path / "nope")]) == 2
+
+
 def test_cli_writes_the_report(run_dir: tuple[Path, dict[str, Any]], tmp_path: Path) -> None:
     from stratopt.cli import main
 
