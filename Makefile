@@ -1,11 +1,18 @@
 # The two commands of the README:
 #   make run   - set up .venv and run the main job on the default config
 #   make test  - set up .venv and the system packages, then run every test
+# On your own data: make run INPUT=path/to/pnl.csv (an .xlsx, or a folder of them);
+#   CONFIG=file   a config file on top of config/config.yaml (config/quick.yaml: a first look)
+#   DATASET=name  results/{name}/ (default: the input's file or folder name, e.g. pnl)
 PY ?= python3
 VENV ?= .venv
 BIN := $(VENV)/bin
 CORES ?= 2
 STAMP := $(VENV)/.installed
+INPUT ?=
+CONFIG ?=
+DATASET ?=
+RUN_CONFIG := $(strip $(if $(INPUT),"input={source: '$(INPUT)'}") $(if $(DATASET),dataset=$(DATASET)))
 
 SLURM_PLUGINS := $(VENV)/slurm-plugins
 
@@ -28,9 +35,9 @@ slurm-plugins: $(STAMP)
 
 setup: $(STAMP)
 
+# Snakemake prints what was read before the later stages, and the answer at the end (Snakefile)
 run: $(STAMP)
-	$(BIN)/snakemake --cores $(CORES)
-	@echo "report: results/$$($(BIN)/python -c 'import yaml; print(yaml.safe_load(open("config/config.yaml"))["dataset"])')/report.html"
+	$(BIN)/snakemake --cores $(CORES) $(if $(CONFIG),--configfile $(CONFIG)) $(if $(RUN_CONFIG),--config $(RUN_CONFIG))
 
 test: $(STAMP)
 	bash scripts/ci/test.sh

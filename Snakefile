@@ -25,3 +25,22 @@ rule all:
     default_target: True
     input:
         all_targets(),
+
+
+# The terminal, before and after (stratopt.data.ingest_summary, stratopt.report.answer):
+# what was read (when the data is not read again: else rule publish_ingest shows it),
+# and the answer with the paths of the files to open.
+from stratopt.data.ingest_summary import summary_if_current
+from stratopt.report.answer import emit, format_answer
+
+
+onstart:
+    known = summary_if_current(f"{RESULTS}/ingest.json", source_path(), config)
+    if known:
+        emit(
+            f"\n{known}\n  (read by an earlier run; the source is unchanged since)\n"
+        )
+
+
+onsuccess:
+    emit(f"\n{format_answer(RESULTS)}")

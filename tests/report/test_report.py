@@ -23,6 +23,7 @@ import tempfile
 import time
 import urllib.request
 from collections.abc import Callable, Iterator
+from html import unescape
 from pathlib import Path
 from typing import Any
 
@@ -31,8 +32,17 @@ import pytest
 import yaml
 from markupsafe import escape
 
+from stratopt.report.answer import answer_lines, format_answer
 from stratopt.report.collect import collect, parse_best_portfolio_txt, read_benchmark_tsv
-from stratopt.report.render import fmt_ratio, render_report, write_report
+from stratopt.report.render import (
+    fmt_int,
+    fmt_metric,
+    fmt_money,
+    fmt_ratio,
+    fmt_score,
+    render_report,
+    write_report,
+)
 from stratopt.runtime import rule_params
 from stratopt.runtime.context import NamedList, RuleContext, plain_namedlist
 
@@ -484,6 +494,114 @@ def test_speedups_keep_their_digits() -> None:
     assert fmt_ratio(None) == "—"
 
 
+def test_numbers_read_for_people() -> None:
+    assert fmt_int(1001) == "1,001" and fmt_int(1001.0) == "1,001" and fmt_int(None) == "—"
+    assert fmt_money(32307.9159) == "₹32,308" and fmt_money(-1844.4) == "-₹1,844"
+    assert fmt_money(0.5) == "₹0.50" and fmt_money(1.0) == "₹1.00" and fmt_money(0) == "₹0"
+    assert fmt_score(17.393982) == "17.39" and fmt_score(0.2103359) == "0.210"
+    assert fmt_score(-0.7201) == "-0.720" and fmt_score(1234.56) == "1,234.6"
+    assert fmt_score(float("nan")) == "n/a" and fmt_money(float("inf")) == "∞"
+    assert (
+        fmt_metric(100, "evaluations") == "100" and fmt_metric(0.634, "win_percentage") == "63.4 %"
+    )
+    assert fmt_metric(52.4561170212766, "periods_per_year") == "52.5"
+    assert fmt_metric(20667.65, "annualized_return") == "₹20,668"
+    assert fmt_metric(2.9964, "profit_factor") == "3.00" and fmt_metric(7, "anything") == "7"
+
+
+def test_the_report_formats_each_figure_by_what_it_is(
+    report_html: Path, run_dir: tuple[Path, dict[str, Any]]
+) -> None:
+    import pandas as pd
+
+    res, _ = run_dir
+    html = report_html.read_text()
+    ingest = json.loads((res / "ingest.json").read_text())
+    ppy = ingest["periods_per_year"]
+    assert f'<td>periods per year (from the dates)</td><td class="n">{ppy:.1f}</td>' in html
+    assert repr(ppy) not in html
+    frame = pd.read_parquet(res / "portfolios.parquet").sort_values("size")
+    table = html[html.index('<section id="portfolios">') : html.index('<section id="best">')]
+    for rec in frame.to_dict("records"):
+        row = re.search(
+            rf'<tr><td class="n">(<b>)?{rec["size"]}(</b>)?</td>(.*?)</tr>', table, re.S
+        )
+        cells = re.findall(r"<td[^>]*>(.*?)</td>", row.group(3), re.S)
+        # method, fitness, then the metric columns in portfolios.parquet's order
+        assert cells[1] == fmt_score(rec["fitness"])
+        assert f"{rec['evaluations']:,}" in cells and f"{rec['evaluations']:.3f}" not in html
+        assert fmt_money(rec["total_roi"]) in cells and fmt_money(rec["max_drawdown"]) in cells
+        assert f"{100 * rec['win_percentage']:.1f} %" in cells
+    assert "<th>ROI</th><th>max drawdown</th><th>win rate</th>" in html
+    validation = json.loads((res / "validation.json").read_text())
+    assert f'<td class="n">{fmt_money(validation["pooled"]["roi"])}</td>' in html
+
+
+def test_only_the_settings_that_applied_are_shown(
+    report_html: Path, run_dir: tuple[Path, dict[str, Any]]
+) -> None:
+    res, config = run_dir
+    assert config["input"]["synth_seed"] and config["database"]["heavydb"]  # defaults filled in
+    html = report_html.read_text()
+    shown = yaml.safe_load(unescape(html.split("<pre>")[1].split("</pre>")[0]))
+    assert shown["input"] == {"source": config["input"]["source"]}  # a real file: no twin seed
+    assert "heavydb" not in shown["database"] and "bench" not in shown and "hpc" not in shown
+    assert shown["zone"] == {"enabled": False} and shown["optimize"] == config["optimize"]
+    assert "synth_seed" not in html and "input.synth_seed" not in html
+    heavy = {**config, "database": {**config["database"], "backend": "heavydb"}}
+    off = {**heavy, "validation": {**config["validation"], "enabled": False}}
+    again = yaml.safe_load(collect(res, rule_params.report(off)).run["config_yaml"])
+    assert again["database"]["heavydb"] == config["database"]["heavydb"]  # HeavyDB: it applies
+    assert again["validation"] == {"enabled": False}
+    twin = {**config, "input": {**config["input"], "source": "synthetic"}}
+    assert "input.synth_seed" in collect(res, rule_params.report(twin)).run["seeds"]
+
+
+def test_the_answer_names_the_pick_and_its_files(
+    report_html: Path, run_dir: tuple[Path, dict[str, Any]], tmp_path: Path
+) -> None:
+    res, _ = run_dir
+    summary = json.loads((res / "summary.json").read_text())
+    validation = json.loads((res / "validation.json").read_text())
+    best = summary["best_overall"]
+    text = format_answer(res)
+    assert text.splitlines()[0] == f"The answer ({res}):"
+    assert (
+        f"{best['size']} strategies, found by {best['algorithm'].upper()}; guarded fitness " in text
+    )
+    assert fmt_score(best["guarded_fitness"]) in text
+    flat = " ".join(text.split())
+    assert validation["verdict"] in flat  # the whole verdict, wrapped
+    assert f"ROI {fmt_money(validation['pooled']['roi'])} on " in flat
+    paths = dict(
+        re.findall(r"^  (open first|its strategies|every size|summary)\s+(\S+)", text, re.M)
+    )
+    assert paths["open first"] == str(report_html)
+    assert paths["its strategies"] == str(res / "legacy" / f"best_portfolio_size{best['size']}.txt")
+    assert all(Path(p).exists() for p in paths.values())
+    assert max(map(len, text.splitlines()[:-1])) <= 120  # the verdict is wrapped
+    assert answer_lines(tmp_path)[0].startswith(f"No answer yet in {tmp_path}")
+
+
+def test_cli_prints_the_answer_after_the_fact(
+    report_html: Path,
+    run_dir: tuple[Path, dict[str, Any]],
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    from stratopt.cli import main
+
+    res, _ = run_dir
+    assert main(["answer", str(res), "--data"]) == 0
+    out = capsys.readouterr().out
+    assert out.startswith(f"What stratopt read from {res.parent.parent / 'tiny.csv'} (")
+    assert "  sessions (rows)    30, 2024-01-04 .. " in out and "  strategies         41" in out
+    assert out.endswith(format_answer(res) + "\n")
+    assert main(["answer", str(tmp_path)]) == 1  # no summary.json yet: says so, exit 1
+    assert capsys.readouterr().out.startswith(f"No answer yet in {tmp_path}")
+    assert main(["answer", str(tmp_path / "nope")]) == 2
+
+
 def test_cli_writes_the_report(run_dir: tuple[Path, dict[str, Any]], tmp_path: Path) -> None:
     from stratopt.cli import main
 
@@ -596,6 +714,16 @@ def chromium() -> Iterator[DevTools]:
         shutil.rmtree(profile, ignore_errors=True)
 
 
+#: The in-sample table's header and first row, and the run's key-value tables, as shown.
+SHOWN_FIGURES = """JSON.stringify((() => {
+  const table = document.querySelector('#portfolios table');
+  const cells = row => Array.from(row.cells).map(c => c.innerText.trim());
+  const kv = Array.from(document.querySelectorAll('#run table.kv tr'))
+    .filter(r => r.cells.length === 2).map(cells);
+  return {heads: cells(table.rows[0]), first: cells(table.rows[1]), kv: Object.fromEntries(kv)};
+})())"""
+
+
 @pytest.mark.browser
 def test_report_in_headless_chromium(report_html: Path, chromium: DevTools) -> None:
     cdp = chromium
@@ -615,6 +743,23 @@ def test_report_in_headless_chromium(report_html: Path, chromium: DevTools) -> N
     assert all(complete and width > 0 for _, complete, width in images), images
     text = cdp.call("Runtime.evaluate", expression="document.body.innerText", returnByValue=True)
     assert EVIL in text["result"]["value"]  # the name is on the page as text
+    # figures for people, as the browser shows them
+    shown = json.loads(
+        cdp.call("Runtime.evaluate", expression=SHOWN_FIGURES, returnByValue=True)["result"][
+            "value"
+        ]
+    )
+    best = dict(zip(shown["heads"], shown["first"], strict=True))
+    assert re.fullmatch(r"\d{1,3}(,\d{3})*", best["evaluations"]), best
+    for money in ("ROI", "max drawdown", "expectancy (per session)"):
+        assert re.fullmatch(r"-?₹\d{1,3}(,\d{3})*(\.\d\d)?", best[money]), best
+    assert re.fullmatch(r"\d+\.\d %", best["win rate"]) and re.fullmatch(
+        r"\d+\.\d\d", best["fitness"]
+    )
+    assert re.fullmatch(r"\d+\.\d", shown["kv"]["periods per year (from the dates)"]), shown["kv"]
+    assert shown["kv"]["sessions (rows)"] == "30" and shown["kv"]["strategies"] == "41"
+    assert "synth_seed" not in text["result"]["value"]
+    assert not re.search(r"\d\.000\b", text["result"]["value"])  # no count as 1,001.000
     scripts = cdp.call("Runtime.evaluate", expression="document.scripts.length", returnByValue=True)
     assert scripts["result"]["value"] == 0
     height = cdp.call(

@@ -15,6 +15,7 @@ from stratopt.runtime.config_checks import (
     check_against_ingest,
     check_config,
     config_problems,
+    dataset_name,
     dates_as_text,
 )
 
@@ -81,3 +82,30 @@ def test_the_last_ingest_is_used_only_when_current(tmp_path: Path) -> None:
     os.utime(source, (3_000, 3_000))  # the source changed since: ingest will check it
     assert check_against_ingest(too_big, report, source) is False
     assert check_against_ingest(too_big, tmp_path / "none.json", source) is False
+
+
+@pytest.mark.parametrize(
+    ("config", "name"),
+    [
+        ({"dataset": "mine", "input": {"source": "data/pnl.csv"}}, "mine"),
+        ({"dataset": None, "input": {"source": "synthetic"}}, "twin"),
+        ({"input": {}}, "twin"),
+        ({"dataset": None, "input": {"source": "data/pnl.csv"}}, "pnl"),
+        ({"dataset": None, "input": {"source": "data/Book 1.XLSX"}}, "Book_1"),
+        ({"dataset": None, "input": {"source": "data/north.v2/"}}, "north.v2"),  # a folder
+        ({"dataset": None, "input": {"source": "(weird)"}}, "weird"),
+    ],
+)
+def test_a_run_is_named_after_its_input(config: dict, name: str) -> None:
+    assert dataset_name(config) == name
+
+
+def test_a_folder_named_like_nothing_still_names_a_run(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    folder = tmp_path / "+++"
+    folder.mkdir()
+    assert dataset_name({"input": {"source": str(folder)}}) == "input"
+    (tmp_path / "plain").mkdir()
+    monkeypatch.chdir(tmp_path / "plain")
+    assert dataset_name({"input": {"source": "."}}) == "plain"  # the folder's own name

@@ -273,7 +273,7 @@ def test_spearman_and_verdict_words() -> None:
     assert not under["skill"] and under["text"].startswith("no evidence of skill")
     chance = verdict(97.0, 0.05, 100.0, None, bar=90, near_zero=0.2)
     assert not chance["skill"] and "no better than chance" in chance["text"]
-    assert "lost 1,200" in verdict(20.0, None, -1200.0, None, bar=90, near_zero=0.2)["text"]
+    assert "lost ₹1,200" in verdict(20.0, None, -1200.0, None, bar=90, near_zero=0.2)["text"]
 
 
 def test_outputs_are_strict_json_and_the_same_bytes_again(

@@ -12,6 +12,7 @@ sys.path.insert(0, str(Path(workflow.basedir) / "src"))
 from stratopt.runtime.config_checks import (
     check_against_ingest,
     check_config,
+    dataset_name,
     dates_as_text,
 )
 from stratopt.errors import ConfigError
@@ -32,6 +33,8 @@ except ConfigError as exc:
 # and benchmarks calling a stage directly build the very same values.
 from stratopt.runtime import rule_params  # noqa: E402
 
+# dataset: null names the run after its input (the twin: `twin`); every rule sees the name
+config["dataset"] = dataset_name(config)
 DATASET = config["dataset"]
 RESULTS = f"results/{DATASET}"
 

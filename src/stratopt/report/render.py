@@ -17,10 +17,12 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import quote
 
+import numpy as np
 from jinja2 import Environment, PackageLoader, StrictUndefined
 
 import stratopt.report.charts as charts
 from stratopt.report.collect import ReportData, collect
+from stratopt.runtime import rule_params
 from stratopt.runtime.atomic import write_text
 
 log = logging.getLogger(__name__)
@@ -29,6 +31,59 @@ TEMPLATE = "report.html.j2"
 # bytes of SVG: a profiled production run has ~20 at 100-300 KB each, which
 # inline (base64) made a 5-8 MB page; linked, the page stays ~0.3 MB.
 FLAMEGRAPH_EMBED_TOTAL = 600_000
+#: The unit of every P&L figure (the data is in rupees), in the report and its charts.
+CURRENCY = "₹"
+#: How each figure the stages write is shown, by its name: rupees, a fraction shown as
+#: a percentage, a count, a rate with one decimal, text; any other number is a ratio.
+METRIC_KINDS: dict[str, str] = {
+    **dict.fromkeys(
+        (
+            "total_roi",
+            "roi",
+            "max_drawdown",
+            "expectancy",
+            "annualized_return",
+            "mean_pnl",
+            "std",
+            "original_roi",
+            "inverted_roi",
+            "original_worst_day",
+            "inverted_worst_day",
+            "contribution",
+            "roi_gain",
+        ),
+        "money",
+    ),
+    **dict.fromkeys(("win_percentage", "win_rate", "share", "survival"), "pct"),
+    **dict.fromkeys(
+        ("evaluations", "size", "sessions", "strategies", "rows", "inverted", "blank_cells_total"),
+        "int",
+    ),
+    "periods_per_year": "rate",
+    **dict.fromkeys(("first_date", "last_date", "strategy"), "text"),
+}
+METRIC_LABELS: dict[str, str] = {
+    "total_roi": "ROI",
+    "max_drawdown": "max drawdown",
+    "win_percentage": "win rate",
+    "profit_factor": "profit factor",
+    "expectancy": "expectancy (per session)",
+    "sharpe_ratio": "Sharpe ratio",
+    "sortino_ratio": "Sortino ratio",
+    "annualized_return": "annualised return",
+    "guarded_fitness": "guarded fitness",
+    "original_roi": "ROI before",
+    "inverted_roi": "ROI inverted",
+    "original_worst_day": "worst session before",
+    "inverted_worst_day": "worst session inverted",
+    "original_ratio": "ratio before",
+    "inverted_ratio": "ratio inverted",
+    "rows": "sessions (rows)",
+    "first_date": "first session",
+    "last_date": "last session",
+    "periods_per_year": "periods per year (from the dates)",
+    "blank_cells_total": "blank cells (read as 0)",
+}
 
 
 def fmt_num(value: Any, digits: int = 2) -> str:
@@ -60,6 +115,66 @@ def fmt_pct(value: Any, digits: int = 1) -> str:
     return "—" if value is None else f"{100.0 * float(value):.{digits}f} %"
 
 
+def _number(value: Any) -> float | str:
+    """The value as a finite float, or the text to show instead (dash, n/a, infinity)."""
+    if value is None:
+        return "—"
+    try:
+        x = float(value)
+    except (TypeError, ValueError):
+        return str(value)
+    return x if math.isfinite(x) else fmt_num(x)
+
+
+def fmt_int(value: Any) -> str:
+    """A count: 1,001 (never 1,001.000)."""
+    x = _number(value)
+    return x if isinstance(x, str) else f"{round(x):,d}"
+
+
+def fmt_money(value: Any) -> str:
+    """P&L in rupees: ₹32,308, -₹1,845; paise only below ₹10 (a 1-rupee threshold reads ₹1.00)."""
+    x = _number(value)
+    if isinstance(x, str):
+        return x
+    digits = 2 if 0 < abs(x) < 10 else 0
+    return f"{'-' if x < 0 else ''}{CURRENCY}{abs(x):,.{digits}f}"
+
+
+def fmt_score(value: Any) -> str:
+    """A fitness or ratio: three significant figures or more (17.39, 0.210, 1,234.5)."""
+    x = _number(value)
+    if isinstance(x, str):
+        return x
+    size = abs(x)
+    if size >= 100:
+        return f"{x:,.1f}"
+    if size >= 1 or size == 0:
+        return f"{x:.2f}"
+    return f"{x:.3f}" if size >= 0.001 else f"{x:.2e}"
+
+
+def fmt_metric(value: Any, name: str) -> str:
+    """A figure formatted by what its name says it is (rupees, a rate, a count, a ratio)."""
+    kind = METRIC_KINDS.get(name)
+    if kind == "money":
+        return fmt_money(value)
+    if kind == "pct":
+        return fmt_pct(value)
+    if kind == "int" or (isinstance(value, (int, np.integer)) and not isinstance(value, bool)):
+        return fmt_int(value)
+    if kind == "rate":
+        return fmt_num(value, 1)
+    if kind == "text" or isinstance(value, str):
+        return "—" if value is None else str(value)
+    return fmt_score(value)
+
+
+def metric_label(name: str) -> str:
+    """A column or metric name for people: total_roi -> ROI (the cells carry the unit)."""
+    return METRIC_LABELS.get(name, name.replace("_", " "))
+
+
 def make_environment() -> Environment:
     env = Environment(
         loader=PackageLoader("stratopt.report", "templates"),
@@ -71,6 +186,11 @@ def make_environment() -> Environment:
     env.filters["num"] = fmt_num
     env.filters["pct"] = fmt_pct
     env.filters["ratio"] = fmt_ratio
+    env.filters["int"] = fmt_int
+    env.filters["money"] = fmt_money
+    env.filters["score"] = fmt_score
+    env.filters["metric"] = fmt_metric
+    env.filters["label"] = metric_label
     return env
 
 
@@ -174,7 +294,8 @@ def write_report(
     results_dir: str | Path, out_path: str | Path, config: dict[str, Any] | None = None
 ) -> Path:
     """Collect, render and write the report atomically; returns its path."""
-    data = collect(results_dir, config)
+    # only the settings that applied to this run (the report rule's params are already so)
+    data = collect(results_dir, rule_params.report(config) if config else config)
     html = render_report(data, out_path)
     write_text(out_path, html)
     log.info("report: %s (%d bytes)", out_path, len(html.encode("utf-8")))

@@ -89,6 +89,7 @@ def collect_validation(results: Path, notes: list[str]) -> dict[str, Any] | None
     side = [
         {
             "label": label,
+            "key": oos_key,  # how the figure is formatted (report/render.py METRIC_KINDS)
             "oos": pooled.get(oos_key),
             "ins": metrics.get(ins_key) if ins_key else None,
             "pct": oos_key == "win_rate",

@@ -17,6 +17,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 import os
+import re
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
@@ -26,6 +27,8 @@ from stratopt.errors import ConfigError
 #: The algorithms this package ships (used when its entry points are not installed,
 #: e.g. a Snakemake process outside the package's environment).
 BUILTIN_ALGORITHMS = ("ga", "pso", "sa", "de", "aco", "hc", "bo", "rs")
+#: File types ingest reads (as stratopt.data.ingest): their suffix is not part of a run's name.
+DATA_SUFFIXES = (".csv", ".txt", ".xlsx", ".xlsm")
 #: Fewer sessions leave no drawdown and no correlation (as stratopt.data.ingest.MIN_SESSIONS).
 MIN_SESSIONS = 2
 
@@ -172,25 +175,58 @@ def check_against_data(
         )
 
 
-def check_against_ingest(
-    config: Mapping[str, Any], report_path: str | Path, source: str | Path
-) -> bool:
-    """Check the config against the last ingest's report, when that report is current.
+def current_ingest(report_path: str | Path, source: str | Path) -> dict[str, Any] | None:
+    """The last ingest's report (ingest.json) when it is current, else None.
 
     Current means newer than the source (as Snakemake judges it): a changed
-    source will be ingested again and checked then. Returns whether it checked.
+    source will be ingested again, and its report is not yet known.
     """
     report = Path(report_path)
     src = Path(source)
     try:
         if not src.exists() or os.path.getmtime(report) < _newest_mtime(src):
-            return False
+            return None
         doc = json.loads(report.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+    return doc if isinstance(doc, dict) else None
+
+
+def check_against_ingest(
+    config: Mapping[str, Any], report_path: str | Path, source: str | Path
+) -> bool:
+    """Check the config against the last ingest's report, when that report is current.
+
+    A changed source will be ingested again and checked then. Returns whether it checked.
+    """
+    doc = current_ingest(report_path, source)
+    if doc is None:
+        return False
+    try:
         n, dates = int(doc["strategies"]), list(doc["dates"])
-    except (OSError, ValueError, KeyError, TypeError):
+    except (KeyError, TypeError, ValueError):
         return False
     check_against_data(config, n, dates, str(source))
     return True
+
+
+def dataset_name(config: Mapping[str, Any]) -> str:
+    """The run's name, results/{dataset}/: the configured one, else derived from the input.
+
+    `dataset: null` (the default) names a run on the generated twin `twin`
+    and a run on a user's file or folder after it (`data/pnl.csv` -> `pnl`),
+    so that `--config input='{source: data/pnl.csv}'` alone never writes
+    one data set's results over another's.
+    """
+    given = config.get("dataset")
+    if given:
+        return str(given)
+    source = str(_section(config, "input").get("source", "synthetic"))
+    if source == "synthetic":
+        return "twin"
+    path = Path(source).resolve()
+    stem = path.stem if path.suffix.lower() in DATA_SUFFIXES else path.name
+    return re.sub(r"[^A-Za-z0-9_.-]+", "_", stem).strip("_.-") or "input"
 
 
 def _newest_mtime(path: Path) -> float:

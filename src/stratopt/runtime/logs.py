@@ -17,3 +17,15 @@ def setup_logging(log_path: str | None, mode: str = "w") -> None:
         handlers=handlers,
         force=True,
     )
+
+
+def to_log_file(logger: logging.Logger, message: str) -> None:
+    """Log `message` to the rule's log file only, not to stderr.
+
+    For text another job shows on the terminal (the ingest summary: rule
+    publish_ingest prints it), so that a local run does not show it twice.
+    """
+    record = logger.makeRecord(logger.name, logging.INFO, "(log file)", 0, message, (), None)
+    for handler in logging.getLogger().handlers:
+        if isinstance(handler, logging.FileHandler):
+            handler.handle(record)

@@ -19,7 +19,7 @@ def hindsight_flags(
     """The reasons to distrust a pick's training figures (empty: none)."""
     flags = []
     if max_drawdown < drawdown_below:
-        flags.append(f"training max drawdown {max_drawdown:.4g} below {drawdown_below:g} (rupees)")
+        flags.append(f"training max drawdown ₹{max_drawdown:,.4g} below ₹{drawdown_below:g}")
     if win_rate >= 1.0:
         flags.append("won on every training session (win rate 100 %)")
     return flags

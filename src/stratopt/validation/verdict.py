@@ -50,7 +50,7 @@ def verdict(
     reasons = [place, rank_text]
     tail = []
     if oos_roi < 0:
-        tail.append(f"it lost {-oos_roi:,.0f} out of sample")
+        tail.append(f"it lost ₹{-oos_roi:,.0f} out of sample")
     if survival is not None:
         tail.append(
             f"its out-of-sample P&L per session was {100 * survival:.0f} % of its training one"
