@@ -31,8 +31,7 @@ def test_envs_differ_by_rule() -> None:
         p.stem: frozenset(re.findall(r"^ {6}- ([A-Za-z0-9_.-]+)", p.read_text(), re.M))
         for p in (REPO / "envs").glob("*.yaml")
     }
-    alike = [(a, b) for a in lists for b in lists if a < b and lists[a] == lists[b]]
-    assert all(len(lists[a]) <= 2 for a, _ in alike), alike  # only the numpy-only ones
+    assert len(set(lists.values())) >= len(lists) // 2, lists  # not one list copied 12 times
     assert "numba" not in lists["ingest"] and "duckdb" not in lists["optimize"]
     assert "heavyai" in lists["database.heavydb"] and "heavyai" not in lists["database"]
 

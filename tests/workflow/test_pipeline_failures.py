@@ -35,6 +35,7 @@ def _config(work: Path, name: str = "tiny.yaml", **optimize: object) -> Path:
         "dataset": "tiny",
         "input": {"source": str(work / "in.csv")},
         "correlation": {"enabled": False},
+        "chain": {"mode": "never"},  # one job per stage: the test names the stages' jobs
         "optimize": {
             "algorithms": ["rs"],
             "min_size": 3,

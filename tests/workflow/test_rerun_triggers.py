@@ -96,6 +96,8 @@ CHANGES: dict[str, tuple[Any, set[str]]] = {
     "optimize.seed": (8, {"optimize", "validate"} | R),
     "optimize.workers": (1, R),  # the job's threads: results do not depend on it
     "optimize.pool": ("process", R),  # threads or processes: the same results
+    "chain.mode": ("always", R),  # the same files by one job: nothing is out of date
+    "chain.max_strategies": (100, R),  # only read with chain.mode auto
     "optimize.backend": ("cupy", {"optimize", "validate"} | R),
     # validation: off, select loses its validation input; any setting reruns validate
     "validation.enabled": (False, {"select"} | R),
@@ -157,6 +159,7 @@ def walked(tmp_path_factory: pytest.TempPathFactory, real_sample_csv: Path) -> d
         "dataset": "small",
         "input": {"source": str(real_sample_csv)},
         "correlation": {"shards": 2},
+        "chain": {"mode": "never"},  # one job per stage, as the table below names them
         "optimize": {"algorithms": ["sa", "rs"], "min_size": 5, "max_size": 6}
         | {"generations": 10, "population": 10, "seed": 7, "workers": 1},
     }
