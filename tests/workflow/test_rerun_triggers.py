@@ -44,8 +44,9 @@ CONSUMERS: dict[str, set[str]] = {
     "store_results": {"report"},
     "gpu_probe": {"report"},
     "report": set(),
+    "chain": set(),
 }
-PIPELINE = set(CONSUMERS) - {"gpu_probe"}
+PIPELINE = set(CONSUMERS) - {"gpu_probe", "chain"}
 DIRECT_TRIGGERS_EXCLUDED = "input files updated by another job"
 
 R = {"report"}  # every key that applied to the run is shown in the report
@@ -94,9 +95,11 @@ CHANGES: dict[str, tuple[Any, set[str]]] = {
     "optimize.mutation_rate": (0.2, {"optimize", "validate"} | R),
     "optimize.budget": (50, {"optimize", "validate"} | R),
     "optimize.seed": (8, {"optimize", "validate"} | R),
-    "optimize.workers": (1, R),  # the job's threads: results do not depend on it
+    "optimize.workers": (1, set()),  # the job's threads: no result, not even the report
     "optimize.pool": ("process", R),  # threads or processes: the same results
-    "chain.mode": ("always", R),  # the same files by one job: nothing is out of date
+    # the same files by one job, but Snakemake's provenance (params) is the chain's now:
+    # switching the job layout reruns every chained stage once
+    "chain.mode": ("always", {"chain"}),
     "chain.max_strategies": (100, R),  # only read with chain.mode auto
     "optimize.backend": ("cupy", {"optimize", "validate"} | R),
     # validation: off, select loses its validation input; any setting reruns validate

@@ -22,16 +22,24 @@ DB_FILENAME = "stratopt.duckdb"
 class DuckDBDatabase(Database):
     name = "duckdb"
 
-    def __init__(self, path: str | Path, *, threads: int | None = None) -> None:
+    def __init__(
+        self, path: str | Path, *, threads: int | None = None, shown_as: str | Path | None = None
+    ) -> None:
         self.path = Path(path)
+        # the name reports give the file: a rule works in a temporary beside its output,
+        # whose random name must not reach load.json or prepare.json (same run, same bytes)
+        self.shown_as = Path(shown_as) if shown_as is not None else self.path
         self.threads = threads
         self._con: duckdb.DuckDBPyConnection | None = None
 
     @classmethod
     def from_config(cls, config: dict[str, Any], results_dir: str | Path) -> DuckDBDatabase:
         """The file `database.path` when given (a rule's output), else results_dir/stratopt.duckdb."""
-        path = (config.get("database") or {}).get("path")
-        return cls(Path(path) if path else Path(results_dir) / DB_FILENAME)
+        db = config.get("database") or {}
+        path = db.get("path")
+        return cls(
+            Path(path) if path else Path(results_dir) / DB_FILENAME, shown_as=db.get("shown_as")
+        )
 
     def connect(self) -> None:
         self.path.parent.mkdir(parents=True, exist_ok=True)
@@ -127,4 +135,4 @@ class DuckDBDatabase(Database):
         return [r[0] for r in rows]
 
     def describe(self) -> str:
-        return f"duckdb:{self.path}"
+        return f"duckdb:{self.shown_as}"

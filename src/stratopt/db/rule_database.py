@@ -43,7 +43,8 @@ def rule_database(
             shutil.copyfile(source, tmp)
         else:
             tmp.unlink()  # DuckDB creates the file; an empty one is not a database
-        with open_database({"database": {**settings, "path": str(tmp)}}, Path(tmp).parent) as db:
+        where = {**settings, "path": str(tmp), "shown_as": str(output)}
+        with open_database({"database": where}, Path(tmp).parent) as db:
             yield db
             db.execute("CHECKPOINT")  # everything into the file: no write-ahead log left
         wal = Path(f"{tmp}.wal")
