@@ -1,6 +1,6 @@
 """`stratopt bench profiling`: what running a stage under py-spy costs, per mode.
 
-Each repetition is a fresh Python (benchmarks.timing.run_isolated), like a
+Each repetition is a fresh Python (stratopt.bench.timing.run_isolated), like a
 rule script: it imports the stage and calls pipeline.run_rule with a plain
 RuleContext built as the rule builds it, with profiling off (`plain`), with
 py-spy attached to the process (`attach`), and with the stage launched in a

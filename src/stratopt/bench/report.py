@@ -2,7 +2,7 @@
 
 The target (docs/report.md) is under 2 s for the production twin's results.
 Two figures per results folder, each the median of fresh child processes
-(benchmarks.timing.run_isolated), alternating between folders:
+(stratopt.bench.timing.run_isolated), alternating between folders:
 
 - `render`: importing stratopt.report and calling write_report (collect,
   charts, template, the atomic write): the report's own cost;

@@ -8,7 +8,7 @@
   matrix (5.2 GB at N = 25,544: that is the legacy's cost);
 - search: every algorithm's `legacy` preset loop over ReferenceEvaluator
   (plain reference fitness, pair-by-pair lookups in the dense matrix); its
-  set-up rebuilds the dense matrix, untimed (stratopt.bench.sidebyside.isolated);
+  set-up rebuilds the dense matrix, untimed (stratopt.bench.timing);
 - select/report: the best per size across algorithms, its legacy
   best_portfolio_size{n}.txt and equity/drawdown pictures.
 

@@ -18,7 +18,7 @@ from typing import Any
 
 import yaml
 
-from stratopt.bench.sidebyside.isolated import run_command
+from stratopt.bench.timing import run_command
 from stratopt.bench.sidebyside.workloads import REPO, Workload
 
 

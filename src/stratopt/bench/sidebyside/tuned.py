@@ -9,7 +9,7 @@
   configured worker processes;
 - select/report: stratopt.selection.select.select and the HTML report.
 
-Each runs in its own child process (stratopt.bench.sidebyside.isolated); the files under
+Each runs in its own child process (stratopt.bench.timing); the files under
 `work` are the same files a pipeline run leaves under results/{dataset}/.
 """
 
