@@ -17,8 +17,8 @@ from pathlib import Path
 from typing import Any
 
 from stratopt.bench.sidebyside import document
-from stratopt.bench.timing import StageSample, parent_peak_mb, run_command, run_stage
 from stratopt.bench.sidebyside.workloads import Workload, twin_csv
+from stratopt.bench.timing import StageSample, parent_peak_mb, run_command, run_stage
 from stratopt.errors import ConfigError, InputError
 from stratopt.runtime.atomic import write_json, write_text
 

@@ -18,8 +18,8 @@ from typing import Any
 
 import yaml
 
-from stratopt.bench.timing import run_command
 from stratopt.bench.sidebyside.workloads import REPO, Workload
+from stratopt.bench.timing import run_command
 
 
 def snakemake_config(w: Workload, source: Path, dataset: str) -> dict[str, Any]:
