@@ -10,7 +10,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from stratopt.db.duckdb_backend import DuckDBDatabase
-from stratopt.db.stages import store_results
+from stratopt.db.load import store_results
 
 
 def _portfolios(path: Path, names: list[list[str]]) -> Path:

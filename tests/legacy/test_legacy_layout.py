@@ -128,7 +128,8 @@ def test_the_parser_refuses_other_layouts() -> None:
 def prepared_dir(real_sample_csv: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
     from stratopt.data.ingest import read_source
     from stratopt.db.duckdb_backend import DuckDBDatabase
-    from stratopt.db.stages import PrepareOutputs, load_matrix, prepare
+    from stratopt.db.load import load_matrix
+    from stratopt.db.prepare import PrepareOutputs, prepare
 
     folder = tmp_path_factory.mktemp("prepare")
     with DuckDBDatabase(folder / "s.duckdb") as db:

@@ -204,7 +204,7 @@ def _write_bench_json(results: Path, csv: Path, measured: dict[str, dict[str, fl
 @pytest.fixture(scope="module")
 def run_dir(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Path, dict[str, Any]]]:
     from stratopt.db.duckdb_backend import DuckDBDatabase
-    from stratopt.db.stages import store_results
+    from stratopt.db.load import store_results
     from stratopt.runtime.profiling import run_profiled
     from stratopt.search.optimize import OptimizeSettings, optimize
     from stratopt.selection.select import select

@@ -120,7 +120,7 @@ def child_make_matrix(work: str, seed: int, out: str, zones: int = 0) -> None:
 
 def child_load(work: str, out: str) -> None:
     from stratopt.db.duckdb_backend import DuckDBDatabase
-    from stratopt.db.stages import load_db
+    from stratopt.db.load import load_db
 
     folder = Path(work)
     start = _start()
@@ -131,7 +131,7 @@ def child_load(work: str, out: str) -> None:
 
 def child_prepare(work: str, out: str, compute: str, zones: int = 0) -> None:
     from stratopt.db.duckdb_backend import DuckDBDatabase
-    from stratopt.db.stages import PrepareOutputs, prepare
+    from stratopt.db.prepare import PrepareOutputs, prepare
 
     folder = Path(work)
     config = {"database": {"compute": compute}, "ulta": True, "zone": {"enabled": zones > 0}}
@@ -145,7 +145,7 @@ def child_compute(work: str, out: str, computation: str, path: str) -> None:
     """One computation by one path, on the filtered data (setup not timed)."""
     from stratopt.db import compute as C
     from stratopt.db.duckdb_backend import DuckDBDatabase
-    from stratopt.db.stages import _filtered_matrix
+    from stratopt.db.prepare import _filtered_matrix
 
     with DuckDBDatabase(Path(work) / "bench.duckdb") as db:
         matrix = _filtered_matrix(db, None, None)
@@ -170,8 +170,9 @@ def child_rule_chain(work: str, out: str, mode: str, zones: int = 0) -> None:
     import pyarrow.parquet as pq
 
     from stratopt.db.duckdb_backend import DuckDBDatabase
+    from stratopt.db.load import load_db, store_results
+    from stratopt.db.prepare import PrepareOutputs, prepare
     from stratopt.db.rule_database import rule_database
-    from stratopt.db.stages import PrepareOutputs, load_db, prepare, store_results
 
     base = Path(work)
     folder = base / f"chain_{mode}"

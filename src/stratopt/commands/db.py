@@ -79,7 +79,7 @@ def _config(args: argparse.Namespace) -> dict[str, Any]:
 
 def _load(args: argparse.Namespace) -> int:
     from stratopt.db import open_database
-    from stratopt.db.stages import load_db
+    from stratopt.db.load import load_db
 
     config = _config(args)
     with open_database(config, args.results) as db:
@@ -90,7 +90,7 @@ def _load(args: argparse.Namespace) -> int:
 
 def _prepare(args: argparse.Namespace) -> int:
     from stratopt.db import open_database
-    from stratopt.db.stages import PrepareOutputs, prepare
+    from stratopt.db.prepare import PrepareOutputs, prepare
 
     config = _config(args)
     with open_database(config, args.results) as db:

@@ -30,7 +30,8 @@ def load(input: str, work: str) -> dict[str, Any]:
 
 def metrics_ulta(work: str, config: dict[str, Any]) -> dict[str, Any]:
     from stratopt.db import open_database
-    from stratopt.db.stages import PrepareOutputs, load_db, prepare
+    from stratopt.db.load import load_db
+    from stratopt.db.prepare import PrepareOutputs, prepare
 
     folder = Path(work)
     with open_database(config, folder) as db:
