@@ -18,7 +18,8 @@ from stratopt.db.prepare import PrepareOutputs, prepare
 from stratopt.engine.ulta import apply_ulta
 from stratopt.errors import InputError
 from stratopt.runtime.atomic import finite_or_none, loads_strict, write_json
-from stratopt.search.optimize import OptimizeSettings, optimize
+from stratopt.search.optimize import optimize
+from stratopt.search.settings import OptimizeSettings
 
 
 def _matrix(values: np.ndarray, names: list[str]) -> Matrix:

@@ -23,7 +23,8 @@ from stratopt.legacy import NEWLINE
 from stratopt.legacy.inversion import parse_inversion_report
 from stratopt.legacy.layout import parse_text, read_text
 from stratopt.legacy.metrics_csv import COLUMNS
-from stratopt.search.optimize import OptimizeSettings, optimize
+from stratopt.search.optimize import optimize
+from stratopt.search.settings import OptimizeSettings
 from stratopt.selection.select import select
 
 STEM = "sensex_real_sample_500"

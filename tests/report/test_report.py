@@ -206,7 +206,8 @@ def run_dir(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Path, di
     from stratopt.db.duckdb_backend import DuckDBDatabase
     from stratopt.db.load import store_results
     from stratopt.runtime.profiling import run_profiled
-    from stratopt.search.optimize import OptimizeSettings, optimize
+    from stratopt.search.optimize import optimize
+    from stratopt.search.settings import OptimizeSettings
     from stratopt.selection.select import select
     from stratopt.selection.zones import write_zone_document
     from stratopt.stages.ingest import run as ingest_rule

@@ -102,7 +102,7 @@ def optimize_child(
 
 def _production_settings(preset: str, seed: int, min_size: int, max_size: int) -> Any:
     """The legacy production search settings (G = 100, P = 30) for one preset and seed."""
-    from stratopt.search.optimize import OptimizeSettings
+    from stratopt.search.settings import OptimizeSettings
 
     return OptimizeSettings(
         preset=preset,

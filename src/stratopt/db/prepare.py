@@ -245,4 +245,3 @@ def prepare(db: Database, config: dict[str, Any], out: PrepareOutputs) -> dict[s
 
 def _iso(d: np.datetime64 | None) -> str | None:
     return None if d is None else str(d)
-

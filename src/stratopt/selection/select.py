@@ -45,7 +45,7 @@ from stratopt.legacy.layout import (
 )
 from stratopt.legacy.names import legacy_names
 from stratopt.runtime.atomic import atomic_path, loads_strict, write_json, write_text
-from stratopt.search.optimize import file_digest
+from stratopt.search.checkpoints import file_digest
 from stratopt.selection.choice import choose_best_size, guarded_fitness, read_validation
 from stratopt.selection.flags import DEFAULT_DRAWDOWN_BELOW, hindsight_flags
 

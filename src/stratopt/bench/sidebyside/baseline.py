@@ -131,7 +131,7 @@ def _search_all(
 ) -> dict[str, Any]:
     from stratopt.algorithms import load_algorithm
     from stratopt.bench.sidebyside.reference_evaluator import ReferenceEvaluator
-    from stratopt.search.optimize import OptimizeSettings, size_seed
+    from stratopt.search.settings import OptimizeSettings, size_seed
 
     settings = OptimizeSettings.from_config(config)
     opt = config["optimize"]

@@ -55,7 +55,8 @@ def correlation(work: str, config: dict[str, Any]) -> dict[str, Any]:
 
 
 def search(work: str, config: dict[str, Any]) -> dict[str, Any]:
-    from stratopt.search.optimize import OptimizeSettings, optimize
+    from stratopt.search.optimize import optimize
+    from stratopt.search.settings import OptimizeSettings
 
     folder = Path(work)
     settings = OptimizeSettings.from_config(config)
