@@ -27,6 +27,8 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from stratopt.data.csv_text import CSV_SUFFIXES, FIRST_DATA_LINE, MISSING  # as the daily reader
+from stratopt.data.ingest_report import IngestReport, source_record
 from stratopt.data.matrix import Matrix
 from stratopt.data.zone_matrix import write_zone_matrix
 from stratopt.data.zones import DROPPED_ZONES
@@ -36,9 +38,7 @@ from stratopt.runtime.atomic import atomic_path, write_json
 log = logging.getLogger(__name__)
 
 LEADING = ("date", "zone", "day")
-MISSING = {"", "nan", "na", "n/a", "null", "none"}  # read as 0, as the daily reader does
-SUFFIXES = {".csv", ".txt"}
-FIRST_DATA_LINE = 2
+SUFFIXES = CSV_SUFFIXES
 
 
 @dataclass
@@ -258,14 +258,10 @@ def ingest_zones(
     source: str | Path, matrix_out: str | Path, report_out: str | Path | None = None
 ) -> Matrix:
     """A zone file -> matrix.parquet (with `zone_pnl`) and ingest.json, both or neither."""
-    from stratopt.data.ingest import IngestReport, sha256_file
-
     path = Path(source)
     found = read_zone_csv(path)
     report = IngestReport(warnings=list(found.warnings), blank_cells=dict(found.blank_cells))
-    report.sources.append(
-        {"path": str(path), "sha256": sha256_file(path), "bytes": path.stat().st_size}
-    )
+    report.sources.append(source_record(path))
     doc: dict[str, Any] = {
         **report.to_dict(found.matrix),
         "zones": found.zones,
