@@ -19,6 +19,7 @@ import pytest
 from search_support import prepared_sample
 from stratopt.data.matrix import Matrix, write_matrix
 from stratopt.engine.evaluator import Evaluator
+from stratopt.search.optimize import OptimizeSettings, file_digest
 from stratopt.selection.select import select
 
 
@@ -42,11 +43,14 @@ def constructed(real_sample_csv: Path, tmp_path_factory: pytest.TempPathFactory)
         doc = {
             "algorithm": name,
             "n_strategies": 500,
-            "settings": {"metric": "ratio"},
+            # select checks that the runs searched this very file (issue 17)
+            "input": {"sha256": file_digest(root / "prepared.parquet")},
+            "settings": OptimizeSettings(min_size=5, max_size=6, metric="ratio").to_dict(),
             "sizes": [
                 {
                     "size": size,
                     "best": [int(i) for i in best],
+                    "names": [matrix.names[int(i)] for i in best],
                     "fitness": ratio.evaluate_one(best),
                     "evaluations": 100,
                 }
