@@ -24,6 +24,7 @@ from typing import Any
 
 import numpy as np
 
+from stratopt import contracts
 from stratopt.bench.timing import compare, format_table
 
 ALGORITHMS = ["ga", "pso", "sa", "de", "aco", "hc", "bo", "rs"]
@@ -153,7 +154,7 @@ def _run(args: argparse.Namespace) -> int:
     }
     with tempfile.TemporaryDirectory() as tmpdir:
         tmp = Path(tmpdir)
-        prepared = tmp / "prepared.parquet"
+        prepared = contracts.PREPARED.path(tmp)
         source = prepare_matrix(prepared, args.strategies, args.data_seed)
         report["matrix"] = source
         print(f"matrix: {source}, ULTA applied; sizes {args.min_size}..{args.max_size}")

@@ -6,6 +6,8 @@ import argparse
 from pathlib import Path
 from typing import Any
 
+from stratopt import contracts
+
 
 def register(sub: argparse._SubParsersAction) -> None:
     parser = sub.add_parser("db", help="database stage: load the matrix, prepare it in SQL")
@@ -83,8 +85,8 @@ def _load(args: argparse.Namespace) -> int:
 
     config = _config(args)
     with open_database(config, args.results) as db:
-        report = load_db(args.matrix, db, args.results / "load.json")
-    print(f"{report['database']}: {report['tables']}; report {args.results / 'load.json'}")
+        report = load_db(args.matrix, db, contracts.LOAD.path(args.results))
+    print(f"{report['database']}: {report['tables']}; report {contracts.LOAD.path(args.results)}")
     return 0
 
 

@@ -18,6 +18,7 @@ from typing import Any
 
 import numpy as np
 
+from stratopt import contracts
 from stratopt.data.csv_text import (
     CSV_SUFFIXES,
     FIRST_DATA_LINE,
@@ -229,6 +230,6 @@ def ingest(
         # Both temporaries are complete before either replaces an earlier output.
         with atomic_path(matrix_out) as tmp_matrix, atomic_path(report_out) as tmp_report:
             write_matrix(matrix, tmp_matrix)
-            write_json(tmp_report, report.to_dict(matrix))
+            write_json(tmp_report, contracts.INGEST.checked(report.to_dict(matrix)))
     log.info("ingested %d days x %d strategies from %s", matrix.n_days, matrix.n_strategies, source)
     return matrix

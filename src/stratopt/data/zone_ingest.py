@@ -27,6 +27,7 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from stratopt import contracts
 from stratopt.data.csv_text import CSV_SUFFIXES, FIRST_DATA_LINE, MISSING  # as the daily reader
 from stratopt.data.ingest_report import IngestReport, source_record
 from stratopt.data.matrix import Matrix
@@ -274,7 +275,7 @@ def ingest_zones(
         # Both temporaries are complete before either replaces an earlier output.
         with atomic_path(matrix_out) as tmp_matrix, atomic_path(report_out) as tmp_report:
             write_zone_matrix(found.matrix, found.zones, found.values, tmp_matrix)
-            write_json(tmp_report, doc)
+            write_json(tmp_report, contracts.INGEST.checked(doc))
     log.info(
         "ingested %d days x %d zones x %d strategies from %s (%d rows of dropped zones)",
         found.matrix.n_days,

@@ -16,6 +16,7 @@ from typing import Any
 import numpy as np
 import pyarrow as pa
 
+from stratopt import contracts
 from stratopt.data.matrix import Matrix, read_matrix, read_table
 from stratopt.db import schema as S
 from stratopt.db.base import Database, check_table_name
@@ -59,7 +60,7 @@ def load_db(matrix_path: str | Path, db: Database, report_path: str | Path) -> d
         "last_date": str(matrix.dates[-1]) if matrix.n_days else None,
         "seconds": {"read": read_s, "total": time.perf_counter() - start},
     }
-    write_json(report_path, report)
+    write_json(report_path, contracts.LOAD.checked(report))
     log.info("loaded %d x %d into %s", matrix.n_days, matrix.n_strategies, db.describe())
     return report
 
@@ -111,6 +112,7 @@ def store_results(
     """
     from stratopt.db.zone_prepare import portfolio_zone_table
 
+    contracts.PORTFOLIOS.check_file(portfolios_path)
     tables = portfolio_tables(read_table(portfolios_path))
     zone_rows = portfolio_zone_table(zones_path)
     if zone_rows is None:
@@ -123,5 +125,5 @@ def store_results(
         "backend": db.name,
         "tables": {name: table.num_rows for name, table in tables.items()},
     }
-    write_json(report_path, report)
+    write_json(report_path, contracts.STORED.checked(report))
     return report

@@ -20,6 +20,7 @@ import numpy as np
 import pandas as pd
 import pyarrow as pa
 
+from stratopt import contracts
 from stratopt.data.matrix import Matrix, write_matrix
 from stratopt.data.zone_matrix import write_zone_matrix
 from stratopt.db import schema as S
@@ -66,14 +67,13 @@ class PrepareOutputs:
 
     @classmethod
     def under(cls, folder: str | Path) -> PrepareOutputs:
-        f = Path(folder)
+        c = contracts
         return cls(
-            f / "prepared.parquet",
-            f / "strategy_metrics.csv",
-            f / "strategy_metrics.parquet",
-            f / "inversion_report.md",
-            f / "inversion.parquet",
-            f / "prepare.json",
+            *(
+                o.path(folder)
+                for o in (c.PREPARED, c.METRICS_CSV, c.METRICS, c.INVERSION_MD, c.INVERSION)
+            ),
+            c.PREPARE.path(folder),
         )
 
 
@@ -231,7 +231,7 @@ def prepare(db: Database, config: dict[str, Any], out: PrepareOutputs) -> dict[s
         + [INVERSION_TABLE, METRICS_TABLE, RAW_METRICS_TABLE],
         "seconds": seconds,
     }
-    write_json(out.report, summary)
+    write_json(out.report, contracts.PREPARE.checked(summary))
     log.info(
         "prepared %d days x %d strategies (%d inverted; metrics %s, ULTA %s)",
         matrix.n_days,

@@ -15,12 +15,12 @@ Light on purpose: the standard library only, as the Snakefile imports it.
 from __future__ import annotations
 
 import datetime as dt
-import json
 import os
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
+from stratopt import contracts
 from stratopt.errors import ConfigError
 
 #: The algorithms this package ships (used when its entry points are not installed,
@@ -185,11 +185,12 @@ def check_against_ingest(
     try:
         if not src.exists() or os.path.getmtime(report) < _newest_mtime(src):
             return False
-        doc = json.loads(report.read_text(encoding="utf-8"))
-        n, dates = int(doc["strategies"]), list(doc["dates"])
-    except (OSError, ValueError, KeyError, TypeError):
+        doc = contracts.INGEST.read_json_at(report)
+    except (OSError, contracts.ContractError):
+        return False  # ingest will read the source again, and check then
+    if doc is None:
         return False
-    check_against_data(config, n, dates, str(source))
+    check_against_data(config, doc["strategies"], list(doc["dates"]), str(source))
     return True
 
 

@@ -12,6 +12,7 @@ import json
 from pathlib import Path
 from typing import Any
 
+from stratopt import contracts
 from stratopt.search.settings import OptimizeSettings
 
 
@@ -34,15 +35,16 @@ def fingerprint(algorithm: str, settings: OptimizeSettings, input_digest: str) -
 
 
 def checkpoint_path(runs_dir: Path, algorithm: str, size: int) -> Path:
-    return Path(runs_dir) / algorithm / f"size_{size}.json"
+    """runs/{algorithm}/size_{n}.json, in whichever runs folder the caller chose."""
+    return Path(runs_dir) / algorithm / contracts.CHECKPOINT.file_name(size=size)
 
 
 def load_checkpoint(path: Path, expected: str) -> dict[str, Any] | None:
     """A finished size's record, or None when absent, unreadable or from other settings."""
     try:
-        data = json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, ValueError):
+        data = contracts.CHECKPOINT.read_json_at(path)
+    except contracts.ContractError:
+        return None  # searched again, and rewritten
+    if data is None or data["fingerprint"] != expected:
         return None
-    if not isinstance(data, dict) or data.get("fingerprint") != expected:
-        return None
-    return data.get("result")
+    return data["result"]

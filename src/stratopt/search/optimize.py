@@ -17,6 +17,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
+from stratopt import contracts
 from stratopt.data.matrix import Matrix, read_matrix
 from stratopt.data.zone_matrix import read_zone_data
 from stratopt.errors import ConfigError, InputError
@@ -96,9 +97,8 @@ def optimize(
 
     def finished(name: str, record: dict[str, Any], bar: Any) -> None:
         size = record["size"]
-        write_json(
-            checkpoint_path(runs_dir, name, size), {"fingerprint": prints[name], "result": record}
-        )
+        checkpoint = {"fingerprint": prints[name], "result": record}
+        write_json(checkpoint_path(runs_dir, name, size), contracts.CHECKPOINT.checked(checkpoint))
         done[name][size] = record
         count = sum(len(v) for v in done.values())
         log.log(
@@ -130,12 +130,10 @@ def optimize(
 
     paths: dict[str, Path] = {}
     for name in algorithms:
-        out = Path(outputs[name]) if outputs and name in outputs else runs_dir / f"{name}.json"
-        write_json(
-            out,
-            run_document(name, settings, matrix, matrix_path, digest, done[name], skipped)
-            | {"zone_mode": zones is not None},
-        )
+        default = runs_dir / contracts.RUN.file_name(algorithm=name)
+        out = Path(outputs[name]) if outputs and name in outputs else default
+        doc = run_document(name, settings, matrix, matrix_path, digest, done[name], skipped)
+        write_json(out, contracts.RUN.checked(doc | {"zone_mode": zones is not None}))
         paths[name] = out
     log.info(
         "optimize: %d algorithms x %d sizes in %.2f s (%d workers, %s pool)",

@@ -16,6 +16,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+from stratopt import contracts
 from stratopt.bench.sidebyside import document
 from stratopt.bench.sidebyside.workloads import Workload, twin_csv
 from stratopt.bench.timing import StageSample, parent_peak_mb, run_command, run_stage
@@ -345,9 +346,9 @@ def run_bench(
         "elapsed_s": time.perf_counter() - started,
         "notes": notes,
     }
-    write_json(out / "bench.json", doc)
+    write_json(contracts.BENCH.path(out), contracts.BENCH.checked(doc))
     table = document.format_markdown(doc)
-    write_text(out / "bench.md", table)
+    write_text(contracts.BENCH_MD.path(out), table)
     if not keep_work:
         shutil.rmtree(work, ignore_errors=True)
     say("")
