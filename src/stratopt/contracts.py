@@ -126,7 +126,7 @@ def _check(value: Any, spec: Spec, where: str, problems: list[str]) -> None:
 # ---------------------------------------------------------------- outputs
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)  # each output is one object: compared and hashed by identity
 class Output:
     """One file (or folder) a rule writes, relative to results/{dataset}/."""
 
