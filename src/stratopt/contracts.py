@@ -263,16 +263,8 @@ MATRIX_COLUMNS = {
     "pnl": "fixed_size_list<element: double>*",
 }
 #: The eight figures of a portfolio (stratopt.engine.portfolio_metrics.PERFORMANCE_KEYS).
-PORTFOLIO_METRICS = (
-    "total_roi",
-    "max_drawdown",
-    "win_percentage",
-    "profit_factor",
-    "expectancy",
-    "sharpe_ratio",
-    "sortino_ratio",
-    "annualized_return",
-)
+PORTFOLIO_METRICS = ("total_roi", "max_drawdown", "win_percentage", "profit_factor", "expectancy",
+                     "sharpe_ratio", "sortino_ratio", "annualized_return")  # fmt: skip
 #: The five per-strategy metrics of strategy_metrics.* (the legacy's names).
 STRATEGY_METRICS = ("ROI", "Max Drawdown", "Win Percentage", "Profit Factor", "Expectancy")
 RUN_SIZE = {
@@ -466,17 +458,8 @@ PROFILE_SPEEDSCOPE = Output(
 #: The twin input, cached per seed and size (relative to the working directory, not results/).
 TWIN_CSV = "results/twin-data/twin_seed{seed}_n{n}.csv"
 #: Snakemake's benchmark columns the report reads (medians over repeats; NA allowed).
-BENCHMARK_COLUMNS = (
-    "s",
-    "max_rss",
-    "max_vms",
-    "max_uss",
-    "max_pss",
-    "io_in",
-    "io_out",
-    "mean_load",
-    "cpu_time",
-)
+BENCHMARK_COLUMNS = ("s", "max_rss", "max_vms", "max_uss", "max_pss", "io_in", "io_out",
+                     "mean_load", "cpu_time")  # fmt: skip
 
 #: The pipeline's stages in order, and the outputs that show each one finished.
 STAGES: tuple[tuple[str, tuple[Output, ...]], ...] = (
