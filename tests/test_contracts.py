@@ -15,6 +15,7 @@ import pytest
 
 from stratopt import contracts as C
 from stratopt.contracts import ContractError, check_spec
+from stratopt.data.matrix import check_parquet
 from stratopt.errors import InputError
 
 
@@ -91,10 +92,13 @@ def test_parquet_columns_and_metadata_are_checked(tmp_path: Path) -> None:
     path = tmp_path / "inversion.parquet"
     pq.write_table(table, path)
     with pytest.raises(ContractError, match="inverted_roi: expected double, got int64"):
-        C.INVERSION.check_file(path)
+        check_parquet(C.INVERSION, path)
     pq.write_table(table.drop_columns(["inverted_roi"]), path)
     with pytest.raises(ContractError, match="inverted_roi: missing"):
-        C.INVERSION.check_file(path)
+        check_parquet(C.INVERSION, path)
+    path.write_text("not parquet")
+    with pytest.raises(ContractError, match="not a readable Parquet file"):
+        check_parquet(C.INVERSION, path)
     listed = pa.table({"names": pa.array([["a"]], type=pa.list_(pa.string()))})
     assert str(listed.schema.field("names").type) == "list<item: string>"  # in memory ...
     pq.write_table(listed, path)
@@ -103,7 +107,7 @@ def test_parquet_columns_and_metadata_are_checked(tmp_path: Path) -> None:
         "x.parquet", "test", "a list column", columns={"names": "list<element: string>"}
     )
     both.check_schema(listed.schema)  # either name of the list's field fits
-    both.check_file(path)
+    check_parquet(both, path)
     with pytest.raises(ContractError, match="schema metadata 'stratopt': missing"):
         C.PORTFOLIOS.check_schema(pa.schema([]))
 

@@ -3,15 +3,15 @@
 One entry per output: its path (Snakemake wildcards as `{name}`), the rule
 that writes it, and for JSON and Parquet outputs the keys or columns its
 readers may rely on, with their types. Writers check a document before
-writing it (`checked`); readers read through `read_json` / `read_table`,
-which say None when the file is absent (the stage did not run) and raise
+writing it (`checked`, `check_schema`); readers read through `read_json` (and
+stratopt.data.matrix.read_output for Parquet), which say None when the file is absent (the stage did not run) and raise
 ContractError, naming the file and the key or column, when it is present but
 breaks its contract. Producers may add keys and columns; readers rely only
 on what is listed here.
 
 Imported by the Snakefile when it is parsed and by every stage, so this
-module uses the standard library only (pyarrow is imported when a Parquet
-file is checked).
+module uses the standard library only: a Parquet schema is checked here
+(`check_schema`), read by stratopt.data.matrix (`check_parquet`, `read_output`).
 
 A JSON spec is a type (int, float, str, bool, dict, list, None), a tuple of
 specs (any of them), a dict {key: spec} (keys ending in "?" may be absent;
@@ -201,28 +201,6 @@ class Output:
             problems.append(f"schema metadata {self.metadata.decode()!r}: missing")
         if problems:
             raise ContractError(where or self.name, _say(problems), column=_key(problems[0]))
-
-    def check_file(self, path: str | Path) -> None:
-        """A Parquet file's schema against this output (reads only the footer)."""
-        import pyarrow.parquet as pq
-
-        try:
-            schema = pq.read_schema(path)
-        except (OSError, ValueError) as exc:  # pyarrow's ArrowInvalid is a ValueError
-            raise ContractError(path, f"not a readable Parquet file ({exc})") from None
-        self.check_schema(schema, path)
-
-    def read_table(
-        self, results: str | Path, columns: list[str] | None = None, **wildcards: Any
-    ) -> Any:
-        """The Parquet table (a pyarrow.Table), checked; None when the file does not exist."""
-        import pyarrow.parquet as pq
-
-        path = self.path(results, **wildcards)
-        if not path.exists():
-            return None
-        self.check_file(path)
-        return pq.read_table(path, columns=columns)
 
 
 def fill(pattern: str, **wildcards: Any) -> str:

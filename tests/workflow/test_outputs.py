@@ -13,6 +13,7 @@ from html.parser import HTMLParser
 from pathlib import Path, PurePosixPath
 
 from stratopt import contracts as C
+from stratopt.data.matrix import check_parquet
 from stratopt.report.collect import collect
 from workflow_helpers import snakemake
 
@@ -34,7 +35,7 @@ def test_every_output_of_a_real_run_fits_its_contract(small_run: tuple[Path, lis
             if output.json is not None:
                 output.read_json_at(path)  # ContractError names the file and the key
             elif output.columns:
-                output.check_file(path)
+                check_parquet(output, path)
         checked[output.name] = len(found)
     assert checked[C.RUN.name] == 8 and checked[C.CORRELATION_SHARD.name] == 2
     assert checked[C.CHECKPOINT.name] == 8 * 4  # eight algorithms, sizes 5..8

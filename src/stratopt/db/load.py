@@ -17,7 +17,7 @@ import numpy as np
 import pyarrow as pa
 
 from stratopt import contracts
-from stratopt.data.matrix import Matrix, read_matrix, read_table
+from stratopt.data.matrix import Matrix, check_parquet, read_matrix, read_table
 from stratopt.db import schema as S
 from stratopt.db.base import Database, check_table_name
 from stratopt.db.zone_prepare import load_zones
@@ -112,7 +112,7 @@ def store_results(
     """
     from stratopt.db.zone_prepare import portfolio_zone_table
 
-    contracts.PORTFOLIOS.check_file(portfolios_path)
+    check_parquet(contracts.PORTFOLIOS, portfolios_path)
     tables = portfolio_tables(read_table(portfolios_path))
     zone_rows = portfolio_zone_table(zones_path)
     if zone_rows is None:

@@ -15,6 +15,7 @@ from typing import Any
 import pyarrow.parquet as pq
 
 from stratopt import contracts
+from stratopt.data.matrix import check_parquet
 from stratopt.data.zone_matrix import read_zone_data
 from stratopt.runtime.atomic import write_json
 
@@ -24,7 +25,7 @@ def zone_document(prepared_path: str | Path, portfolios_path: str | Path) -> dic
     data = read_zone_data(prepared_path)
     if data is None:
         return {"zone_mode": False}
-    contracts.PORTFOLIOS.check_file(portfolios_path)
+    check_parquet(contracts.PORTFOLIOS, portfolios_path)
     columns = ["size", "algorithm", "fitness", "best_overall", "indices"]
     sizes = []
     for row in pq.read_table(portfolios_path, columns=columns).to_pylist():

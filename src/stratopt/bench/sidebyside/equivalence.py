@@ -222,7 +222,9 @@ def parse_best_portfolio(path: Path) -> dict[str, Any]:
 def _tuned_metrics(results: Path) -> pd.DataFrame:
     """strategy_metrics.parquet (its contract checked), indexed by strategy."""
     columns = ["strategy", *METRIC_COLUMNS]
-    table = contracts.METRICS.read_table(results, columns=columns)
+    from stratopt.data.matrix import read_output
+
+    table = read_output(contracts.METRICS, results, columns)
     if table is None:
         raise InputError(contracts.METRICS.path(results), "the tuned side wrote no metrics")
     return table.to_pandas().set_index("strategy")[METRIC_COLUMNS]

@@ -13,6 +13,8 @@ from pathlib import Path
 from typing import Any
 
 from stratopt.contracts import ContractError, Output
+from stratopt.data.matrix import check_parquet, read_output
+from stratopt.errors import InputError
 
 
 @dataclass
@@ -37,8 +39,8 @@ class Reader:
     def table(self, output: Output, columns: list[str] | None = None, **wildcards: Any) -> Any:
         """The checked Parquet table (pyarrow), or None when absent or broken (then noted)."""
         try:
-            return output.read_table(self.results, columns=columns, **wildcards)
-        except ContractError as exc:
+            return read_output(output, self.results, columns, **wildcards)
+        except InputError as exc:  # a ContractError, or a file that does not read
             self.broke(output.path(self.results, **wildcards), str(exc))
             return None
 
@@ -48,7 +50,7 @@ class Reader:
         if not path.exists():
             return False
         try:
-            output.check_file(path)
+            check_parquet(output, path)
         except ContractError as exc:
             self.broke(path, str(exc))
             return False
