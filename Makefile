@@ -7,13 +7,24 @@ BIN := $(VENV)/bin
 CORES ?= 2
 STAMP := $(VENV)/.installed
 
-.PHONY: run test setup lint bench clean fuzz
+SLURM_PLUGINS := $(VENV)/slurm-plugins
+
+.PHONY: run test setup lint bench clean fuzz slurm-plugins
 
 $(STAMP): pyproject.toml constraints.txt
 	$(PY) -m venv $(VENV)
 	$(BIN)/pip install -q --upgrade pip
 	$(BIN)/pip install -q -c constraints.txt -e '.[pipeline,heavydb,dev]'
+	@# Not in the environment: installed there, the SLURM executor plugin makes every
+	@# snakemake call wait for a SLURM controller (up to 10 s); see slurm-plugins below.
+	$(BIN)/pip uninstall -q -y snakemake-executor-plugin-slurm snakemake-executor-plugin-slurm-jobstep 2>/dev/null || true
 	touch $@
+
+# The SLURM executor plugins in a folder of their own, on the import path only for
+# cluster runs: PYTHONPATH=$(SLURM_PLUGINS) snakemake --workflow-profile profiles/slurm
+slurm-plugins: $(STAMP)
+	$(BIN)/pip install -q -c constraints.txt --no-deps --upgrade --target $(SLURM_PLUGINS) \
+		snakemake-executor-plugin-slurm snakemake-executor-plugin-slurm-jobstep
 
 setup: $(STAMP)
 

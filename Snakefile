@@ -18,6 +18,7 @@ include: "workflow/rules/optimize.smk"
 include: "workflow/rules/validate.smk"
 include: "workflow/rules/report.smk"
 include: "workflow/rules/bench.smk"
+include: "workflow/rules/chain.smk"
 
 
 rule all:

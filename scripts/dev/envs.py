@@ -149,7 +149,7 @@ def requirements(rule: str, variant: str | None = None) -> list[str]:
     return sorted((table[n] for n in names), key=str.lower) + extra
 
 
-def render(rule: str, variant: str | None, name: str) -> str:
+def render(rule: str, variant: str | None, name: str, reqs: list[str] | None = None) -> str:
     what = f" ({variant} variant)" if variant else ""
     who = f"the `{rule}` rule" if name == rule else f"the rules of workflow/rules/{name}.smk"
     lines = [
@@ -164,7 +164,7 @@ def render(rule: str, variant: str | None, name: str) -> str:
         "  - python=3.11",
         "  - pip",
         "  - pip:",
-        *(f"      - {req}" for req in requirements(rule, variant)),
+        *(f"      - {req}" for req in (reqs if reqs is not None else requirements(rule, variant))),
     ]
     return "\n".join(lines) + "\n"
 
@@ -194,8 +194,32 @@ def env_names() -> dict[str, str]:
     return {rule: smk[rule] if smk.get(rule) in shared else rule for rule in rules}
 
 
+#: The chain job (workflow/rules/chain.smk) runs these stages in one process.
+CHAINED = (
+    "load_db",
+    "prepare",
+    "correlation_shard",
+    "correlation_summary",
+    "validate",
+    "optimize",
+    "select",
+    "store_results",
+    "report",
+)
+
+
+def chain_requirements() -> list[str]:
+    """What the chain job imports: every chained stage's, and the chain itself."""
+    start = ["stratopt.runtime.chain", *(f"stratopt.stages.{r}" for r in CHAINED)]
+    start += [m for r in CHAINED for m in PLUGINS.get(r, [])]
+    names = distributions(third_party(start)) | set(ALWAYS)
+    table = pins()
+    return sorted((table[n] for n in names), key=str.lower)
+
+
 def wanted() -> dict[Path, str]:
     files: dict[Path, str] = {}
+    files[ENVS / "chain.yaml"] = render("chain", None, "chain", chain_requirements())
     for rule, name in env_names().items():
         files[ENVS / f"{name}.yaml"] = render(rule, None, name)
         for variant, spec in VARIANTS.items():

@@ -233,7 +233,13 @@ def test_attached_py_spy_follows_the_worker_pool_only_when_there_is_one(
     monkeypatch.setenv("STRATOPT_PROFILE", "1")
     config = {
         "dataset": "p",
-        "optimize": {"min_size": 5, "max_size": 10, "generations": 150, "population": 60},
+        "optimize": {
+            "min_size": 5,
+            "max_size": 10,
+            "generations": 150,
+            "population": 60,
+            "pool": "process",
+        },
     }
     run_rule(_ingest_ctx(tmp_path, real_sample_csv, config=config), ingest_rule)
     out = tmp_path / "results" / "p"

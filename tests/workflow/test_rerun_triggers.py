@@ -91,7 +91,8 @@ CHANGES: dict[str, tuple[Any, set[str]]] = {
     "optimize.mutation_rate": (0.2, {"optimize", "validate"} | R),
     "optimize.budget": (50, {"optimize", "validate"} | R),
     "optimize.seed": (8, {"optimize", "validate"} | R),
-    "optimize.workers": (2, R),  # the job's threads: results do not depend on it
+    "optimize.workers": (1, R),  # the job's threads: results do not depend on it
+    "optimize.pool": ("process", R),  # threads or processes: the same results
     "optimize.backend": ("cupy", {"optimize", "validate"} | R),
     # validation: off, select loses its validation input; any setting reruns validate
     "validation.enabled": (False, {"select"} | R),

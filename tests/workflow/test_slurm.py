@@ -22,6 +22,7 @@ from pathlib import Path
 
 import pytest
 
+from stratopt.runtime.slurm_plugins import plugin_problem, slurm_env
 from workflow_helpers import REPO, prepare_workdir
 
 pytestmark = pytest.mark.slurm
@@ -67,7 +68,7 @@ def cluster_problem() -> str | None:
 
 @pytest.fixture(scope="module")
 def cluster() -> None:
-    problem = cluster_problem()
+    problem = cluster_problem() or plugin_problem()
     if problem:
         pytest.skip(problem)
 
@@ -97,7 +98,8 @@ def run_snakemake(workdir: Path, *args: str) -> subprocess.CompletedProcess[str]
         str(workdir),
         *args,
     ]
-    proc = subprocess.run(cmd, capture_output=True, text=True, env=None)
+    # the SLURM executor plugins live beside the environment (stratopt.runtime.slurm_plugins)
+    proc = subprocess.run(cmd, capture_output=True, text=True, env=slurm_env())
     submitted = SUBMITTED.findall(proc.stdout + proc.stderr)
     if proc.returncode != 0:
         # Leave nothing queued on the shared test cluster.

@@ -1,7 +1,9 @@
 import sys
+import csv
 from pathlib import Path
 
 from snakemake.exceptions import WorkflowError
+from snakemake.iocontainers import Wildcards
 from snakemake.utils import validate
 
 # The package beside the workflow (as the rule scripts import it), for the
@@ -119,6 +121,117 @@ def validation_input(wildcards):
 def correlation_resources():
     """One GPU per shard job on the CuPy backend, so --resources gpu=1 serialises them."""
     return {"gpu": 1} if config["correlation"]["backend"] == "cupy" else {}
+
+
+def input_strategies(path):
+    """Strategy columns in a CSV's header (None when unknown: not there yet, not a CSV).
+
+    Read at DAG time to choose the job layout: one line, milliseconds."""
+    path = Path(path)
+    if path.suffix.lower() != ".csv" or not path.is_file():
+        return None
+    with path.open(newline="", encoding="utf-8", errors="replace") as fh:
+        header = next(csv.reader(fh), [])
+    return sum(
+        1 for name in header if name.strip().lower() not in ("date", "day", "zone")
+    )
+
+
+def use_chain():
+    """One job for every stage (the chain job of chain.smk, docs/performance.md) when
+    config chain.mode is `always`, or `auto` and the input has at most
+    chain.max_strategies strategies."""
+    mode = config["chain"]["mode"]
+    if mode != "auto":
+        return mode == "always"
+    n = input_strategies(source_path())
+    return n is not None and n <= config["chain"]["max_strategies"]
+
+
+# The plan of the chain job (workflow/rules/chain.smk), read there after every stage is defined.
+
+
+def chain_steps():
+    """(rule, wildcards) of every stage after ingest that the default target needs, in order.
+
+    Ingest stays a job of its own: its staging keeps the last good matrix when a
+    source fails to read (stratopt.runtime.staging), which a chain job, whose
+    outputs Snakemake removes before it runs, could not."""
+    steps = [("load_db", {}), ("prepare", {})]
+    if config["correlation"]["enabled"]:
+        steps += [
+            ("correlation_shard", {"shard": str(i)})
+            for i in range(config["correlation"]["shards"])
+        ]
+        steps.append(("correlation_summary", {}))
+    if config["validation"]["enabled"]:
+        steps.append(("validate", {}))
+    steps += [("optimize", {}), ("select", {}), ("store_results", {}), ("report", {})]
+    return steps
+
+
+def plain(named, wildcards):
+    """A Snakemake Namedlist as plain data, {wildcard} patterns filled in; an unpacked
+    input function (select's validation input) is called, its files added by name."""
+    items = []
+    names = {}
+    for name, where in named._names.items():
+        start, end = where
+        names[name] = start if end is None else [start, end]
+    for x in named:
+        if callable(x):
+            for key, path in x(Wildcards(fromdict=wildcards)).items():
+                names[key] = len(items)
+                items.append(str(path))
+        else:
+            items.append(str(x).format(**wildcards) if isinstance(x, str) else x)
+    return {"items": items, "names": names}
+
+
+def chain_plan():
+    """What each stage's own rule would hand its script."""
+    plan = []
+    for rule, wildcards in chain_steps():
+        proxy = getattr(rules, rule)
+        plan.append(
+            {
+                "rule": rule,
+                "input": plain(proxy.input, wildcards),
+                "output": plain(proxy.output, wildcards),
+                "params": plain(proxy.params, wildcards),
+                "log": plain(proxy.log, wildcards),
+                "benchmark": str(proxy.benchmark).format(**wildcards),
+                "wildcards": {
+                    "items": list(wildcards.values()),
+                    "names": {k: i for i, k in enumerate(wildcards)},
+                },
+                "threads": config["optimize"]["workers"] if rule == "optimize" else 1,
+            }
+        )
+    return plan
+
+
+def chain_outputs():
+    """Every stage output, flagged as the stage rules flag them (directory, report)."""
+    out = []
+    for rule, wildcards in chain_steps():
+        for path in getattr(rules, rule).output:
+            name = str(path).format(**wildcards)
+            if "directory" in path.flags:
+                name = directory(name)
+            if "report" in path.flags:  # its caption already resolved by the stage rule
+                r = path.flags["report"]
+                name = report(
+                    name,
+                    caption=r.caption,
+                    category=r.category,
+                    subcategory=r.subcategory,
+                    labels=r.labels,
+                    patterns=r.patterns,
+                    htmlindex=r.htmlindex,
+                )
+            out.append(name)
+    return out
 
 
 # Sizes and the date range against the data, when the last ingest is current

@@ -1,20 +1,20 @@
-# Search and selection (docs/algorithms.md). One coarse job per algorithm: it
-# runs every portfolio size with optimize.workers worker processes
-# (threads: below, so Snakemake accounts the cores), checkpointing each size
-# under runs/{algorithm}/ so that a rerun after an interruption resumes.
+# Search and selection (docs/algorithms.md). One coarse job for every
+# algorithm and portfolio size: its optimize.workers workers (threads: below,
+# so Snakemake accounts the cores) share one start-up, one matrix read and
+# one evaluator, where a job per algorithm paid them eight times. Each size is
+# checkpointed under runs/{algorithm}/ so that a rerun after an interruption
+# resumes; the rule's outputs name the algorithms to run.
 
 
 rule optimize:
     input:
         result(C.PREPARED),
     output:
-        result(C.RUN),
+        expand(result(C.RUN), algorithm=config["optimize"]["algorithms"]),
     log:
-        log_of("optimize_{algorithm}"),
+        log_of("optimize"),
     benchmark:
-        benchmark_of("optimize_{algorithm}")
-    wildcard_constraints:
-        algorithm=r"[A-Za-z0-9_]+",
+        benchmark_of("optimize")
     conda:
         conda_env("optimize")
     threads: config["optimize"]["workers"]

@@ -12,6 +12,14 @@ each of their strategies gains `deposit` * N / n (so a deposit is worth
 `deposit` times the whole initial trail), with tau kept within
 [tau_min, tau_max] as in MAX-MIN ant systems so that no strategy is ever
 ruled out. Same G evaluations.
+
+Cost: the loop never touches all N values per iteration (`Trail`): the
+trail is stored as tau_i = max(scale * v_i, tau_min), so evaporation is one
+multiplication of `scale`; the sampling weights v_i ** alpha sit in a sum
+tree (stratopt.algorithms.compiled), so an ant costs O(n log N) instead of
+N Gumbel draws, and a deposit O(log N) per strategy. The floor tau_min only
+binds after about log(N) / rho iterations without a deposit; from then on
+each iteration rebuilds the tree (O(N)).
 """
 
 from __future__ import annotations
@@ -20,12 +28,20 @@ from typing import Any
 
 import numpy as np
 
+from stratopt.algorithms import compiled, sum_tree
 from stratopt.algorithms.base import BaseAlgorithm, SearchParams, Tracker
 from stratopt.algorithms.moves import random_subsets
 
+#: Renormalise the lazy trail (v *= scale, scale = 1) before scale underflows.
+SMALLEST_SCALE = 1e-150
+
 
 def sample_ants(rng: np.random.Generator, log_weight: np.ndarray, n: int, ants: int) -> np.ndarray:
-    """`ants` n-subsets, each drawn without replacement with probability proportional to exp(log_weight)."""
+    """`ants` n-subsets, each drawn without replacement with probability proportional to exp(log_weight).
+
+    The Gumbel top-k statement of the law the loop samples with its sum tree
+    (Trail.sample: the same law, tested).
+    """
     keys = log_weight[None, :] + rng.gumbel(size=(ants, len(log_weight)))
     return np.argpartition(-keys, n - 1, axis=1)[:, :n].astype(np.int64)
 
@@ -34,6 +50,63 @@ def sample_uniform(t: Tracker, n_total: int, n: int, rng: np.random.Generator) -
     """The legacy ACO/BO: the whole budget as uniformly random portfolios, one batch."""
     sets = random_subsets(rng, n_total, n, t.remaining)
     t.record_each(t.evaluate(sets))
+
+
+class Trail:
+    """The MAX-MIN pheromone trail, tau_i = max(scale * v_i, tau_min), with its sum tree."""
+
+    def __init__(
+        self, n_total: int, alpha: float, rho: float, deposit: float, tau_max: float
+    ) -> None:
+        self.alpha = alpha
+        self.rho = rho
+        self.deposit = deposit
+        self.tau_min = 1.0 / n_total
+        self.tau_max = tau_max
+        self.v = np.ones(n_total, dtype=np.float64)
+        self.scale = 1.0
+        self.leaves = 1 << max(0, (n_total - 1).bit_length())
+        self.tree = np.zeros(2 * self.leaves, dtype=np.float64)
+        self.flags = compiled.scratch(n_total)
+        self._rebuild()
+
+    def _rebuild(self) -> None:
+        """All leaves from v (the floor tau_min applied), O(N)."""
+        if self.scale < SMALLEST_SCALE:
+            self.v *= self.scale
+            self.scale = 1.0
+        floored = np.maximum(self.v, self.tau_min / self.scale)
+        self.v_min = float(self.v.min())
+        sum_tree.tree_build(
+            floored if self.alpha == 1.0 else floored**self.alpha, self.tree, self.leaves
+        )
+
+    def sample(self, rng: np.random.Generator, n: int, ants: int) -> np.ndarray:
+        return sum_tree.sample_ants(rng, self.tree, self.leaves, n, ants)
+
+    def update(self, iteration_best: np.ndarray, best: np.ndarray) -> None:
+        """Evaporate, then deposit on the iteration's best ant and the best so far, then clip."""
+        self.scale *= 1.0 - self.rho
+        if self.tau_min / self.scale > self.v_min or self.scale < SMALLEST_SCALE:
+            self._rebuild()  # the floor binds somewhere: every leaf may change
+        sum_tree.trail_deposit(
+            self.v,
+            self.tree,
+            self.leaves,
+            self.scale,
+            (1.0 - self.rho) * self.tau_min,
+            self.tau_min,
+            self.tau_max,
+            self.deposit,
+            self.alpha,
+            np.ascontiguousarray(iteration_best, dtype=np.int64),
+            np.ascontiguousarray(best, dtype=np.int64),
+            self.flags,
+        )
+
+    def tau(self) -> np.ndarray:
+        """The trail itself (for tests): max(scale * v, tau_min)."""
+        return np.maximum(self.scale * self.v, self.tau_min)
 
 
 class ACO(BaseAlgorithm):
@@ -55,13 +128,10 @@ class ACO(BaseAlgorithm):
         alpha = float(p.get("alpha", 1.0))
         rho = float(p.get("rho", 0.1))
         deposit = float(p.get("deposit", 0.2)) * n_total / n
-        tau_min, tau_max = 1.0 / n_total, 1.0 + float(p.get("tau_max", 1.0)) * n_total / n
-        tau = np.ones(n_total, dtype=np.float64)
+        tau_max = 1.0 + float(p.get("tau_max", 1.0)) * n_total / n
+        trail = Trail(n_total, alpha, rho, deposit, tau_max)
         while t.remaining > 0:
-            sets = sample_ants(rng, alpha * np.log(tau), n, min(ants, t.remaining))
+            sets = trail.sample(rng, n, min(ants, t.remaining))
             fit = t.evaluate(sets)
             t.record_each(fit)
-            tau *= 1.0 - rho
-            tau[sets[int(np.argmax(fit))]] += deposit
-            tau[t.best] += deposit
-            np.clip(tau, tau_min, tau_max, out=tau)
+            trail.update(sets[int(np.argmax(fit))], t.best)

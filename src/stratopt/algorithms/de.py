@@ -22,12 +22,17 @@ from typing import Any
 
 import numpy as np
 
+from stratopt.algorithms import compiled
 from stratopt.algorithms.base import BaseAlgorithm, SearchParams, Tracker
-from stratopt.algorithms.moves import dedupe_rows, isin, move_towards, random_subsets
+from stratopt.algorithms.moves import dedupe_rows, isin, random_subsets
 
 
 def other_members(rng: np.random.Generator, size: int, i: int, k: int) -> np.ndarray:
-    """k distinct members of 0..size-1, none equal to i."""
+    """k distinct members of 0..size-1, none equal to i.
+
+    The NumPy statement of the legacy partner draw (k = 1); the loop runs
+    compiled.legacy_partners, which draws the same numbers (tested).
+    """
     picks = rng.choice(size - 1, k, replace=False)
     return picks + (picks >= i)
 
@@ -35,7 +40,11 @@ def other_members(rng: np.random.Generator, size: int, i: int, k: int) -> np.nda
 def differential_mutant(
     rng: np.random.Generator, a: np.ndarray, b: np.ndarray, c: np.ndarray, f: float
 ) -> np.ndarray:
-    """The set analogue of a + F * (b - c)."""
+    """The set analogue of a + F * (b - c).
+
+    The NumPy statement of the move; the default loop runs the compiled one
+    (compiled.de_trials: the same move, its random numbers drawn in another order).
+    """
     incoming = b[~isin(b, c) & ~isin(b, a)]
     incoming = incoming[rng.random(len(incoming)) < f]
     if len(incoming) == 0:
@@ -68,7 +77,7 @@ class DE(BaseAlgorithm):
         pop = pop[: len(fit)]
         size = len(pop)
         while t.remaining > 0 and size >= 2:
-            partner = np.array([other_members(rng, size, i, 1)[0] for i in range(size)])
+            partner = compiled.legacy_partners(rng, size)
             take = rng.random(pop.shape) < 0.5
             children = dedupe_rows(rng, ev.n_strategies, np.where(take, pop, pop[partner]))
             fit = t.evaluate(children)
@@ -87,12 +96,9 @@ class DE(BaseAlgorithm):
         size = len(pop)
         if size < 4:
             raise ValueError("the default DE needs a population of at least 4")
+        flags = compiled.scratch(ev.n_strategies)
         while t.remaining > 0:
-            trials = np.empty_like(pop)
-            for i in range(size):
-                a, b, c = other_members(rng, size, i, 3)
-                mutant = differential_mutant(rng, pop[a], pop[b], pop[c], f)
-                trials[i] = move_towards(rng, pop[i], mutant, cr, at_least_one=True)
+            trials = compiled.de_trials(rng, pop, f, cr, flags)
             trial_fit = t.evaluate(trials)
             t.record()
             k = len(trial_fit)

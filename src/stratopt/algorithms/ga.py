@@ -14,14 +14,19 @@ from typing import Any
 
 import numpy as np
 
+from stratopt.algorithms import compiled
 from stratopt.algorithms.base import BaseAlgorithm, SearchParams, Tracker
-from stratopt.algorithms.moves import mutate_rows, pick_from_union, random_subsets
+from stratopt.algorithms.moves import pick_from_union, random_subsets
 
 TOURNAMENT = 3
 
 
 def tournament_winners(rng: np.random.Generator, fitness: np.ndarray, count: int) -> np.ndarray:
-    """`count` winners of tournaments among TOURNAMENT distinct individuals."""
+    """`count` winners of tournaments among TOURNAMENT distinct individuals.
+
+    The NumPy statement of the rule; the loop runs compiled.tournament_winners,
+    which draws the same numbers and returns the same winners (tested).
+    """
     size = len(fitness)
     k = min(TOURNAMENT, size)
     entrants = np.argsort(rng.random((count, size)), axis=1)[:, :k]
@@ -30,13 +35,24 @@ def tournament_winners(rng: np.random.Generator, fitness: np.ndarray, count: int
 
 
 def breed(
-    rng: np.random.Generator, n_total: int, pop: np.ndarray, fitness: np.ndarray, rate: float
+    rng: np.random.Generator,
+    n_total: int,
+    pop: np.ndarray,
+    fitness: np.ndarray,
+    rate: float,
+    flags: np.ndarray,
 ) -> np.ndarray:
-    """The next generation: tournament parents, union crossover, mutation."""
+    """The next generation: tournament parents, union crossover, mutation.
+
+    Tournaments and mutation run compiled (stratopt.algorithms.compiled, the
+    same draws as the NumPy rule); the crossover stays NumPy's argpartition,
+    whose order of the picked genes decides which genes mutate.
+    """
     size = len(fitness)
-    winners = tournament_winners(rng, fitness, 2 * size)
+    k = min(TOURNAMENT, size)
+    winners = compiled.tournament_winners(rng, np.asarray(fitness, dtype=np.float64), 2 * size, k)
     children = pick_from_union(rng, pop[winners[:size]], pop[winners[size:]], pop.shape[1])
-    return mutate_rows(rng, n_total, children, rate)
+    return compiled.mutate(rng, n_total, children, rate, flags)
 
 
 class GA(BaseAlgorithm):
@@ -49,11 +65,12 @@ class GA(BaseAlgorithm):
         self, t: Tracker, ev: Any, n: int, rng: np.random.Generator, p: SearchParams
     ) -> None:
         pop = random_subsets(rng, ev.n_strategies, n, p.population)
+        flags = compiled.scratch(ev.n_strategies)
         while t.remaining > 0:
             fit = t.evaluate(pop)
             t.record()
             if t.remaining <= 0:
                 break
-            pop = breed(rng, ev.n_strategies, pop[: len(fit)], fit, p.mutation_rate)
+            pop = breed(rng, ev.n_strategies, pop[: len(fit)], fit, p.mutation_rate, flags)
 
     _default = _legacy

@@ -19,8 +19,9 @@ from typing import Any
 
 import numpy as np
 
+from stratopt.algorithms import compiled
 from stratopt.algorithms.base import BaseAlgorithm, SearchParams, Tracker
-from stratopt.algorithms.moves import move_towards, mutate_rows, random_subsets
+from stratopt.algorithms.moves import random_subsets
 
 LEGACY_RATE = 0.05
 
@@ -35,10 +36,11 @@ class PSO(BaseAlgorithm):
         self, t: Tracker, ev: Any, n: int, rng: np.random.Generator, p: SearchParams
     ) -> None:
         swarm = random_subsets(rng, ev.n_strategies, n, p.population)
+        flags = compiled.scratch(ev.n_strategies)
         while t.remaining > 0:
             fit = t.evaluate(swarm)
             t.record()
-            swarm = mutate_rows(rng, ev.n_strategies, swarm[: len(fit)], LEGACY_RATE)
+            swarm = compiled.mutate(rng, ev.n_strategies, swarm[: len(fit)], LEGACY_RATE, flags)
 
     def _default(
         self, t: Tracker, ev: Any, n: int, rng: np.random.Generator, p: SearchParams
@@ -51,14 +53,11 @@ class PSO(BaseAlgorithm):
         t.record()
         swarm = swarm[: len(fit)]
         pbest, pbest_fit = swarm.copy(), fit.copy()
+        flags = compiled.scratch(ev.n_strategies)
         while t.remaining > 0:
-            gbest = t.best
-            moved = np.empty_like(swarm)
-            for i in range(len(swarm)):
-                r1, r2 = rng.random(2)
-                x = move_towards(rng, swarm[i], pbest[i], c1 * r1, keep=gbest)
-                moved[i] = move_towards(rng, x, gbest, c2 * r2, keep=pbest[i])
-            swarm = mutate_rows(rng, ev.n_strategies, moved, turbulence)
+            # the whole swarm's attraction moves in one compiled call
+            moved = compiled.pso_attract(rng, swarm, pbest, t.best, c1, c2, flags)
+            swarm = compiled.mutate(rng, ev.n_strategies, moved, turbulence, flags)
             fit = t.evaluate(swarm)
             t.record()
             k = len(fit)

@@ -1,5 +1,13 @@
 """`stratopt bench search`: the optimize stage on the production shape, and search quality.
 
+0. Speed (--speed): evaluations per CPU-second of every algorithm's search
+   loop, both presets, at portfolio size n (default 35), with the default
+   config's G = 100 and P = 30, and the same number of plain batch
+   evaluations (P = 30 rows per call) timed in the same child: the ratio says
+   what the loop costs on top of its evaluations (issue 14: >= 100,000/s, the
+   loop at most about 2x the evaluations). Each child times whole searches
+   after a warm-up (kernels loaded), until --speed-seconds of CPU per algorithm.
+
 1. Time: the legacy production workload (metric ratio, ULTA on, G = 100,
    P = 30, sizes 35..100, all eight algorithms with their legacy presets),
    the whole optimize stage (read the prepared matrix, search, write the
@@ -44,6 +52,11 @@ def register(sub: argparse._SubParsersAction) -> None:
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--skip-timing", action="store_true")
     parser.add_argument("--skip-quality", action="store_true")
+    parser.add_argument(
+        "--speed", action="store_true", help="only the loop speed table (see above), then stop"
+    )
+    parser.add_argument("--speed-size", type=int, default=35, help="n for --speed")
+    parser.add_argument("--speed-seconds", type=float, default=1.0, help="CPU s per algorithm")
     parser.add_argument("--json", type=Path, help="also write the figures here")
     parser.set_defaults(func=_run)
 
@@ -147,6 +160,96 @@ def quality(
     return {"rows": rows, "wins": wins, "seeds": seeds}
 
 
+SPEED_GOAL = 100_000.0
+
+
+def speed_child(
+    prepared: str, preset: str, size: int, seconds: float, out: str, seed: int = 42
+) -> None:
+    """Evaluations per CPU-second of each algorithm's loop, and of plain evaluation."""
+    import json
+    import time
+
+    from stratopt.algorithms.moves import random_subsets
+    from stratopt.data.matrix import read_matrix
+    from stratopt.search.runner import build_evaluator, search_one
+
+    settings = _production_settings(preset, seed, size, size)
+    evaluator = build_evaluator(read_matrix(prepared), settings)
+    figures: dict[str, dict[str, float]] = {}
+    rng = np.random.default_rng(seed)
+    for name in ALGORITHMS:
+        search_one(evaluator, name, size, settings)  # warm-up: its kernels loaded
+        evals, used, k = 0, 0.0, 0
+        while used < seconds:
+            run_settings = _production_settings(preset, seed + k, size, size)
+            start = time.process_time()
+            evals += search_one(evaluator, name, size, run_settings)["evaluations"]
+            used += time.process_time() - start
+            k += 1
+        batches = [random_subsets(rng, evaluator.n_strategies, size, 30) for _ in range(64)]
+        done, plain = 0, 0.0
+        while done < evals:
+            batch = batches[(done // 30) % len(batches)]
+            start = time.process_time()
+            evaluator.evaluate(batch)
+            plain += time.process_time() - start
+            done += len(batch)
+        figures[name] = {
+            "evaluations": evals,
+            "searches": k,
+            "loop_per_s": evals / used,
+            "plain_per_s": done / plain,
+            "loop_over_plain": used / (plain * evals / done),
+        }
+    with open(out, "w") as fh:
+        json.dump(figures, fh)
+
+
+def speed_table(prepared: Path, tmp: Path, repeats: int, size: int, seconds: float) -> dict:
+    """Medians over `repeats` children per preset, presets alternating."""
+    import json
+
+    from stratopt.bench.timing import run_isolated
+
+    runs: dict[str, list[dict]] = {"legacy": [], "default": []}
+    for rep in range(repeats):
+        for preset in runs:
+            out = tmp / f"speed-{preset}-{rep}.json"
+            run_isolated(
+                f"{__name__}:speed_child",
+                {
+                    "prepared": str(prepared),
+                    "preset": preset,
+                    "size": size,
+                    "seconds": seconds,
+                    "out": str(out),
+                },
+            )
+            runs[preset].append(json.loads(out.read_text()))
+    table: dict[str, dict[str, dict[str, float]]] = {}
+    print(
+        f"\nSearch loop speed at n = {size} (G = 100, P = 30), evaluations per CPU-second, "
+        f"median of {repeats}"
+    )
+    print(
+        f"{'algorithm':<10} {'preset':<8} {'loop /s':>10} {'plain /s':>10} {'loop/plain':>10}  goal"
+    )
+    for name in ALGORITHMS:
+        for preset, samples in runs.items():
+            med = {
+                key: statistics.median(s[name][key] for s in samples)
+                for key in ("loop_per_s", "plain_per_s", "loop_over_plain")
+            }
+            table.setdefault(name, {})[preset] = med
+            ok = "met" if med["loop_per_s"] >= SPEED_GOAL else "NOT met"
+            print(
+                f"{name:<10} {preset:<8} {med['loop_per_s']:>10,.0f} {med['plain_per_s']:>10,.0f} "
+                f"{med['loop_over_plain']:>9.2f}x  {ok}"
+            )
+    return table
+
+
 def _run(args: argparse.Namespace) -> int:
     report: dict[str, Any] = {
         "strategies": args.strategies,
@@ -158,7 +261,11 @@ def _run(args: argparse.Namespace) -> int:
         source = prepare_matrix(prepared, args.strategies, args.data_seed)
         report["matrix"] = source
         print(f"matrix: {source}, ULTA applied; sizes {args.min_size}..{args.max_size}")
-        if not args.skip_timing:
+        if args.speed:
+            report["speed"] = speed_table(
+                prepared, tmp, args.repeats, args.speed_size, args.speed_seconds
+            )
+        if not args.skip_timing and not args.speed:
             common = {
                 "prepared": str(prepared),
                 "runs_dir": str(tmp / "timed"),
@@ -191,7 +298,7 @@ def _run(args: argparse.Namespace) -> int:
                 f"{'met' if fastest.wall_s <= GOAL_S else 'NOT met'}"
             )
             report["timing"] = {r.name: r.to_dict() for r in rows}
-        if not args.skip_quality:
+        if not args.skip_quality and not args.speed:
             q = quality(
                 prepared, tmp / "quality", args.seeds, args.workers, args.min_size, args.max_size
             )

@@ -22,6 +22,7 @@ from pathlib import Path
 from stratopt import contracts
 from stratopt.bench.timing import compare, format_table
 from stratopt.errors import ConfigError
+from stratopt.runtime.slurm_plugins import slurm_env
 
 REPO = Path(__file__).resolve().parents[3]
 #: A stuck Snakemake ignores SIGTERM: `timeout -k` kills it.
@@ -47,7 +48,8 @@ def snakemake_run(workdir: str, args: list[str]) -> None:
     """One Snakemake run of the repository's workflow in `workdir` (a child process)."""
     cmd = ["timeout", "-k", "15", str(RUN_TIMEOUT_S), sys.executable, "-m", "snakemake"]
     cmd += ["--snakefile", str(REPO / "Snakefile"), "--directory", workdir, *args]
-    proc = subprocess.run(cmd, capture_output=True, text=True)
+    # the SLURM executor plugins live beside the environment (stratopt.runtime.slurm_plugins)
+    proc = subprocess.run(cmd, capture_output=True, text=True, env=slurm_env())
     if proc.returncode != 0:
         raise RuntimeError(f"snakemake failed ({proc.returncode}):\n{proc.stderr[-4000:]}")
 

@@ -259,11 +259,17 @@ def _split_rows(
 def _to_float(
     numeric: list[bytes], names: list[str], path: Path, report: IngestReport
 ) -> np.ndarray:
-    """All numeric cells in one Arrow cast; blanks become 0, counted per column."""
+    """All numeric cells in one Arrow cast; blanks become 0, counted per column.
+
+    Consumes `numeric` (emptied once joined: the rows' text is as large as the
+    file, and every copy of it adds to the stage's peak memory)."""
     t, n = len(numeric), len(names)
+    spaced = any(b" " in row or b"\t" in row for row in numeric)
     joined = pa.array([b",".join(numeric)], type=pa.large_binary())
+    numeric.clear()
     cells = pc.cast(pc.split_pattern(joined, b",").flatten(), pa.large_string())
-    if any(b" " in row or b"\t" in row for row in numeric):
+    del joined
+    if spaced:
         cells = pc.utf8_trim_whitespace(cells)
     blanks_read = False
     try:
@@ -342,13 +348,17 @@ def parse_csv(data: bytes, path: Path, report: IngestReport) -> Matrix:
     lines = _split_lines(data, path)
     if not lines:  # a byte-order mark and blank lines
         raise InputError(path, "empty file", expected="a header row and data rows")
+    del data  # each copy of the file's text adds to the peak: drop them as they are used
     header = _decode_header(lines[0], path)
     roles = _column_roles(header, path)
     names = [header[i] for i in roles[2]]
     check_names(names, path)
     if len(lines) < 2:
         raise InputError(path, "no data rows", line=2, expected="at least one row of P&L")
-    rows = _split_rows(lines[1:], header, roles, path)
+    body = lines[1:]
+    del lines
+    rows = _split_rows(body, header, roles, path)
+    del body
     dates = np.array(rows.dates, dtype="datetime64[D]")
     _check_dates(dates, FIRST_DATA_LINE, header[roles[0]], path)
     values = _to_float(rows.numeric, names, path, report)

@@ -52,6 +52,7 @@ from stratopt.db.zone_prepare import (
 from stratopt.errors import ConfigError
 from stratopt.runtime.atomic import write_json
 from stratopt.runtime.config_checks import MIN_SESSIONS
+from stratopt.runtime.memory import release_freed_memory
 
 log = logging.getLogger(__name__)
 
@@ -164,6 +165,7 @@ def prepare(db: Database, config: dict[str, Any], out: PrepareOutputs) -> dict[s
         zones = ZoneSummary(zone_data.zones, zone_data.weights)
     else:
         matrix = _filtered_matrix(db, start, end)
+    release_freed_memory()  # the long table's temporaries
     seconds["filter_and_read"] = time.perf_counter() - t0
 
     t0 = time.perf_counter()
@@ -176,6 +178,8 @@ def prepare(db: Database, config: dict[str, Any], out: PrepareOutputs) -> dict[s
     order = prepared_order(flags)
     prepared = invert_columns(matrix, flags, db.describe())
     seconds["ulta"] = time.perf_counter() - t0
+
+    where = db.describe()
 
     t0 = time.perf_counter()
     metrics = strategy_metrics(db, matrix, prepared, order, flags, paths["metrics"])
@@ -203,7 +207,7 @@ def prepare(db: Database, config: dict[str, Any], out: PrepareOutputs) -> dict[s
     seconds["export"] = time.perf_counter() - t0
 
     summary = {
-        "database": db.describe(),
+        "database": where,
         "date_range": {"start": _iso(start), "end": _iso(end)},
         "first_date": str(matrix.dates[0]),
         "last_date": str(matrix.dates[-1]),

@@ -21,6 +21,7 @@ path stays the reference implementation for CuPy and for `compiled=False`.
 
 from __future__ import annotations
 
+import copy
 import logging
 import math
 import os
@@ -32,7 +33,7 @@ import numpy
 
 from stratopt.data.zones import ZoneData
 from stratopt.engine.backend import get_xp, to_numpy
-from stratopt.engine.normalise import normalise_columns
+from stratopt.engine.normalise import constant_columns, normalise_columns
 from stratopt.engine.objectives import (
     SCALAR,
     STAT_KEYS,
@@ -69,13 +70,6 @@ def _load_kernels(xp: ModuleType, metric: Any, compiled: bool | None) -> ModuleT
         log.warning("numba is not installed: the evaluator runs its NumPy path")
         return None
     return kernels
-
-
-def constant_columns(values: numpy.ndarray) -> numpy.ndarray:
-    """Columns whose values are all equal (their correlations are undefined -> 0)."""
-    if values.shape[0] == 0:
-        return numpy.ones(values.shape[1], dtype=bool)
-    return (values.max(axis=0) - values.min(axis=0)) == 0
 
 
 class Evaluator:
@@ -127,6 +121,9 @@ class Evaluator:
         self._dd_rule = uses_drawdown_threshold(self._metric_fn)
         self._kernels = _load_kernels(self.xp, self._metric_fn, compiled)
         self.compiled = self._kernels is not None
+        #: large batches may use numba's thread pool; False where the caller's own
+        #: workers (the optimize stage's) are the parallelism
+        self.parallel = True
         self.drawdown_threshold = float(drawdown_threshold)
         self.penalty_factor = float(penalty_factor)
         self.balanced = bool(balanced)
@@ -248,7 +245,9 @@ class Evaluator:
         counts = self._counts(xp.asarray(chunk)) if self.balanced else None
         if self._kernels is not None:
             out = numpy.empty((len(chunk), self._kernels.N_STATS))
-            self._kernels.population_stats(self._w, chunk, self.n_days, self._sq, out)
+            self._kernels.population_stats(
+                self._w, chunk, self.n_days, self._sq, out, parallel=self.parallel
+            )
             return self._score(self._stats_of_array(out), counts, n)
         rows = xp.asarray(chunk)
         acc = self._gather_sum(rows)
@@ -319,6 +318,16 @@ class Evaluator:
 
     def swapper(self, indices: Sequence[int]) -> Swapper:
         return Swapper(self, indices)
+
+    def view(self) -> Evaluator:
+        """An evaluator over the same (read-only) arrays with its own evaluation count.
+
+        For threads: each search counts its own evaluations, while the
+        N x 2T matrix W is held once per process, not once per thread.
+        """
+        twin = copy.copy(self)
+        twin.evaluations = 0
+        return twin
 
 
 class Swapper:

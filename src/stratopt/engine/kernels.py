@@ -22,6 +22,8 @@ import types
 
 import numba as nb
 import numpy as np
+from llvmlite import ir
+from numba.extending import intrinsic
 
 N_STATS = 9
 
@@ -64,14 +66,48 @@ def _stats_of(acc, t, n, sumsq, out):  # noqa: ANN001, ANN202 - numba kernel
     out[8] = sq
 
 
+@intrinsic
+def _prefetch(typingctx, arr, index):  # noqa: ANN001, ANN202 - numba intrinsic
+    """A hint to fetch arr.ravel()[index]'s cache line (llvm.prefetch): no effect on results."""
+    sig = nb.types.void(arr, index)
+
+    def codegen(context, builder, signature, args):  # noqa: ANN001, ANN202
+        data = context.make_array(signature.args[0])(context, builder, args[0]).data
+        byte_ptr = ir.IntType(8).as_pointer()
+        i32 = ir.IntType(32)
+        fn = builder.module.declare_intrinsic(
+            "llvm.prefetch", fnty=ir.FunctionType(ir.VoidType(), [byte_ptr, i32, i32, i32])
+        )
+        where = builder.bitcast(builder.gep(data, [args[1]]), byte_ptr)
+        # read, high temporal locality, data cache
+        builder.call(fn, [where, ir.Constant(i32, 0), ir.Constant(i32, 3), ir.Constant(i32, 1)])
+        return context.get_dummy_value()
+
+    return sig, codegen
+
+
+#: Rows ahead of the one being summed whose cache lines are asked for: the rows of a
+#: portfolio are scattered over W (33 MB on the production shape, no cache holds it),
+#: and a row's start waited on memory. Measured: docs/engine.md.
+PREFETCH_AHEAD = 2
+#: float64 per cache line
+LINE = 8
+
+
 def _population_stats(w, sets, t, sq, out):  # noqa: ANN001, ANN202 - numba kernel
     """out[p] = stats of the portfolio sets[p] (rows of w summed in set order)."""
     p_count, n = sets.shape
     width = w.shape[1]
+    flat = w.reshape(-1)
     for p in nb.prange(p_count):
         acc = np.zeros(width)
         sumsq = 0.0
         for j in range(n):
+            ahead = j + PREFETCH_AHEAD
+            if ahead < n:
+                start = sets[p, ahead] * width
+                for k in range(0, width, LINE):
+                    _prefetch(flat, start + k)
             row = sets[p, j]
             sumsq += sq[row]
             for k in range(width):
@@ -79,29 +115,39 @@ def _population_stats(w, sets, t, sq, out):  # noqa: ANN001, ANN202 - numba kern
         _stats_of(acc, t, n, sumsq, out[p])
 
 
-def _renamed(fn, name: str):  # noqa: ANN001, ANN202
-    """The same function under another name: numba keys its on-disk cache by the
-    function's qualified name and line, not by `parallel=`, so two dispatchers of one
-    function share a cache entry and the serial one could load the parallel build
-    (then a process that later forks its workers dies: "fork() called from a process
-    already using GNU OpenMP")."""
-    code = fn.__code__.replace(co_name=name, co_qualname=name)
-    return types.FunctionType(code, fn.__globals__, name)
+def _named(func, name: str):  # noqa: ANN001, ANN202
+    """A copy of `func` under another name.
+
+    numba keys its on-disk cache by the function's qualified name and
+    bytecode, not by the compile options: two dispatchers of one function
+    (serial and parallel) shared one cache entry, so each process ran
+    whichever variant had been saved last. Distinct names, distinct entries.
+    """
+    clone = types.FunctionType(
+        func.__code__, func.__globals__, name, func.__defaults__, func.__closure__
+    )
+    clone.__qualname__ = name
+    clone.__doc__ = func.__doc__
+    return clone
 
 
 #: One thread: small batches, where waking a thread pool costs more than it saves.
-population_stats_serial = nb.njit(cache=True, nogil=True)(_population_stats)
-#: All threads (numba's pool, NUMBA_NUM_THREADS): large batches; its own cache entry.
+population_stats_serial = nb.njit(cache=True, nogil=True)(
+    _named(_population_stats, "population_stats_serial")
+)
+#: All threads (numba's pool, NUMBA_NUM_THREADS): large batches.
 population_stats_parallel = nb.njit(parallel=True, cache=True, nogil=True)(
-    _renamed(_population_stats, "_population_stats_parallel")
+    _named(_population_stats, "population_stats_parallel")
 )
 #: Rows from which a batch is split across threads.
 PARALLEL_ROWS = 256
 
 
-def population_stats(w, sets, t, sq, out) -> None:  # noqa: ANN001
-    kernel = population_stats_parallel if len(sets) >= PARALLEL_ROWS else population_stats_serial
-    kernel(w, sets, t, sq, out)
+def population_stats(w, sets, t, sq, out, parallel: bool = True) -> None:  # noqa: ANN001
+    """Statistics of every row of `sets`; numba's thread pool for large batches when
+    `parallel` (False where the caller's own workers are the parallelism)."""
+    big = parallel and len(sets) >= PARALLEL_ROWS
+    (population_stats_parallel if big else population_stats_serial)(w, sets, t, sq, out)
 
 
 @nb.njit(cache=True, nogil=True)

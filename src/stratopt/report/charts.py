@@ -25,7 +25,8 @@ PNG_META = {"Software": None}
 def _data_uri(fig: Figure) -> str:
     FigureCanvasAgg(fig)
     buf = io.BytesIO()
-    fig.savefig(buf, format="png", dpi=DPI, metadata=PNG_META)
+    # zlib level 1: the default level 6 was a third of a chart's time, for ~15 % fewer bytes
+    fig.savefig(buf, format="png", dpi=DPI, metadata=PNG_META, pil_kwargs={"compress_level": 1})
     return "data:image/png;base64," + base64.b64encode(buf.getvalue()).decode("ascii")
 
 

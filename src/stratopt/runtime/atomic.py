@@ -41,14 +41,20 @@ def write_text(path: str | Path, text: str) -> None:
         tmp.write_text(text, encoding="utf-8")
 
 
-def write_json(path: str | Path, obj: Any) -> None:
+def write_json(path: str | Path, obj: Any, *, compact: bool = False) -> None:
     """Strict JSON (no NaN or Infinity tokens, which other readers refuse).
 
     A non-finite number raises ValueError before anything is written: the
     caller decides what it means (use finite_or_none where a value is
     legitimately undefined, e.g. a profit factor without losing days).
+    Indented for people; `compact` (one line, C encoder) for machine-read files
+    with long number lists, where the indented form cost 2-3x the time and 30 %
+    more bytes.
     """
-    text = json.dumps(obj, indent=2, sort_keys=False, default=_json_default, allow_nan=False)
+    if compact:
+        text = json.dumps(obj, separators=(",", ":"), default=_json_default, allow_nan=False)
+    else:
+        text = json.dumps(obj, indent=2, default=_json_default, allow_nan=False)
     write_text(path, text + "\n")
 
 

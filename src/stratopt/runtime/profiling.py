@@ -167,8 +167,10 @@ def _record_argv(rate: int, raw: Path, subprocesses: bool) -> list[str]:
 def starts_workers(smk: Any) -> bool:
     """Whether the stage may start worker processes: more than one Snakemake thread.
 
-    Only the optimize rule does (its process pool has `threads` workers);
-    the other stages run in one process (DuckDB and BLAS use threads).
+    Only the optimize rule does (with optimize.pool: process its pool has
+    `threads` worker processes; its default thread pool stays in one process,
+    where following subprocesses costs nothing); the other stages run in one
+    process (DuckDB and BLAS use threads).
     """
     try:
         return int(getattr(smk, "threads", 1) or 1) > 1

@@ -18,16 +18,22 @@ from typing import Any
 from stratopt.errors import StratoptError
 from stratopt.runtime.logs import setup_logging
 from stratopt.runtime.profiling import profile_stage, profiling_enabled
+from stratopt.runtime.usage import Clock, StageUsage
 
 StageFunction = Callable[[Any], None]
 
 
-def run_rule(smk: Any, stage: StageFunction) -> None:
+def run_rule(smk: Any, stage: StageFunction, *, chained: bool = False) -> StageUsage:
     """Run one stage for Snakemake, logging to the rule's first log file.
 
     The log is opened for appending (after truncating it once) because a
     profiled child (launch mode) writes to the same file while this process waits.
+    The closing log line gives the job process's CPU, wall and peak memory from
+    the interpreter's start (a job's whole cost, imports included); `chained`
+    (several stages in one process, stratopt.runtime.chain) counts from the stage's
+    start instead, the process's peak reset first where Linux allows it.
     """
+    start = Clock.now(reset_peak=True) if chained else Clock.process_start()
     log = str(smk.log[0]) if len(smk.log) else None
     if log:
         Path(log).parent.mkdir(parents=True, exist_ok=True)
@@ -48,4 +54,6 @@ def run_rule(smk: Any, stage: StageFunction) -> None:
     except Exception:
         logger.exception("rule %s failed", smk.rule)
         raise
-    logger.info("rule %s: done", smk.rule)
+    usage = Clock.now().since(start)
+    logger.info("rule %s: done (%s)", smk.rule, usage)
+    return usage

@@ -10,7 +10,8 @@ functions, from the validated config (schema defaults filled in).
 Left out on purpose: the profiling switch (`profiling.*` is read from the
 config by stratopt.runtime.rule, never a param: switching it on must not rerun a
 stage), `optimize.workers` (the job's threads; the results do not depend on
-it), `optimize.algorithms` (the optimize wildcard and select's inputs) and
+it), `optimize.pool` (threads or processes: the same results), `optimize.algorithms`
+(the optimize job's outputs, which name them, and select's inputs) and
 `correlation.enabled` (the targets). Plain Python: the Snakefile imports it.
 """
 
@@ -71,7 +72,7 @@ def correlation(config: Config) -> dict[str, Any]:
 def search(config: Config) -> dict[str, Any]:
     """The optimize section's settings that decide a search result."""
     opt = _section(config, "optimize")
-    return {k: v for k, v in opt.items() if k not in ("workers", "algorithms")}
+    return {k: v for k, v in opt.items() if k not in ("workers", "algorithms", "pool")}
 
 
 def objective(config: Config) -> dict[str, Any]:
@@ -106,7 +107,9 @@ def validate(config: Config) -> dict[str, Any]:
         "flag_drawdown_below",
     )
     shown = {k: copy.deepcopy(config[k]) for k in keys if k in config}
-    shown["optimize"] = {k: v for k, v in _section(config, "optimize").items() if k != "workers"}
+    shown["optimize"] = {
+        k: v for k, v in _section(config, "optimize").items() if k not in ("workers", "pool")
+    }
     return shown
 
 

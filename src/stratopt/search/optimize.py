@@ -2,8 +2,8 @@
 
 Work unit: one (algorithm, size) search, its random stream fixed by the seed,
 the algorithm and the size alone (stratopt.search.settings). Within one call
-the units run on `workers` worker processes (stratopt.search.runner). Each
-finished size is checkpointed atomically to runs/{algorithm}/size_{n}.json
+the units run on `workers` workers (stratopt.search.runner). Each finished
+size is checkpointed atomically to runs/{algorithm}/size_{n}.json
 (stratopt.search.checkpoints); a rerun skips the sizes whose checkpoint
 matches. The stage's output runs/{algorithm}.json gathers all sizes.
 """
@@ -14,6 +14,7 @@ import logging
 import time
 import zlib
 from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -22,13 +23,27 @@ from stratopt.data.matrix import Matrix, read_matrix
 from stratopt.data.zone_matrix import read_zone_data
 from stratopt.errors import ConfigError, InputError
 from stratopt.runtime.atomic import write_json
+from stratopt.runtime.memory import release_freed_memory
 from stratopt.search.checkpoints import checkpoint_path, file_digest, fingerprint, load_checkpoint
-from stratopt.search.runner import DEFAULT_POOL, POOLS, run_units
+from stratopt.search.runner import DEFAULT_POOL, POOLS, build_evaluator, run_units
 from stratopt.search.settings import OptimizeSettings, size_seed
 
 __all__ = ["DEFAULT_POOL", "POOLS", "OptimizeSettings", "optimize", "run_document", "size_seed"]
 
 log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class MatrixShape:
+    """What the run documents need of the matrix once the evaluator holds its values."""
+
+    names: list[str]
+    n_strategies: int
+    n_days: int
+
+    @classmethod
+    def of(cls, matrix: Matrix) -> MatrixShape:
+        return cls(matrix.names, matrix.n_strategies, matrix.n_days)
 
 
 def optimize(
@@ -97,8 +112,8 @@ def optimize(
 
     def finished(name: str, record: dict[str, Any], bar: Any) -> None:
         size = record["size"]
-        checkpoint = {"fingerprint": prints[name], "result": record}
-        write_json(checkpoint_path(runs_dir, name, size), contracts.CHECKPOINT.checked(checkpoint))
+        checkpoint = contracts.CHECKPOINT.checked({"fingerprint": prints[name], "result": record})
+        write_json(checkpoint_path(runs_dir, name, size), checkpoint, compact=True)
         done[name][size] = record
         count = sum(len(v) for v in done.values())
         log.log(
@@ -114,26 +129,24 @@ def optimize(
         )
         bar.update(1)
 
+    # the evaluator holds the matrix its own way (N x 2T): the T x N values go now,
+    # the job keeps what the run documents need (memory: docs/algorithms.md)
+    evaluator = build_evaluator(matrix, settings, zones) if todo else None
+    matrix = MatrixShape.of(matrix)
+    release_freed_memory()
     run_units(
-        todo,
-        matrix,
-        zones,
-        matrix_path,
-        settings,
-        workers,
-        pool,
-        finished,
-        total,
-        resumed,
-        progress,
+        todo, evaluator, matrix_path, settings, workers, pool, finished, total, resumed, progress
     )
+    del evaluator  # the searches are done: W goes before the documents are built
+    release_freed_memory()
 
     paths: dict[str, Path] = {}
     for name in algorithms:
         default = runs_dir / contracts.RUN.file_name(algorithm=name)
         out = Path(outputs[name]) if outputs and name in outputs else default
         doc = run_document(name, settings, matrix, matrix_path, digest, done[name], skipped)
-        write_json(out, contracts.RUN.checked(doc | {"zone_mode": zones is not None}))
+        doc = contracts.RUN.checked(doc | {"zone_mode": zones is not None})
+        write_json(out, doc, compact=True)
         paths[name] = out
     log.info(
         "optimize: %d algorithms x %d sizes in %.2f s (%d workers, %s pool)",
@@ -149,7 +162,7 @@ def optimize(
 def run_document(
     algorithm: str,
     settings: OptimizeSettings,
-    matrix: Matrix,
+    matrix: Matrix | MatrixShape,
     matrix_path: Path,
     digest: str,
     records: Mapping[int, dict[str, Any]],

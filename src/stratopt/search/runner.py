@@ -1,11 +1,10 @@
 """Running the (algorithm, size) units: one search, and the worker pool that runs many.
 
-The units run on `workers` worker processes (measured faster than threads:
-the per-move NumPy calls are small and hold the GIL; see
-docs/algorithms.md), each holding its own Evaluator over the prepared
-matrix; a worker dies with its parent. `finished` is called in the calling
-thread for each unit as it completes (the checkpointing of
-stratopt.search.optimize).
+The units run on `workers` workers of the configured pool, sharing the
+evaluator the stage built (threads: a view of it each; processes: forked
+after it was built, so they inherit it; see docs/algorithms.md); a worker
+process dies with its parent. `finished` is called in the calling thread for
+each unit as it completes (the checkpointing of stratopt.search.optimize).
 """
 
 from __future__ import annotations
@@ -51,13 +50,16 @@ def build_evaluator(matrix: Matrix, settings: OptimizeSettings, zones: Any = Non
     from stratopt.engine.backend import get_xp
     from stratopt.engine.evaluator import Evaluator
 
-    return Evaluator(
+    evaluator = Evaluator(
         matrix.values,
         xp=get_xp(settings.backend),
         labels=matrix.labels if settings.balanced else None,
         zones=zones,
         **settings.evaluator_kwargs(),
     )
+    # the stage's workers are its parallelism: no numba thread pool inside a search
+    evaluator.parallel = False
+    return evaluator
 
 
 def search_one(
@@ -105,16 +107,20 @@ def convergence_points(trace: Sequence[float], evaluations: Sequence[int]) -> li
     return points
 
 
-# Per-worker state: the process pool builds one evaluator per process (initializer),
-# the thread pool one per thread (thread-local), since a Swapper is not thread-safe.
+# Per-worker state. Threads: one view of the parent's evaluator per thread (its
+# own evaluation count, the N x 2T arrays shared), since a Swapper is not
+# thread-safe. Processes: forked after the parent built its evaluator, so that
+# a worker inherits the imports, the loaded kernels and the arrays and pays no
+# start-up of its own (with spawn, where fork is missing, the initializer builds one).
 _WORKER: dict[str, Any] = {}
 _THREAD = threading.local()
 
 
 def _init_process(matrix_path: str, settings: OptimizeSettings, parent: int) -> None:
     die_with_parent(parent)
-    zones = read_zone_data(matrix_path)
-    _WORKER["evaluator"] = build_evaluator(read_matrix(matrix_path), settings, zones)
+    if "evaluator" not in _WORKER:  # spawned, not forked: build this worker's own
+        zones = read_zone_data(matrix_path)
+        _WORKER["evaluator"] = build_evaluator(read_matrix(matrix_path), settings, zones)
 
 
 def die_with_parent(parent: int) -> None:
@@ -152,21 +158,27 @@ def _process_task(algorithm: str, size: int, settings: OptimizeSettings) -> dict
 
 
 def _thread_task(
-    matrix: Matrix, zones: Any, algorithm: str, size: int, settings: OptimizeSettings
+    base: Any, algorithm: str, size: int, settings: OptimizeSettings
 ) -> dict[str, Any]:
     ev = getattr(_THREAD, "evaluator", None)
-    if ev is None:
-        ev = _THREAD.evaluator = build_evaluator(matrix, settings, zones)
+    if ev is None or getattr(_THREAD, "base", None) is not base:
+        ev = _THREAD.evaluator = base.view() if hasattr(base, "view") else base
+        _THREAD.base = base
     return search_one(ev, algorithm, size, settings)
 
 
-def _make_pool(pool: str, workers: int, matrix_path: Path, settings: OptimizeSettings) -> Executor:
+def _make_pool(
+    pool: str, workers: int, matrix_path: Path, settings: OptimizeSettings, evaluator: Any
+) -> Executor:
     if pool == "thread":
         return ThreadPoolExecutor(max_workers=workers)
     if pool == "process":
         # fork: a rule script has no __main__ guard, and spawn/forkserver children re-run
         # __main__; the pool is made before any other thread starts (progress bar included)
         method = "fork" if "fork" in get_all_start_methods() else "spawn"
+        _WORKER.clear()
+        if method == "fork":
+            _WORKER["evaluator"] = evaluator  # inherited by the forked workers
         return ProcessPoolExecutor(
             max_workers=workers,
             mp_context=get_context(method),
@@ -178,8 +190,7 @@ def _make_pool(pool: str, workers: int, matrix_path: Path, settings: OptimizeSet
 
 def run_units(
     todo: list[tuple[str, int]],
-    matrix: Matrix,
-    zones: Any,
+    evaluator: Any,
     matrix_path: Path,
     settings: OptimizeSettings,
     workers: int,
@@ -193,17 +204,16 @@ def run_units(
     if not todo:
         return
     if workers == 1:
-        evaluator = build_evaluator(matrix, settings, zones)
         with _progress_bar(total, resumed, progress) as bar:
             for name, size in todo:
                 finished(name, search_one(evaluator, name, size, settings), bar)
         return
     # the pool (and its forked workers) exists before the progress bar's thread does
-    with _make_pool(pool, min(workers, len(todo)), matrix_path, settings) as executor:
+    with _make_pool(pool, min(workers, len(todo)), matrix_path, settings, evaluator) as executor:
         futures: dict[Future, str] = {}
         for name, size in todo:
             if pool == "thread":
-                fut = executor.submit(_thread_task, matrix, zones, name, size, settings)
+                fut = executor.submit(_thread_task, evaluator, name, size, settings)
             else:
                 fut = executor.submit(_process_task, name, size, settings)
             futures[fut] = name
@@ -215,6 +225,8 @@ def run_units(
             for fut in futures:
                 fut.cancel()
             raise
+        finally:
+            _WORKER.clear()
 
 
 class _NoBar:

@@ -1,4 +1,4 @@
-"""Rule `optimize`: one algorithm (the wildcard) over every size (docs/algorithms.md)."""
+"""Rule `optimize`: every algorithm its outputs name, every size, in one job (docs/algorithms.md)."""
 
 from __future__ import annotations
 
@@ -11,18 +11,23 @@ from stratopt.search.settings import OptimizeSettings
 
 
 def run(smk: Any) -> None:
-    """All sizes with smk.threads workers; settings from the rule's params (search, objective)."""
-    algorithm = smk.wildcards.algorithm
+    """runs/{algorithm}.json per output, smk.threads workers of the configured pool.
+
+    The settings come from the rule's params (search, objective); the pool kind, like
+    the job's threads, changes no result, so it is read from the config and is no
+    param: switching it reruns nothing (stratopt.runtime.rule_params).
+    """
+    outputs = {Path(path).stem: Path(path) for path in smk.output}
     settings = OptimizeSettings.from_config(
         optimize_config(smk.params.search, smk.params.objective)
     )
-    out = Path(smk.output[0])
     optimize(
         smk.input[0],
-        [algorithm],
+        list(outputs),
         settings,
-        out.parent,
+        next(iter(outputs.values())).parent,
         workers=max(1, int(smk.threads)),
+        pool=str(smk.config.get("optimize", {}).get("pool", "thread")),
         progress=False,
-        outputs={algorithm: out},
+        outputs=outputs,
     )

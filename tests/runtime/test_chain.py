@@ -1,0 +1,111 @@
+"""The chain job: every stage in one process writes what one job per stage writes.
+
+Small inputs (config chain.mode auto, at most chain.max_strategies strategies)
+run as one Snakemake job (workflow/rules/chain.smk, stratopt.runtime.chain); the
+files must be those of the per-stage layout, bit for bit, apart from the
+measured seconds, the logs, the benchmark files and the report that shows
+them, and the DuckDB file (its bytes vary with the writer; its tables leave
+it as Parquet/CSV, which are compared).
+"""
+
+from __future__ import annotations
+
+import io
+import json
+import re
+from pathlib import Path
+
+import pyarrow.parquet as pq
+import pytest
+
+from workflow_helpers import prepare_workdir, small_config_args, snakemake
+
+DATASET = "small"
+NOT_COMPARED = ("logs", "benchmarks", "profiles", "report.html")
+MEASURED_KEYS = frozenset({"seconds", "shard_seconds"})
+JOB = re.compile(r"^(?:local)?rule (\w+):", re.MULTILINE)
+DONE = re.compile(r"rule (\w+): done \(cpu [\d.]+ s, wall [\d.]+ s, peak rss [\d.]+ MB\)")
+
+
+def without_measured(obj: object) -> object:
+    if isinstance(obj, dict):
+        return {k: without_measured(v) for k, v in obj.items() if k not in MEASURED_KEYS}
+    if isinstance(obj, list):
+        return [without_measured(v) for v in obj]
+    return obj
+
+
+def comparable(path: Path) -> object:
+    """A result file's content, its measured seconds left out."""
+    data = path.read_bytes()
+    if path.suffix == ".json":
+        return without_measured(json.loads(data))
+    if path.suffix == ".parquet":
+        table = pq.read_table(io.BytesIO(data))
+        meta = {}
+        for key, value in (table.schema.metadata or {}).items():
+            try:
+                meta[key] = without_measured(json.loads(value))
+            except ValueError:
+                meta[key] = value
+        return table.replace_schema_metadata(None).to_pylist(), meta
+    return data
+
+
+def results(workdir: Path) -> dict[str, object]:
+    root = workdir / "results" / DATASET
+    return {
+        str(p.relative_to(root)): comparable(p)
+        for p in sorted(root.rglob("*"))
+        if p.is_file()
+        and p.relative_to(root).parts[0] not in NOT_COMPARED
+        and not p.name.endswith((".duckdb", ".duckdb.wal"))
+    }
+
+
+def run(tmp_path: Path, name: str, sample: Path, mode: str) -> tuple[Path, str]:
+    work = prepare_workdir(tmp_path / name)
+    # small_config_args ends with --config KEY=VALUE...: one more item joins that list
+    proc = snakemake(work, *small_config_args(sample), f"chain={{'mode': '{mode}'}}")
+    return work, proc.stdout + proc.stderr
+
+
+def test_chain_writes_the_files_of_one_job_per_stage(tmp_path: Path, real_sample_csv: Path) -> None:
+    staged, staged_out = run(tmp_path, "staged", real_sample_csv, "never")
+    chained, chained_out = run(tmp_path, "chained", real_sample_csv, "always")
+    assert "chain" not in JOB.findall(staged_out) and "optimize" in JOB.findall(staged_out)
+    assert set(JOB.findall(chained_out)) <= {"chain", "all"}
+
+    a, b = results(staged), results(chained)
+    assert sorted(a) == sorted(b)
+    assert [name for name in a if a[name] != b[name]] == []
+
+    # every stage still has its log, closing line and benchmark file
+    root = chained / "results" / DATASET
+    for rule in ("ingest", "load_db", "prepare", "optimize", "select", "store_results", "report"):
+        assert DONE.search((root / "logs" / f"{rule}.log").read_text()), rule
+        assert (root / "benchmarks" / f"{rule}.tsv").read_text().startswith("s\th:m:s\t")
+
+
+@pytest.mark.parametrize(
+    ("chain", "expected"),
+    [
+        ("{mode: auto}", "chain"),  # 500 strategies <= 5000
+        ("{mode: auto, max_strategies: 499}", "ingest"),
+        ("{mode: never}", "ingest"),
+        ("{mode: always}", "chain"),
+    ],
+)
+def test_auto_chains_small_inputs_only(
+    tmp_path: Path, real_sample_csv: Path, chain: str, expected: str
+) -> None:
+    work = prepare_workdir(tmp_path)
+    overlay = tmp_path / "chain.yaml"  # a file: --config leaves nested numbers as text
+    overlay.write_text(f"chain: {chain}\n")
+    args = small_config_args(real_sample_csv)
+    at = args.index("--config")
+    args = [*args[:at], str(overlay), *args[at:]]  # after --configfile's own file
+    proc = snakemake(work, "-n", *args)
+    jobs = JOB.findall(proc.stdout)
+    assert expected in jobs
+    assert ("chain" in jobs) == (expected == "chain")

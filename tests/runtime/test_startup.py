@@ -1,0 +1,100 @@
+"""Fixed costs: what a job or a `snakemake` call pays before any work (docs/performance.md)."""
+
+from __future__ import annotations
+
+import os
+import stat
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from stratopt import registry
+from stratopt.bench.pipeline import parse_jobs
+from stratopt.engine import kernels
+from stratopt.engine.evaluator import Evaluator
+from stratopt.runtime.context import NamedList, RuleContext
+from stratopt.runtime.rule import run_rule
+from stratopt.runtime.slurm_plugins import ENV_VAR, plugin_dir, plugin_problem, slurm_env
+
+
+def fake_scontrol(folder: Path) -> Path:
+    """An `scontrol` first on PATH that leaves a mark when anything runs it."""
+    mark = folder / "scontrol-ran"
+    script = folder / "scontrol"
+    script.write_text(f"#!/bin/sh\ntouch {mark}\nexit 1\n")
+    script.chmod(script.stat().st_mode | stat.S_IXUSR)
+    return mark
+
+
+def test_snakemake_starts_without_asking_slurm(tmp_path: Path) -> None:
+    """The SLURM executor plugin is not on the default import path: importing
+    Snakemake's command line runs no SLURM client tool (it waited ~9 s for a
+    controller when the plugin was installed in the environment)."""
+    mark = fake_scontrol(tmp_path)
+    env = {**os.environ, "PATH": f"{tmp_path}{os.pathsep}{os.environ['PATH']}"}
+    env.pop("PYTHONPATH", None)
+    subprocess.run([sys.executable, "-c", "import snakemake.cli"], env=env, check=True)
+    assert not mark.exists()
+    if plugin_problem() is None:  # installed beside the environment: used on request only
+        subprocess.run(
+            [sys.executable, "-c", "import snakemake.cli"], env=slurm_env(env), check=True
+        )
+        assert mark.exists()
+
+
+def test_slurm_env_puts_the_plugin_folder_first(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv(ENV_VAR, str(tmp_path / "plugins"))
+    env = slurm_env({"PYTHONPATH": "/somewhere/else"})
+    assert env["PYTHONPATH"].split(os.pathsep) == [str(tmp_path / "plugins"), "/somewhere/else"]
+    assert plugin_dir() == tmp_path / "plugins"
+    assert "make slurm-plugins" in (plugin_problem() or "")
+
+
+def test_plugin_lookups_reuse_one_scan(monkeypatch: pytest.MonkeyPatch) -> None:
+    scans = []
+    real = registry.available
+    monkeypatch.setattr(registry, "available", lambda kind: scans.append(kind) or real(kind))
+    monkeypatch.setattr(registry, "_SCANS", {})
+    for _ in range(5):
+        registry.load("algorithms", "ga")
+        registry.load("algorithms", "SA")
+    assert scans == ["algorithms"]
+    monkeypatch.syspath_prepend("/nonexistent-plugin-folder")  # a changed path: scan again
+    registry.load("algorithms", "ga")
+    assert scans == ["algorithms", "algorithms"]
+
+
+def test_serial_and_parallel_kernels_have_their_own_cache_entries() -> None:
+    """numba keys its cache by qualified name and bytecode, not by compile options."""
+    names = {
+        kernels.population_stats_serial.py_func.__qualname__,
+        kernels.population_stats_parallel.py_func.__qualname__,
+    }
+    assert len(names) == 2
+
+
+def test_evaluator_views_share_the_arrays_and_count_apart() -> None:
+    values = np.random.default_rng(0).normal(size=(30, 400))
+    base = Evaluator(values)
+    view = base.view()
+    assert view._w is base._w
+    sets = np.random.default_rng(1).choice(400, size=(6, 5), replace=False)
+    np.testing.assert_array_equal(view.evaluate(sets), base.evaluate(sets))
+    view.evaluate(sets)
+    assert (base.evaluations, view.evaluations) == (6, 12)
+
+
+def test_a_jobs_closing_line_gives_its_cost(tmp_path: Path) -> None:
+    """run_rule logs CPU, wall and peak memory; `stratopt bench pipeline` reads them back."""
+    log = tmp_path / "logs" / "demo.log"
+    ctx = RuleContext(rule="demo", log=NamedList([str(log)]))
+    usage = run_rule(ctx, lambda smk: np.ones(1_000_000).sum(), chained=True)
+    jobs = parse_jobs(log.parent)
+    assert set(jobs) == {"demo"}
+    assert jobs["demo"]["cpu_s"] == pytest.approx(usage.cpu_s, abs=0.01)
+    assert jobs["demo"]["peak_mb"] > 0
