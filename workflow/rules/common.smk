@@ -215,12 +215,14 @@ def chain_outputs():
     """Every stage output, flagged as the stage rules flag them (directory, report)."""
     out = []
     for rule, wildcards in chain_steps():
-        for path in getattr(rules, rule).output:
+        # the flags are the rule's own files' (workflow.get_rule); rules.<name> drops them
+        proxy, real = getattr(rules, rule).output, workflow.get_rule(rule).output
+        for path, flagged in zip(proxy, real, strict=True):
             name = str(path).format(**wildcards)
-            if "directory" in path.flags:
+            if "directory" in flagged.flags:
                 name = directory(name)
-            if "report" in path.flags:  # its caption already resolved by the stage rule
-                r = path.flags["report"]
+            if "report" in flagged.flags:
+                r = flagged.flags["report"]  # its caption resolved by the stage rule
                 name = report(
                     name,
                     caption=r.caption,
