@@ -93,6 +93,26 @@ def check_spec(value: Any, spec: Spec, where: str = "") -> list[str]:
     return problems
 
 
+#: The plain Python types a simple spec accepts as they are: the fast path of a check.
+_EXACT: dict[Any, tuple[type, ...]] = {
+    int: (int,),
+    float: (float, int),
+    str: (str,),
+    bool: (bool,),
+    dict: (dict,),
+    list: (list,),
+    None: (type(None),),
+}
+
+
+def _exact(spec: Spec) -> tuple[type, ...] | None:
+    """The types that fit a spec of plain types without a closer look (None: look closer)."""
+    if isinstance(spec, tuple):
+        parts = [_exact(s) for s in spec]
+        return None if any(p is None for p in parts) else tuple(t for p in parts for t in p)
+    return None if isinstance(spec, (dict, list)) else _EXACT[spec]
+
+
 def _check(value: Any, spec: Spec, where: str, problems: list[str]) -> None:
     if len(problems) >= 5:
         return
@@ -117,7 +137,10 @@ def _check(value: Any, spec: Spec, where: str, problems: list[str]) -> None:
                 problems.append(f"{path}: missing")
     elif isinstance(chosen, list):
         items = value if isinstance(value, (list, tuple)) else value.tolist()
+        exact = _exact(chosen[0]) or ()
         for i, item in enumerate(items):
+            if type(item) in exact:  # a plain value of a plain type: nothing more to see
+                continue
             _check(item, chosen[0], f"{where}[{i}]", problems)
             if len(problems) >= 5:
                 return
