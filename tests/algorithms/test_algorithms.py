@@ -242,7 +242,8 @@ def test_a_third_party_plugin_adds_a_ninth_algorithm(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, real_sample_csv: Path
 ) -> None:
     from search_support import write_prepared
-    from stratopt.search.optimize import OptimizeSettings, optimize
+    from stratopt.search.optimize import optimize
+    from stratopt.search.settings import OptimizeSettings
     from stratopt.selection.select import select
 
     site = tmp_path / "site"

@@ -13,7 +13,7 @@ import numpy as np
 import pytest
 
 from stratopt.algorithms import compiled as C
-from stratopt.algorithms import de, ga
+from stratopt.algorithms import de, ga, sum_tree
 from stratopt.algorithms import moves as M
 from stratopt.algorithms.aco import Trail
 from stratopt.algorithms.bo import InclusionSurrogate
@@ -122,10 +122,10 @@ def test_sum_tree_samples_without_replacement_in_proportion() -> None:
     weights = np.array([1.0, 2.0, 3.0, 0.5, 4.0, 1.5])
     leaves = 8
     tree = np.zeros(2 * leaves)
-    C.tree_build(weights, tree, leaves)
+    sum_tree.tree_build(weights, tree, leaves)
     rng = np.random.default_rng(0)
     draws = 40_000
-    ants = C.sample_ants(rng, tree, leaves, 2, draws)
+    ants = sum_tree.sample_ants(rng, tree, leaves, 2, draws)
     assert all(a[0] != a[1] for a in ants)
     gumbel = np.argpartition(-(np.log(weights) + rng.gumbel(size=(draws, 6))), 1, axis=1)[:, :2]
     got = np.bincount(ants.ravel(), minlength=6) / draws

@@ -338,3 +338,20 @@ def test_best_portfolio_files_parse(real_sample_csv, tmp_path):
     assert got["size"] == 4 and got["names"] == names and got["algorithm"] == "GA"
     assert got["fitness"] == 12.3456789  # the legacy prints the float's repr
     assert 0 < got["printed_tolerance"] < 1e-8  # 7 printed decimals
+
+
+def test_one_timing_module_measures_the_child_alone_and_its_children_when_asked():
+    """stratopt.bench.timing: the peak is the child's own; run_stage adds its children's CPU."""
+    from stratopt.bench.timing import StageFailed, run_isolated, run_stage
+
+    big = run_isolated("numpy:ones", {"shape": 40_000_000})  # 320 MB of float64
+    small = run_isolated("numpy:ones", {"shape": 10})
+    assert big.peak_rss_mb > 300 > small.peak_rss_mb
+    work = {"args": [sys.executable, "-c", "sum(range(4 * 10**7))"], "check": True}
+    own = run_isolated("subprocess:run", work)  # the work is a grandchild: not this child's CPU
+    tree = run_stage("subprocess:run", work)
+    assert tree.cpu_s > 0.2 and own.cpu_s < tree.cpu_s / 4
+    with pytest.raises(StageFailed, match="no_such_function"):
+        run_isolated("os:no_such_function")
+    with pytest.raises(RuntimeError):  # run_isolated's callers catch RuntimeError
+        run_stage("os:no_such_function")

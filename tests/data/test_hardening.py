@@ -13,11 +13,13 @@ from stratopt.cli import main as cli_main
 from stratopt.data.ingest import read_source
 from stratopt.data.matrix import Matrix, read_matrix, write_matrix
 from stratopt.db.duckdb_backend import DuckDBDatabase
-from stratopt.db.stages import PrepareOutputs, load_matrix, prepare
+from stratopt.db.load import load_matrix
+from stratopt.db.prepare import PrepareOutputs, prepare
 from stratopt.engine.ulta import apply_ulta
 from stratopt.errors import InputError
 from stratopt.runtime.atomic import finite_or_none, loads_strict, write_json
-from stratopt.search.optimize import OptimizeSettings, optimize
+from stratopt.search.optimize import optimize
+from stratopt.search.settings import OptimizeSettings
 
 
 def _matrix(values: np.ndarray, names: list[str]) -> Matrix:

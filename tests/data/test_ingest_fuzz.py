@@ -27,7 +27,8 @@ import pytest
 from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
-from stratopt.data.ingest import MAX_ABS_PNL, MIN_SESSIONS, MISSING, read_source
+from stratopt.data.csv_text import MAX_ABS_PNL, MISSING
+from stratopt.data.ingest import MIN_SESSIONS, read_source
 from stratopt.errors import InputError
 
 EXAMPLES = int(os.environ.get("STRATOPT_FUZZ_EXAMPLES", "0"))

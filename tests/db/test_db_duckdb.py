@@ -14,14 +14,8 @@ from stratopt.data.matrix import Matrix, read_matrix, write_matrix
 from stratopt.db import DatabaseError, open_database
 from stratopt.db.compute import metrics_sql, ulta_sql
 from stratopt.db.duckdb_backend import DuckDBDatabase
-from stratopt.db.stages import (
-    PrepareOutputs,
-    _filtered_matrix,
-    load_db,
-    load_matrix,
-    prepare,
-    write_back,
-)
+from stratopt.db.load import load_db, load_matrix, write_back
+from stratopt.db.prepare import PrepareOutputs, _filtered_matrix, prepare
 from stratopt.engine import reference
 from stratopt.errors import ConfigError, InputError
 

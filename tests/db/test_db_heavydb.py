@@ -22,7 +22,8 @@ from stratopt.data.ingest import read_source
 from stratopt.data.matrix import read_matrix
 from stratopt.db import DatabaseError, open_database
 from stratopt.db.heavydb_backend import HeavyDBDatabase
-from stratopt.db.stages import PrepareOutputs, load_matrix, prepare, write_back
+from stratopt.db.load import load_matrix, write_back
+from stratopt.db.prepare import PrepareOutputs, prepare
 from stratopt.engine import reference
 from stratopt.errors import ConfigError
 

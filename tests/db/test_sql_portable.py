@@ -14,8 +14,8 @@ from sqlglot.tokens import TokenType
 from stratopt.data.matrix import Matrix
 from stratopt.db.compute import flags_arrow
 from stratopt.db.duckdb_backend import DuckDBDatabase
+from stratopt.db.load import load_matrix
 from stratopt.db.sql import sql_names, sql_text
-from stratopt.db.stages import load_matrix
 
 
 class HeavyDB(Postgres):

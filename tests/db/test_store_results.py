@@ -9,22 +9,28 @@ import duckdb
 import pyarrow as pa
 import pyarrow.parquet as pq
 
+from stratopt import contracts
 from stratopt.db.duckdb_backend import DuckDBDatabase
-from stratopt.db.stages import store_results
+from stratopt.db.load import store_results
 
 
 def _portfolios(path: Path, names: list[list[str]]) -> Path:
+    """portfolios.parquet with select's columns (stratopt.contracts.PORTFOLIOS)."""
+    k = len(names)
     table = pa.table(
         {
             "size": pa.array([len(n) for n in names], type=pa.int32()),
-            "algorithm": ["sa", "pso"][: len(names)],
-            "fitness": [1.5, -2.0][: len(names)],
-            "best_overall": [True, False][: len(names)],
+            "algorithm": ["sa", "pso"][:k],
+            "fitness": [1.5, -2.0][:k],
+            "best_overall": [True, False][:k],
+            "guarded_fitness": [1.0, -1.0][:k],
+            "flags": ["", "won on every training session (win rate 100 %)"][:k],
+            "evaluations": pa.array([100] * k, type=pa.int64()),
             "indices": pa.array([list(range(len(n))) for n in names], type=pa.list_(pa.int32())),
             "names": pa.array(names, type=pa.list_(pa.string())),
-            "total_roi": [10.0, 20.0][: len(names)],
+            **{m: [10.0, 20.0][:k] for m in contracts.PORTFOLIO_METRICS},
         }
-    )
+    ).replace_schema_metadata({b"stratopt": b"{}"})
     pq.write_table(table, path)
     return path
 

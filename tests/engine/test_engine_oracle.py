@@ -63,7 +63,8 @@ def test_reference_metrics_equal_the_legacy_output(sample, real_metrics_csv):
 def prepared_metrics(sample, tmp_path_factory):
     """strategy_metrics.parquet of the prepare stage on the sample, ULTA off and on."""
     from stratopt.db.duckdb_backend import DuckDBDatabase
-    from stratopt.db.stages import PrepareOutputs, load_matrix, prepare
+    from stratopt.db.load import load_matrix
+    from stratopt.db.prepare import PrepareOutputs, prepare
 
     out = {}
     for ulta in (False, True):

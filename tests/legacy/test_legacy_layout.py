@@ -23,7 +23,8 @@ from stratopt.legacy import NEWLINE
 from stratopt.legacy.inversion import parse_inversion_report
 from stratopt.legacy.layout import parse_text, read_text
 from stratopt.legacy.metrics_csv import COLUMNS
-from stratopt.search.optimize import OptimizeSettings, optimize
+from stratopt.search.optimize import optimize
+from stratopt.search.settings import OptimizeSettings
 from stratopt.selection.select import select
 
 STEM = "sensex_real_sample_500"
@@ -128,7 +129,8 @@ def test_the_parser_refuses_other_layouts() -> None:
 def prepared_dir(real_sample_csv: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
     from stratopt.data.ingest import read_source
     from stratopt.db.duckdb_backend import DuckDBDatabase
-    from stratopt.db.stages import PrepareOutputs, load_matrix, prepare
+    from stratopt.db.load import load_matrix
+    from stratopt.db.prepare import PrepareOutputs, prepare
 
     folder = tmp_path_factory.mktemp("prepare")
     with DuckDBDatabase(folder / "s.duckdb") as db:

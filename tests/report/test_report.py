@@ -1,13 +1,14 @@
 """The run report: every section from real stage outputs, escaping, and a real Chromium.
 
 The fixture runs the real stages on a small generated CSV (ingest, load_db
-and prepare on DuckDB, optimize with two algorithms, select) and profiles
-one of them under py-spy. Three inputs are written here in the agreed shapes
-because the fixture runs stages without Snakemake or the benchmark command:
-the benchmark TSVs (Snakemake's columns, filled with the stage timings
-measured here, plus the `bench` rule's own), correlation.json (statistics
-computed here with numpy.corrcoef) and bench.json (built with the benchmark's
-own stratopt.bench.sidebyside.document functions from timings measured here).
+and prepare on DuckDB, both correlation stages, optimize with two
+algorithms, validate, select, store_results) and profiles one of them under
+py-spy. Two inputs are written here, in their contracts' shapes
+(stratopt.contracts), because the fixture runs stages without Snakemake or
+the benchmark command: the benchmark TSVs (Snakemake's columns, filled with
+the stage timings measured here, plus the `bench` rule's own) and bench.json
+(built with the benchmark's own stratopt.bench.sidebyside.document
+functions from timings measured here).
 """
 
 from __future__ import annotations
@@ -32,8 +33,9 @@ import pytest
 import yaml
 from markupsafe import escape
 
+from stratopt.legacy.layout import as_record, read_text
 from stratopt.report.answer import answer_lines, format_answer
-from stratopt.report.collect import collect, parse_best_portfolio_txt, read_benchmark_tsv
+from stratopt.report.collect import collect
 from stratopt.report.render import (
     fmt_int,
     fmt_metric,
@@ -43,6 +45,7 @@ from stratopt.report.render import (
     render_report,
     write_report,
 )
+from stratopt.report.sections.stages import read_benchmark_tsv
 from stratopt.runtime import rule_params
 from stratopt.runtime.context import NamedList, RuleContext, plain_namedlist
 
@@ -93,6 +96,7 @@ def _config(dataset: str, source: Path) -> dict[str, Any]:
         # 30 weekly rows: three folds of 12 training and 6 test sessions
         "validation": {"train": 12, "test": 6, "sizes": [3, 5], "random_portfolios": 200},
         "report": {"title": f"run {EVIL} & co"},
+        "correlation": {"shards": 2},
     }
     validate(config, str(REPO / "workflow" / "schemas" / "config.schema.yaml"))
     return config
@@ -119,40 +123,6 @@ def _write_benchmark_tsv(path: Path, m: dict[str, float]) -> None:
         "s\th:m:s\tmax_rss\tmax_vms\tmax_uss\tmax_pss\tio_in\tio_out\tmean_load\tcpu_time\n"
         f"{s:.4f}\t{hms}\t{m['max_rss']:.2f}\tNA\tNA\tNA\t0.00\t0.10\t{100 * m['cpu_time'] / max(s, 1e-9):.2f}\t{m['cpu_time']:.2f}\n"
     )
-
-
-def _write_correlation_json(results: Path) -> None:
-    """correlation.json in the agreed shape, from a dense numpy.corrcoef of prepared.parquet."""
-    from stratopt.data.matrix import read_matrix
-    from stratopt.data.names import window_of
-
-    m = read_matrix(results / "prepared.parquet")
-    r = np.corrcoef(m.values.T)
-    iu = np.triu_indices(m.n_strategies, 1)
-    pairs = r[iu]
-    edges = np.linspace(-1, 1, 41)
-    counts, _ = np.histogram(pairs, bins=edges)
-    order = np.argsort(-pairs)[:10]
-    windows = sorted({window_of(n) or "?" for n in m.names})
-    wid = np.array([windows.index(window_of(n) or "?") for n in m.names])
-    heat = np.zeros((len(windows), len(windows)))
-    for a in range(len(windows)):
-        for b in range(len(windows)):
-            block = r[np.ix_(wid == a, wid == b)]
-            off = block[~np.eye(*block.shape, dtype=bool)] if a == b else block.ravel()
-            heat[a, b] = off.mean() if off.size else 1.0
-    doc = {
-        "n_strategies": m.n_strategies,
-        "n_pairs": int(len(pairs)),
-        "histogram": {"edges": edges.tolist(), "counts": counts.tolist()},
-        "above": {str(t): int((np.abs(pairs) >= t).sum()) for t in (0.5, 0.8, 0.9)},
-        "top_pairs": [
-            {"a": m.names[iu[0][k]], "b": m.names[iu[1][k]], "r": float(pairs[k])} for k in order
-        ],
-        "near_duplicate_groups": [[m.names[0], m.names[1], EVIL + "_inv"]],
-        "window_heatmap": {"windows": windows, "matrix": heat.tolist()},
-    }
-    (results / "correlation.json").write_text(json.dumps(doc))
 
 
 def _write_bench_json(results: Path, csv: Path, measured: dict[str, dict[str, float]]) -> None:
@@ -214,11 +184,14 @@ def _write_bench_json(results: Path, csv: Path, measured: dict[str, dict[str, fl
 @pytest.fixture(scope="module")
 def run_dir(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Path, dict[str, Any]]]:
     from stratopt.db.duckdb_backend import DuckDBDatabase
-    from stratopt.db.stages import store_results
+    from stratopt.db.load import store_results
     from stratopt.runtime.profiling import run_profiled
-    from stratopt.search.optimize import OptimizeSettings, optimize
+    from stratopt.search.optimize import optimize
+    from stratopt.search.settings import OptimizeSettings
     from stratopt.selection.select import select
     from stratopt.selection.zones import write_zone_document
+    from stratopt.stages.correlation_shard import run as shard_stage
+    from stratopt.stages.correlation_summary import run as summary_stage
     from stratopt.stages.ingest import run as ingest_rule
     from stratopt.stages.load_db import run as load_db_stage
     from stratopt.stages.prepare import run as prepare_stage
@@ -237,7 +210,12 @@ def run_dir(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Path, di
         def ctx(rule: str, inputs: dict[str, Any], outputs: dict[str, Any]) -> RuleContext:
             return RuleContext(
                 rule=rule,
-                input=plain_namedlist({k: str(v) for k, v in inputs.items()}),
+                input=plain_namedlist(
+                    {
+                        k: [str(x) for x in v] if isinstance(v, list) else str(v)
+                        for k, v in inputs.items()
+                    }
+                ),
                 output=plain_namedlist({k: str(v) for k, v in outputs.items()}),
                 params=plain_namedlist(rule_params.for_rule(rule, config)),
                 log=NamedList([str(res / "logs" / f"{rule}.log")]),
@@ -273,6 +251,17 @@ def run_dir(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Path, di
         }
         prep_in = {"db": res / "db" / "load.duckdb"}
         measured["prepare"] = _timed(lambda: prepare_stage(ctx("prepare", prep_in, prep_out)))
+        shards = [res / "correlation" / f"shard_{i}.parquet" for i in (0, 1)]
+        for i, shard in enumerate(shards):
+            shard_ctx = ctx("correlation_shard", {"m": res / "prepared.parquet"}, {"s": shard})
+            shard_ctx.wildcards = plain_namedlist({"shard": str(i)})
+            measured[f"correlation_shard_{i}"] = _timed(lambda c=shard_ctx: shard_stage(c))
+        summary_ctx = ctx(
+            "correlation_summary",
+            {"shards": shards, "matrix": res / "prepared.parquet"},
+            {"out": res / "correlation.json"},
+        )
+        measured["correlation_summary"] = _timed(lambda: summary_stage(summary_ctx))
         settings = OptimizeSettings.from_config(config)
         runs: dict[str, Path] = {}
         measured["optimize"] = _timed(
@@ -304,7 +293,6 @@ def run_dir(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Path, di
             )
         for name, m in measured.items():
             _write_benchmark_tsv(res / "benchmarks" / f"{name}.tsv", m)
-        _write_correlation_json(res)
         # the `bench` rule's own benchmark file: not a pipeline stage, never in the totals
         bench = _timed(lambda: _write_bench_json(res, csv, measured))
         _write_benchmark_tsv(res / "benchmarks" / "bench.tsv", bench)
@@ -358,9 +346,7 @@ def test_every_section_renders_with_its_data(
     assert f"Recommended size <b>{validation['recommended_size']}</b>" in html
     assert html.count("hindsight") >= 5 and "How the best overall size was chosen" in html
     assert "Every algorithm spent the same <b>100</b> evaluations per size" in html
-    # correlation shards were not run here (correlation.json was written directly)
-    assert "Stages finished: <b>8 of 9</b>" in html
-    assert re.search(r"<td>correlation_shard</td><td><span class=\"bad\">not run", html)
+    assert "Stages finished: <b>9 of 9</b>" in html and "not run" not in html
     assert "was not run" not in html and "were not run" not in html
     assert "http://" not in html.replace('"http://www.w3.org/2000/svg"', "")  # nothing fetched
     assert "https://" not in html
@@ -379,6 +365,8 @@ def test_the_bench_rule_is_listed_but_not_counted(run_dir: tuple[Path, dict[str,
         "ingest",
         "load_db",
         "prepare",
+        "correlation_shard",
+        "correlation_summary",
         "optimize",
         "validate",
         "select",
@@ -426,7 +414,7 @@ def test_portfolio_table_matches_select_outputs(run_dir: tuple[Path, dict[str, A
         best["fitness"]
     )
     assert data.best["series"] is not None and len(data.best["series"]) == 30
-    legacy = parse_best_portfolio_txt(res / "legacy" / f"best_portfolio_size{best['size']}.txt")
+    legacy = as_record(read_text(res / "legacy" / f"best_portfolio_size{best['size']}.txt"))
     assert legacy["size"] == best["size"] and legacy["fitness"] == pytest.approx(
         best["fitness"], rel=1e-6
     )

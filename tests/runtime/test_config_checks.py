@@ -73,7 +73,11 @@ def test_the_last_ingest_is_used_only_when_current(tmp_path: Path) -> None:
     source = tmp_path / "in.csv"
     source.write_text("x")
     report = tmp_path / "ingest.json"
-    report.write_text(json.dumps({"strategies": 10, "dates": DATES}))
+    names = [f"s{i}" for i in range(10)]
+    doc = {"rows": 3, "strategies": 10, "first_date": DATES[0], "last_date": DATES[-1]}
+    doc |= {"dates": DATES, "days": ["Thursday", "Monday", "Thursday"], "names": names}
+    doc |= {"periods_per_year": 52.0, "sources": [], "blank_cells_total": 0}
+    report.write_text(json.dumps(doc | {"blank_cells": {}, "warnings": []}))
     too_big = {"optimize": {"max_size": 50}}
     os.utime(source, (1_000, 1_000))
     os.utime(report, (2_000, 2_000))
@@ -82,6 +86,10 @@ def test_the_last_ingest_is_used_only_when_current(tmp_path: Path) -> None:
     os.utime(source, (3_000, 3_000))  # the source changed since: ingest will check it
     assert check_against_ingest(too_big, report, source) is False
     assert check_against_ingest(too_big, tmp_path / "none.json", source) is False
+    os.utime(report, (4_000, 4_000))
+    report.write_text(json.dumps({"strategies": 10, "dates": DATES}))  # breaks its contract
+    os.utime(report, (4_000, 4_000))
+    assert check_against_ingest(too_big, report, source) is False  # ingest will check
 
 
 @pytest.mark.parametrize(

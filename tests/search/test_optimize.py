@@ -18,7 +18,9 @@ import pytest
 from search_support import results_without_timing, write_prepared
 from stratopt.errors import ConfigError
 from stratopt.legacy.layout import read_text
-from stratopt.search.optimize import OptimizeSettings, checkpoint_path, optimize, size_seed
+from stratopt.search.checkpoints import checkpoint_path
+from stratopt.search.optimize import optimize
+from stratopt.search.settings import OptimizeSettings, size_seed
 from stratopt.selection.select import select
 
 ALL = ["ga", "pso", "sa", "de", "aco", "hc", "bo", "rs"]

@@ -14,7 +14,8 @@ from stratopt.data.matrix import Matrix, write_matrix
 from stratopt.engine.evaluator import Evaluator
 from stratopt.errors import InputError
 from stratopt.runtime.atomic import loads_strict
-from stratopt.search.optimize import OptimizeSettings, optimize
+from stratopt.search.optimize import optimize
+from stratopt.search.settings import OptimizeSettings
 from stratopt.selection.select import best_per_size, select
 
 SETTINGS = OptimizeSettings(min_size=3, max_size=5, generations=10, population=10, seed=3)

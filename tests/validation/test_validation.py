@@ -23,7 +23,7 @@ from stratopt.data.ingest import read_source
 from stratopt.data.matrix import Matrix, write_matrix
 from stratopt.engine.ulta import inversion_decisions
 from stratopt.errors import ConfigError, InputError
-from stratopt.search.optimize import OptimizeSettings
+from stratopt.search.settings import OptimizeSettings
 from stratopt.validation.compare import percentile, series_figures, spearman
 from stratopt.validation.folds import plan_folds
 from stratopt.validation.run import random_stream, run_fold

@@ -19,8 +19,11 @@ import pytest
 from search_support import prepared_sample
 from stratopt.data.matrix import Matrix, write_matrix
 from stratopt.engine.evaluator import Evaluator
-from stratopt.search.optimize import OptimizeSettings, file_digest
+from stratopt.search.checkpoints import file_digest
+from stratopt.search.optimize import run_document
+from stratopt.search.settings import OptimizeSettings
 from stratopt.selection.select import select
+from stratopt.validation.stage import validate
 
 
 @pytest.fixture(scope="module")
@@ -38,25 +41,25 @@ def constructed(real_sample_csv: Path, tmp_path_factory: pytest.TempPathFactory)
         "sa": {5: [0, 1, 2, 3, 4], 6: sorted(rng.choice(np.arange(6, 500), 6, replace=False))},
         "rs": {5: sorted(rng.choice(np.arange(6, 500), 5, replace=False)), 6: [0, 1, 2, 3, 4, 5]},
     }
+    # the runs as optimize writes them (stratopt.contracts.RUN): select checks that they
+    # searched this very file (issue 17)
+    prepared = root / "prepared.parquet"
+    settings = OptimizeSettings(min_size=5, max_size=6, metric="ratio")
     runs = []
     for name, by_size in sets.items():
-        doc = {
-            "algorithm": name,
-            "n_strategies": 500,
-            # select checks that the runs searched this very file (issue 17)
-            "input": {"sha256": file_digest(root / "prepared.parquet")},
-            "settings": OptimizeSettings(min_size=5, max_size=6, metric="ratio").to_dict(),
-            "sizes": [
-                {
-                    "size": size,
-                    "best": [int(i) for i in best],
-                    "names": [matrix.names[int(i)] for i in best],
-                    "fitness": ratio.evaluate_one(best),
-                    "evaluations": 100,
-                }
-                for size, best in by_size.items()
-            ],
+        records = {
+            size: {
+                "size": size,
+                "best": [int(i) for i in best],
+                "fitness": ratio.evaluate_one(best),
+                "evaluations": 100,
+                "seconds": 0.0,
+                "trace": [],
+                "convergence": [],
+            }
+            for size, best in by_size.items()
         }
+        doc = run_document(name, settings, matrix, prepared, file_digest(prepared), records, [])
         path = root / f"{name}.json"
         path.write_text(json.dumps(doc))
         runs.append(path)
@@ -107,18 +110,19 @@ def test_zero_drawdown_picks_are_flagged_and_never_chosen_by_fitness(
 def test_validation_recommendation_chooses_the_best_overall_size(
     constructed: dict, tmp_path: Path
 ) -> None:
+    # a real validation.json (the validate stage on the constructed file, small settings),
+    # its recommendation then set to size 6 with a constructed verdict
     validation = tmp_path / "validation.json"
-    validation.write_text(
-        json.dumps(
-            {
-                "recommended_size": 6,
-                "recommendation_rule": "the validated size with the best pooled guarded ratio",
-                "pooled": {"roi": 1234.5, "percentile": 97.0},
-                "skill": True,
-                "verdict": "evidence of skill: constructed",
-            }
-        )
-    )
+    config = {
+        "metric": "ratio",
+        "optimize": {"algorithms": ["rs"], "min_size": 5, "max_size": 6, "generations": 5},
+        "validation": {"sizes": [5, 6], "random_portfolios": 100},
+    }
+    doc = validate(constructed["root"] / "prepared.parquet", config, validation, tmp_path / "o")
+    doc.update(recommended_size=6, skill=True, verdict="evidence of skill: constructed")
+    doc["pooled"] = {**next(s["pooled"] for s in doc["by_size"] if s["size"] == 6)}
+    doc["pooled"]["percentile"] = 97.0
+    validation.write_text(json.dumps(doc))
     summary = select(
         constructed["root"] / "prepared.parquet",
         constructed["runs"],

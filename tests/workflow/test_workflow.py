@@ -63,9 +63,8 @@ def test_dry_run_dag_of_the_default_config(tmp_path: Path, shared_data: Path) ->
         assert "synth" in out
 
 
-def test_end_to_end_small_workload(tmp_path: Path, real_sample_csv: Path) -> None:
-    work = prepare_workdir(tmp_path)
-    snakemake(work, *small_config_args(real_sample_csv))
+def test_end_to_end_small_workload(small_run: tuple[Path, list[str]]) -> None:
+    work, args = small_run  # conftest.py: the CI workload, run once for the workflow tests
     results = work / "results" / "small"
     matrix = read_matrix(results / "matrix.parquet")
     assert matrix.shape == (82, 500)
@@ -80,7 +79,7 @@ def test_end_to_end_small_workload(tmp_path: Path, real_sample_csv: Path) -> Non
     assert (results / "benchmarks" / "validate.tsv").exists()
     assert "validation" in (results / "report.html").read_text()
     # A second run has nothing to do.
-    proc = snakemake(work, *small_config_args(real_sample_csv), "-n")
+    proc = snakemake(work, *args, "-n")
     assert "Nothing to be done" in proc.stdout + proc.stderr
 
 

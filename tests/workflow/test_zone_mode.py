@@ -24,7 +24,8 @@ from stratopt.data.zone_ingest import read_zone_csv
 from stratopt.data.zone_matrix import read_zone_data, read_zone_values
 from stratopt.data.zones import read_zones
 from stratopt.db.duckdb_backend import DuckDBDatabase
-from stratopt.db.stages import PrepareOutputs, load_db, prepare
+from stratopt.db.load import load_db
+from stratopt.db.prepare import PrepareOutputs, prepare
 from stratopt.engine import reference
 from stratopt.errors import ConfigError, InputError
 from stratopt.legacy.layout import read_text

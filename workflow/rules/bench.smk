@@ -9,12 +9,12 @@ rule bench:
     input:
         source_path(),
     output:
-        json=f"{RESULTS}/bench.json",
-        md=f"{RESULTS}/bench.md",
+        json=result(C.BENCH),
+        md=result(C.BENCH_MD),
     log:
-        f"{RESULTS}/logs/bench.log",
+        log_of("bench"),
     benchmark:
-        f"{RESULTS}/benchmarks/bench.tsv"
+        benchmark_of("bench")
     conda:
         conda_env("bench")
     threads: workflow.cores

@@ -11,14 +11,14 @@ if use_chain():
 
     rule chain:
         input:
-            f"{RESULTS}/matrix.parquet",
-            f"{RESULTS}/ingest.json",
+            result(C.MATRIX),
+            result(C.INGEST),
         output:
             chain_outputs(),
         log:
-            f"{RESULTS}/logs/chain.log",
+            log_of("chain"),
         benchmark:
-            f"{RESULTS}/benchmarks/chain.tsv"
+            benchmark_of("chain")
         conda:
             conda_env("chain")
         threads: workflow.cores

@@ -15,6 +15,7 @@ from stratopt.runtime.config_checks import (
     dataset_name,
     dates_as_text,
 )
+from stratopt import contracts as C
 from stratopt.errors import ConfigError
 from stratopt.runtime.staging import source_stamp
 
@@ -36,12 +37,25 @@ from stratopt.runtime import rule_params  # noqa: E402
 # dataset: null names the run after its input (the twin: `twin`); every rule sees the name
 config["dataset"] = dataset_name(config)
 DATASET = config["dataset"]
-RESULTS = f"results/{DATASET}"
+RESULTS = C.results_dir(DATASET)
 
 
 wildcard_constraints:
     dataset=r"[A-Za-z0-9_.-]+",
     shard=r"\d+",
+
+
+def result(output, **wildcards):
+    """Where an output of stratopt.contracts lies for this dataset (other wildcards stay {name})."""
+    return f"{RESULTS}/{C.fill(output.name, **wildcards)}"
+
+
+def log_of(job):
+    return result(C.LOG, job=job)
+
+
+def benchmark_of(job):
+    return result(C.BENCHMARK, job=job)
 
 
 def source_path():
@@ -50,38 +64,33 @@ def source_path():
     if source == "synthetic":
         seed = config["input"]["synth_seed"]
         n = config["input"]["synth_strategies"]
-        return f"results/twin-data/twin_seed{seed}_n{n}.csv"
+        return C.fill(C.TWIN_CSV, seed=seed, n=n)
     return source
 
 
-def staged(name):
+def staged(output):
     """Where the ingest rule stages an output for this source (stratopt.runtime.staging)."""
     source = config["input"]["source"]
     stamp = "synthetic" if source == "synthetic" else source_stamp(source)
-    return f"{RESULTS}/ingest/{stamp}/{name}"
+    return f"{RESULTS}/{C.fill(C.STAGED, stamp=stamp, name=output.file_name())}"
 
 
 def stage_targets():
     """The final outputs of every activated stage but the report."""
-    targets = [
-        f"{RESULTS}/matrix.parquet",
-        f"{RESULTS}/prepared.parquet",
-        f"{RESULTS}/summary.json",
-        f"{RESULTS}/portfolios.parquet",
-        f"{RESULTS}/stored.json",
-    ]
+    outputs = [C.MATRIX, C.PREPARED, C.SUMMARY, C.PORTFOLIOS, C.STORED]
     if config["validation"]["enabled"]:
-        targets += [f"{RESULTS}/validation.json", f"{RESULTS}/validation_oos.parquet"]
+        outputs += [C.VALIDATION, C.VALIDATION_OOS]
     if config["correlation"]["enabled"]:
-        targets.append(f"{RESULTS}/correlation.json")
+        outputs.append(C.CORRELATION)
     if config["hpc"]["gpu_probe"]:
-        targets.append(f"{RESULTS}/hpc/gpu_probe.json")
-    return targets
+        outputs.append(C.GPU_PROBE)
+    return [result(o) for o in outputs]
 
 
 def all_targets():
-    """The default target: every stage, ending with the report that reads them all."""
-    return stage_targets() + [f"{RESULTS}/report.html"]
+    """The default target: every stage, ending with the report that reads them all (and its
+    copy for snakemake --report)."""
+    return stage_targets() + [result(C.REPORT), result(C.REPORT_STANDALONE)]
 
 
 def conda_env(stage, name=None):
@@ -98,17 +107,17 @@ def conda_env(stage, name=None):
     return f"../../envs/{name or stage}{suffix}.yaml"
 
 
-def duckdb_file(name):
-    """{"db": RESULTS/name} when DuckDB is the engine (a file a rule writes), else nothing."""
+def duckdb_file(output):
+    """{"db": its path} when DuckDB is the engine (a file a rule writes), else nothing."""
     if config["database"]["backend"] == "duckdb":
-        return {"db": f"{RESULTS}/{name}"}
+        return {"db": result(output)}
     return {}
 
 
 def validation_input(wildcards):
     """select chooses the best overall size by the out-of-sample result when validate runs."""
     if config["validation"]["enabled"]:
-        return {"validation": f"{RESULTS}/validation.json"}
+        return {"validation": result(C.VALIDATION)}
     return {}
 
 
@@ -206,28 +215,33 @@ def chain_plan():
 
 
 def chain_outputs():
-    """Every stage output, flagged as the stage rules flag them."""
-    legacy = str(rules.select.output.legacy)
-    html = str(rules.report.output[0])
+    """Every stage output, flagged as the stage rules flag them (directory, report)."""
     out = []
     for rule, wildcards in chain_steps():
-        for path in getattr(rules, rule).output:
-            path = str(path).format(**wildcards)
-            if path == legacy:
-                out.append(directory(path))
-            elif path == html:
-                flagged = report(
-                    path, caption="../report/run_report.rst", category="Run report"
+        # the flags are the rule's own files' (workflow.get_rule); rules.<name> drops them
+        proxy, real = getattr(rules, rule).output, workflow.get_rule(rule).output
+        for path, flagged in zip(proxy, real, strict=True):
+            name = str(path).format(**wildcards)
+            if "directory" in flagged.flags:
+                name = directory(name)
+            if "report" in flagged.flags:
+                r = flagged.flags["report"]  # its caption resolved by the stage rule
+                name = report(
+                    name,
+                    caption=r.caption,
+                    category=r.category,
+                    subcategory=r.subcategory,
+                    labels=r.labels,
+                    patterns=r.patterns,
+                    htmlindex=r.htmlindex,
                 )
-                out.append(flagged)
-            else:
-                out.append(path)
+            out.append(name)
     return out
 
 
 # Sizes and the date range against the data, when the last ingest is current
 # (newer than its source); otherwise the ingest rule checks them as it reads.
 try:
-    check_against_ingest(config, f"{RESULTS}/ingest.json", source_path())
+    check_against_ingest(config, result(C.INGEST), source_path())
 except ConfigError as exc:
     raise WorkflowError(str(exc)) from None

@@ -6,13 +6,13 @@
 
 rule correlation_shard:
     input:
-        f"{RESULTS}/prepared.parquet",
+        result(C.PREPARED),
     output:
-        f"{RESULTS}/correlation/shard_{{shard}}.parquet",
+        result(C.CORRELATION_SHARD),
     log:
-        f"{RESULTS}/logs/correlation_shard_{{shard}}.log",
+        log_of("correlation_shard_{shard}"),
     benchmark:
-        f"{RESULTS}/benchmarks/correlation_shard_{{shard}}.tsv"
+        benchmark_of("correlation_shard_{shard}")
     conda:
         conda_env("correlation_shard", "correlation")
     resources:
@@ -26,16 +26,16 @@ rule correlation_shard:
 rule correlation_summary:
     input:
         shards=expand(
-            f"{RESULTS}/correlation/shard_{{shard}}.parquet",
+            result(C.CORRELATION_SHARD),
             shard=range(config["correlation"]["shards"]),
         ),
-        matrix=f"{RESULTS}/prepared.parquet",
+        matrix=result(C.PREPARED),
     output:
-        f"{RESULTS}/correlation.json",
+        result(C.CORRELATION),
     log:
-        f"{RESULTS}/logs/correlation_summary.log",
+        log_of("correlation_summary"),
     benchmark:
-        f"{RESULTS}/benchmarks/correlation_summary.tsv"
+        benchmark_of("correlation_summary")
     conda:
         conda_env("correlation_summary", "correlation")
     script:

@@ -10,14 +10,14 @@
 
 rule load_db:
     input:
-        matrix=f"{RESULTS}/matrix.parquet",
+        matrix=result(C.MATRIX),
     output:
-        **duckdb_file("db/load.duckdb"),
-        report=f"{RESULTS}/load.json",
+        **duckdb_file(C.LOAD_DB_FILE),
+        report=result(C.LOAD),
     log:
-        f"{RESULTS}/logs/load_db.log",
+        log_of("load_db"),
     benchmark:
-        f"{RESULTS}/benchmarks/load_db.tsv"
+        benchmark_of("load_db")
     conda:
         conda_env("load_db", "database")
     params:
@@ -28,20 +28,20 @@ rule load_db:
 
 rule prepare:
     input:
-        **duckdb_file("db/load.duckdb"),
-        load=f"{RESULTS}/load.json",
+        **duckdb_file(C.LOAD_DB_FILE),
+        load=result(C.LOAD),
     output:
-        **duckdb_file("db/prepare.duckdb"),
-        prepared=f"{RESULTS}/prepared.parquet",
-        metrics_csv=f"{RESULTS}/strategy_metrics.csv",
-        metrics_parquet=f"{RESULTS}/strategy_metrics.parquet",
-        inversion_md=f"{RESULTS}/inversion_report.md",
-        inversion_parquet=f"{RESULTS}/inversion.parquet",
-        report=f"{RESULTS}/prepare.json",
+        **duckdb_file(C.PREPARE_DB_FILE),
+        prepared=result(C.PREPARED),
+        metrics_csv=result(C.METRICS_CSV),
+        metrics_parquet=result(C.METRICS),
+        inversion_md=result(C.INVERSION_MD),
+        inversion_parquet=result(C.INVERSION),
+        report=result(C.PREPARE),
     log:
-        f"{RESULTS}/logs/prepare.log",
+        log_of("prepare"),
     benchmark:
-        f"{RESULTS}/benchmarks/prepare.tsv"
+        benchmark_of("prepare")
     conda:
         conda_env("prepare", "database")
     params:
@@ -52,16 +52,16 @@ rule prepare:
 
 rule store_results:
     input:
-        **duckdb_file("db/prepare.duckdb"),
-        portfolios=f"{RESULTS}/portfolios.parquet",
-        zones=f"{RESULTS}/zones.json",
+        **duckdb_file(C.PREPARE_DB_FILE),
+        portfolios=result(C.PORTFOLIOS),
+        zones=result(C.ZONES),
     output:
-        **duckdb_file("stratopt.duckdb"),
-        report=f"{RESULTS}/stored.json",
+        **duckdb_file(C.RESULTS_DB),
+        report=result(C.STORED),
     log:
-        f"{RESULTS}/logs/store_results.log",
+        log_of("store_results"),
     benchmark:
-        f"{RESULTS}/benchmarks/store_results.tsv"
+        benchmark_of("store_results")
     conda:
         conda_env("store_results", "database")
     params:

@@ -5,11 +5,11 @@ rule gpu_probe:
     # Declares one GPU so that a cluster run shows, end to end, that a GPU
     # request reaches the scheduler and the job runs on the GPU it was given.
     output:
-        f"{RESULTS}/hpc/gpu_probe.json",
+        result(C.GPU_PROBE),
     log:
-        f"{RESULTS}/logs/gpu_probe.log",
+        log_of("gpu_probe"),
     benchmark:
-        f"{RESULTS}/benchmarks/gpu_probe.tsv"
+        benchmark_of("gpu_probe")
     conda:
         conda_env("gpu_probe")
     resources:

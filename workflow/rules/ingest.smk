@@ -11,12 +11,12 @@ rule ingest:
     input:
         source_path(),
     output:
-        matrix=staged("matrix.parquet"),
-        report=staged("ingest.json"),
+        matrix=staged(C.MATRIX),
+        report=staged(C.INGEST),
     log:
-        f"{RESULTS}/logs/ingest.log",
+        log_of("ingest"),
     benchmark:
-        f"{RESULTS}/benchmarks/ingest.tsv"
+        benchmark_of("ingest")
     conda:
         conda_env("ingest")
     script:
@@ -25,15 +25,15 @@ rule ingest:
 
 rule publish_ingest:
     input:
-        matrix=staged("matrix.parquet"),
-        report=staged("ingest.json"),
+        matrix=staged(C.MATRIX),
+        report=staged(C.INGEST),
     output:
-        matrix=f"{RESULTS}/matrix.parquet",
-        report=f"{RESULTS}/ingest.json",
+        matrix=result(C.MATRIX),
+        report=result(C.INGEST),
     log:
-        f"{RESULTS}/logs/publish_ingest.log",
+        log_of("publish_ingest"),
     benchmark:
-        f"{RESULTS}/benchmarks/publish_ingest.tsv"
+        benchmark_of("publish_ingest")
     localrule: True
     conda:
         conda_env("publish_ingest")

@@ -8,16 +8,13 @@
 
 rule optimize:
     input:
-        f"{RESULTS}/prepared.parquet",
+        result(C.PREPARED),
     output:
-        expand(
-            f"{RESULTS}/runs/{{algorithm}}.json",
-            algorithm=config["optimize"]["algorithms"],
-        ),
+        expand(result(C.RUN), algorithm=config["optimize"]["algorithms"]),
     log:
-        f"{RESULTS}/logs/optimize.log",
+        log_of("optimize"),
     benchmark:
-        f"{RESULTS}/benchmarks/optimize.tsv"
+        benchmark_of("optimize")
     conda:
         conda_env("optimize")
     threads: config["optimize"]["workers"]
@@ -33,20 +30,28 @@ rule optimize:
 rule select:
     input:
         unpack(validation_input),
-        matrix=f"{RESULTS}/prepared.parquet",
+        matrix=result(C.PREPARED),
         runs=expand(
-            f"{RESULTS}/runs/{{algorithm}}.json",
+            result(C.RUN),
             algorithm=config["optimize"]["algorithms"],
         ),
     output:
-        portfolios=f"{RESULTS}/portfolios.parquet",
-        summary=f"{RESULTS}/summary.json",
-        zones=f"{RESULTS}/zones.json",
-        legacy=directory(f"{RESULTS}/portfolios"),
+        portfolios=result(C.PORTFOLIOS),
+        summary=result(C.SUMMARY),
+        zones=result(C.ZONES),
+        # the legacy's files; its two pictures per size are entries of snakemake --report
+        legacy=report(
+            directory(result(C.LEGACY_DIR)),
+            patterns=[C.LEGACY_FIGURES],
+            caption="../report/portfolio_figure.rst",
+            category="Portfolios (in sample, hindsight)",
+            subcategory="size {size}",
+            labels={"size": "{size}", "figure": "{figure}"},
+        ),
     log:
-        f"{RESULTS}/logs/select.log",
+        log_of("select"),
     benchmark:
-        f"{RESULTS}/benchmarks/select.tsv"
+        benchmark_of("select")
     conda:
         conda_env("select")
     params:

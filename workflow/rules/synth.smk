@@ -8,11 +8,11 @@ rule synth:
         metrics=f"{config['input']['reference_data']}/sensex_strategy_metrics.csv",
         sample=f"{config['input']['reference_data']}/sensex_real_sample_500.csv",
     output:
-        "results/twin-data/twin_seed{seed}_n{n}.csv",
+        C.TWIN_CSV,
     log:
-        f"{RESULTS}/logs/synth_seed{{seed}}_n{{n}}.log",
+        log_of("synth_seed{seed}_n{n}"),
     benchmark:
-        f"{RESULTS}/benchmarks/synth_seed{{seed}}_n{{n}}.tsv"
+        benchmark_of("synth_seed{seed}_n{n}")
     wildcard_constraints:
         seed=r"\d+",
         n=r"\d+",

@@ -6,14 +6,14 @@
 
 rule validate:
     input:
-        matrix=f"{RESULTS}/matrix.parquet",
+        matrix=result(C.MATRIX),
     output:
-        json=f"{RESULTS}/validation.json",
-        oos=f"{RESULTS}/validation_oos.parquet",
+        json=result(C.VALIDATION),
+        oos=result(C.VALIDATION_OOS),
     log:
-        f"{RESULTS}/logs/validate.log",
+        log_of("validate"),
     benchmark:
-        f"{RESULTS}/benchmarks/validate.tsv"
+        benchmark_of("validate")
     conda:
         conda_env("validate")
     resources:

@@ -28,7 +28,7 @@ from typing import Any
 
 import numpy as np
 
-from stratopt.algorithms import compiled
+from stratopt.algorithms import compiled, sum_tree
 from stratopt.algorithms.base import BaseAlgorithm, SearchParams, Tracker
 from stratopt.algorithms.moves import random_subsets
 
@@ -77,19 +77,19 @@ class Trail:
             self.scale = 1.0
         floored = np.maximum(self.v, self.tau_min / self.scale)
         self.v_min = float(self.v.min())
-        compiled.tree_build(
+        sum_tree.tree_build(
             floored if self.alpha == 1.0 else floored**self.alpha, self.tree, self.leaves
         )
 
     def sample(self, rng: np.random.Generator, n: int, ants: int) -> np.ndarray:
-        return compiled.sample_ants(rng, self.tree, self.leaves, n, ants)
+        return sum_tree.sample_ants(rng, self.tree, self.leaves, n, ants)
 
     def update(self, iteration_best: np.ndarray, best: np.ndarray) -> None:
         """Evaporate, then deposit on the iteration's best ant and the best so far, then clip."""
         self.scale *= 1.0 - self.rho
         if self.tau_min / self.scale > self.v_min or self.scale < SMALLEST_SCALE:
             self._rebuild()  # the floor binds somewhere: every leaf may change
-        compiled.trail_deposit(
+        sum_tree.trail_deposit(
             self.v,
             self.tree,
             self.leaves,

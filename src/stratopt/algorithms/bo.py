@@ -24,7 +24,7 @@ from typing import Any
 
 import numpy as np
 
-from stratopt.algorithms import compiled
+from stratopt.algorithms import bo_algebra, compiled
 from stratopt.algorithms.aco import sample_uniform
 from stratopt.algorithms.base import BaseAlgorithm, SearchParams, Tracker
 from stratopt.algorithms.moves import random_subsets
@@ -35,7 +35,7 @@ class InclusionSurrogate:
 
     G = I + (tau^2 / n^2) * overlap (overlap_jk = |S_j & S_k|, the dual system
     of the ridge model) is held as its Cholesky factor and grows by one row
-    per observation (O(m n + m^2), stratopt.algorithms.compiled.bo_append)
+    per observation (O(m n + m^2), stratopt.algorithms.bo_algebra.bo_append)
     instead of being solved afresh each round (O(m^3)). At most `max_model`
     observations are kept: when full, the better half stays and the factor
     is rebuilt, so that large budgets cost O(max_model^2) per evaluation.
@@ -61,10 +61,10 @@ class InclusionSurrogate:
 
     def _store(self, s: np.ndarray, v: float) -> None:
         scale = self.prior_var / (self.n * self.n)
-        compiled.bo_append(self.sets, self.m, s, self.chol, scale, self._flags)
+        bo_algebra.bo_append(self.sets, self.m, s, self.chol, scale, self._flags)
         self.values[self.m] = v
         self.m += 1
-        self.n_cand = compiled.bo_count(s, self.seen, self.is_cand, self.cand, self.n_cand)
+        self.n_cand = bo_algebra.bo_count(s, self.seen, self.is_cand, self.cand, self.n_cand)
 
     def _keep_best_half(self) -> None:
         """Drop the worse half of the observations (ties: the earlier stays)."""
@@ -86,7 +86,7 @@ class InclusionSurrogate:
 
     def refit(self) -> None:
         """The posterior means of the seen strategies from every observation in the model."""
-        compiled.bo_posterior_mean(
+        bo_algebra.bo_posterior_mean(
             self.sets,
             self.m,
             self.values,
@@ -113,7 +113,7 @@ class InclusionSurrogate:
         n_seen = min(n - n_fresh, self.n_cand)
         n_fresh = n - n_seen
         out = np.empty((count, n), dtype=np.int64)
-        compiled.bo_propose(
+        bo_algebra.bo_propose(
             rng,
             self.mean,
             self.seen,

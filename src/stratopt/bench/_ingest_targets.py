@@ -9,6 +9,7 @@ from pathlib import Path
 
 import pandas as pd
 
+from stratopt import contracts
 from stratopt.data.ingest import ingest
 from stratopt.data.matrix import read_matrix
 
@@ -19,7 +20,7 @@ def pandas_read(path: str) -> None:
 
 
 def csv_to_parquet(path: str, out: str) -> None:
-    ingest(path, out, str(Path(out).with_name("ingest.json")))
+    ingest(path, out, str(Path(out).with_name(contracts.INGEST.file_name())))
 
 
 def parquet_to_array(path: str) -> None:

@@ -56,7 +56,7 @@ def read(source: str, checksums: bool) -> Callable[[], None]:
 
 
 def _run(args: argparse.Namespace) -> int:
-    from stratopt.bench.sidebyside.isolated import run_stage
+    from stratopt.bench.timing import run_stage
 
     rows = []
     with tempfile.TemporaryDirectory(prefix="stratopt-crc-") as tmp:

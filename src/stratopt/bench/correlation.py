@@ -29,6 +29,7 @@ from pathlib import Path
 
 import numpy as np
 
+from stratopt import contracts
 from stratopt.bench.timing import Sample, Summary, format_table, run_isolated, summarise
 
 PRODUCTION_SHAPE = (82, 25544)
@@ -202,7 +203,7 @@ def register(areas: argparse._SubParsersAction) -> None:
 def _shards_once(
     matrix: Path, tmp: Path, shards: int, jobs: int, dtype: str, tile: int, kernel: str
 ) -> tuple[float, list[Sample], Sample]:
-    outs = [str(tmp / f"shard_{k}.parquet") for k in range(shards)]
+    outs = [str(contracts.CORRELATION_SHARD.path(tmp, shard=k)) for k in range(shards)]
     work = [
         (
             f"{__name__}:shard_job",
@@ -222,7 +223,7 @@ def _shards_once(
     wall, samples = run_parallel(work, jobs, env)
     merge = run_isolated(
         f"{__name__}:merge_job",
-        {"matrix": str(matrix), "shards": outs, "out": str(tmp / "correlation.json")},
+        {"matrix": str(matrix), "shards": outs, "out": str(contracts.CORRELATION.path(tmp))},
     )
     return wall, samples, merge
 

@@ -25,6 +25,8 @@ import time
 from pathlib import Path
 from typing import Any
 
+from stratopt import contracts
+
 GOALS = {"load_s": 1.0, "prepare_s": 2.0, "peak_mb": 500.0}
 SHAPE = (82, 25_544)
 
@@ -112,26 +114,26 @@ def child_make_matrix(work: str, seed: int, out: str, zones: int = 0) -> None:
         from stratopt.synth import split_zones, zone_names
 
         parts = split_zones(matrix.values, zones, seed, matrix.n_strategies)
-        write_zone_matrix(matrix, zone_names(zones), parts, Path(work) / "matrix.parquet")
+        write_zone_matrix(matrix, zone_names(zones), parts, contracts.MATRIX.path(work))
     else:
-        write_matrix(matrix, Path(work) / "matrix.parquet")
+        write_matrix(matrix, contracts.MATRIX.path(work))
     _record(out, time.perf_counter() - start, shape=list(matrix.shape), data=matrix.labels[0])
 
 
 def child_load(work: str, out: str) -> None:
     from stratopt.db.duckdb_backend import DuckDBDatabase
-    from stratopt.db.stages import load_db
+    from stratopt.db.load import load_db
 
     folder = Path(work)
     start = _start()
     with DuckDBDatabase(folder / "bench.duckdb") as db:
-        load_db(folder / "matrix.parquet", db, folder / "load.json")
+        load_db(contracts.MATRIX.path(folder), db, contracts.LOAD.path(folder))
     _record(out, time.perf_counter() - start)
 
 
 def child_prepare(work: str, out: str, compute: str, zones: int = 0) -> None:
     from stratopt.db.duckdb_backend import DuckDBDatabase
-    from stratopt.db.stages import PrepareOutputs, prepare
+    from stratopt.db.prepare import PrepareOutputs, prepare
 
     folder = Path(work)
     config = {"database": {"compute": compute}, "ulta": True, "zone": {"enabled": zones > 0}}
@@ -145,7 +147,7 @@ def child_compute(work: str, out: str, computation: str, path: str) -> None:
     """One computation by one path, on the filtered data (setup not timed)."""
     from stratopt.db import compute as C
     from stratopt.db.duckdb_backend import DuckDBDatabase
-    from stratopt.db.stages import _filtered_matrix
+    from stratopt.db.prepare import _filtered_matrix
 
     with DuckDBDatabase(Path(work) / "bench.duckdb") as db:
         matrix = _filtered_matrix(db, None, None)
@@ -170,47 +172,54 @@ def child_rule_chain(work: str, out: str, mode: str, zones: int = 0) -> None:
     import pyarrow.parquet as pq
 
     from stratopt.db.duckdb_backend import DuckDBDatabase
+    from stratopt.db.load import load_db, store_results
+    from stratopt.db.prepare import PrepareOutputs, prepare
     from stratopt.db.rule_database import rule_database
-    from stratopt.db.stages import PrepareOutputs, load_db, prepare, store_results
 
     base = Path(work)
     folder = base / f"chain_{mode}"
     shutil.rmtree(folder, ignore_errors=True)
     folder.mkdir(parents=True)
     sizes = list(range(35, 101))
-    portfolios = pa.table(
+    ones = [1.0] * len(sizes)
+    portfolios = pa.table(  # select's columns (stratopt.contracts.PORTFOLIOS), plain values
         {
             "size": pa.array(sizes, type=pa.int32()),
             "algorithm": ["sa"] * len(sizes),
-            "fitness": [1.0] * len(sizes),
+            "fitness": ones,
+            "best_overall": [n == sizes[0] for n in sizes],
+            "guarded_fitness": ones,
+            "flags": [""] * len(sizes),
+            "evaluations": pa.array([100] * len(sizes), type=pa.int64()),
             "indices": pa.array([list(range(n)) for n in sizes], type=pa.list_(pa.int32())),
             "names": pa.array([[f"s{i}" for i in range(n)] for n in sizes]),
+            **dict.fromkeys(contracts.PORTFOLIO_METRICS, ones),
         }
-    )
-    pq.write_table(portfolios, folder / "portfolios.parquet")
+    ).replace_schema_metadata({b"stratopt": b"{}"})
+    chosen, stored = contracts.PORTFOLIOS.path(folder), contracts.STORED.path(folder)
+    pq.write_table(portfolios, chosen)
     config = {"ulta": True, "zone": {"enabled": zones > 0}}
-    matrix, params = base / "matrix.parquet", {"backend": "duckdb"}
-    chosen, stored = folder / "portfolios.parquet", folder / "stored.json"
+    matrix, params = contracts.MATRIX.path(base), {"backend": "duckdb"}
     start = _start()
     if mode == "files":
         first, second, final = (
-            folder / "db" / "load.duckdb",
-            folder / "db" / "prepare.duckdb",
-            folder / "stratopt.duckdb",
+            contracts.LOAD_DB_FILE.path(folder),
+            contracts.PREPARE_DB_FILE.path(folder),
+            contracts.RESULTS_DB.path(folder),
         )
         with rule_database(params, first) as db:
-            load_db(matrix, db, folder / "load.json")
+            load_db(matrix, db, contracts.LOAD.path(folder))
         with rule_database(params, second, first) as db:
             prepare(db, config, PrepareOutputs.under(folder))
         with rule_database(params, final, second) as db:
             store_results(chosen, db, stored)
         files = [first, second, final]
     else:
-        with DuckDBDatabase(folder / "stratopt.duckdb") as db:
-            load_db(matrix, db, folder / "load.json")
+        with DuckDBDatabase(contracts.RESULTS_DB.path(folder)) as db:
+            load_db(matrix, db, contracts.LOAD.path(folder))
             prepare(db, config, PrepareOutputs.under(folder))
             store_results(chosen, db, stored)
-        files = [folder / "stratopt.duckdb"]
+        files = [contracts.RESULTS_DB.path(folder)]
     seconds = time.perf_counter() - start
     _record(out, seconds, megabytes=[round(f.stat().st_size / 1e6, 1) for f in files])
 

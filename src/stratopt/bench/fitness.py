@@ -6,7 +6,7 @@ shape): full population evaluation (P = 30 and 1000; n = 35, 60, 100),
 single-swap evaluation (one call per swap, and batches of proposals), and
 per-strategy metrics + ULTA of all strategies.
 
-Each measurement is one child process (benchmarks.timing.run_isolated, so its
+Each measurement is one child process (stratopt.bench.timing.run_isolated, so its
 peak RSS is its own); the child times only its work loop (not imports or
 loading) and writes the figure to a JSON file. Medians over --repeats runs;
 ratios are tuned / reference from the same run.

@@ -14,6 +14,7 @@ import json
 import tempfile
 from pathlib import Path
 
+from stratopt import contracts
 from stratopt.bench.timing import compare, format_table, run_isolated
 
 TARGETS = "stratopt.bench._ingest_targets"
@@ -29,7 +30,7 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 def _run(args: argparse.Namespace) -> int:
     with tempfile.TemporaryDirectory() as tmp:
-        out = str(Path(tmp) / "matrix.parquet")
+        out = str(contracts.MATRIX.path(tmp))
         # Warm the page cache and write the file read back, in a child: a large
         # parent would lend its peak resident set to every child it forks.
         run_isolated(f"{TARGETS}:csv_to_parquet", {"path": str(args.file), "out": out})

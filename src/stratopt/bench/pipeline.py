@@ -33,8 +33,9 @@ from typing import Any
 
 import yaml
 
-from stratopt.bench.sidebyside.isolated import _launch
+from stratopt import contracts
 from stratopt.bench.sidebyside.workloads import REPO, load_workload, pipeline_config
+from stratopt.bench.timing import _launch
 
 DONE = re.compile(r"rule (\w+): done \(cpu ([\d.]+) s, wall ([\d.]+) s, peak rss ([\d.]+) MB\)")
 #: The issue's targets per workload (2 cores, twin cached, quiet machine).
@@ -103,7 +104,7 @@ def one_run(config_path: Path, results: Path, cores: int, log: Path) -> dict[str
     usage = _launch(argv, str(REPO), str(log))
     if usage["code"] != 0:
         raise RuntimeError(f"snakemake failed ({usage['code']}); see {log}")
-    jobs = parse_jobs(results / "logs")
+    jobs = parse_jobs(results / contracts.LOG.folder)
     jobs_cpu = sum(j["cpu_s"] for j in jobs.values())
     return {
         "wall_s": usage["wall_s"],
@@ -163,7 +164,7 @@ def _median_jobs(runs: list[dict[str, Any]]) -> dict[str, dict[str, float]]:
 def _run(args: argparse.Namespace) -> int:
     config = run_config(args.name)
     label = config["dataset"].removeprefix("bench-pipeline-")
-    results = REPO / "results" / config["dataset"]
+    results = REPO / contracts.results_dir(config["dataset"])
     report: dict[str, Any] = {"name": label, "cores": args.cores, "repeats": args.repeats}
     with tempfile.TemporaryDirectory(prefix="stratopt-pipeline-") as tmp:
         config_path = Path(tmp) / "config.yaml"

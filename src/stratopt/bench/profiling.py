@@ -1,6 +1,6 @@
 """`stratopt bench profiling`: what running a stage under py-spy costs, per mode.
 
-Each repetition is a fresh Python (benchmarks.timing.run_isolated), like a
+Each repetition is a fresh Python (stratopt.bench.timing.run_isolated), like a
 rule script: it imports the stage and calls pipeline.run_rule with a plain
 RuleContext built as the rule builds it, with profiling off (`plain`), with
 py-spy attached to the process (`attach`), and with the stage launched in a
@@ -23,10 +23,11 @@ import tempfile
 from pathlib import Path
 from typing import Any
 
+from stratopt import contracts as C
 from stratopt.bench.timing import Summary, compare, run_isolated
 
 ROOT = Path(__file__).resolve().parents[3]
-TWIN_CSV = ROOT / "results" / "twin-data" / "twin_seed20250726_n25544.csv"
+TWIN_CSV = ROOT / C.fill(C.TWIN_CSV, seed=20250726, n=25544)
 SAMPLE_CSV = ROOT.parent / "shared" / "data" / "sensex_real_sample_500.csv"
 STAGES = ("ingest", "prepare", "correlation_shard", "optimize")
 MODES = ("plain", "attach", "launch")
@@ -89,61 +90,62 @@ def stage_context(stage: str, work: Path, source: str, config: dict, algorithm: 
             output=plain_namedlist(outputs) if isinstance(outputs, dict) else NamedList(outputs),
             wildcards=plain_namedlist(wildcards or {}),
             params=plain_namedlist(rule_params.for_rule(rule, config)),
-            log=NamedList([str(work / "logs" / f"{rule}.log")]),
+            log=NamedList([str(C.LOG.path(work, job=rule))]),
             config=config,
             threads=int(config["optimize"]["workers"]) if rule == "optimize" else 1,
         )
 
-    w = {name: str(work / name) for name in ("matrix.parquet", "prepared.parquet", "load.json")}
+    def at(output: C.Output, **wildcards: Any) -> str:
+        return str(output.path(work, **wildcards))
+
     if stage == "ingest":
         from stratopt.stages.ingest import run as ingest_rule
 
         return ingest_rule, ctx(
-            "ingest",
-            [source],
-            {"matrix": w["matrix.parquet"], "report": str(work / "ingest.json")},
+            "ingest", [source], {"matrix": at(C.MATRIX), "report": at(C.INGEST)}
         )
     if stage == "load_db":
         from stratopt.stages.load_db import run as load_db_stage
 
         return load_db_stage, ctx(
             "load_db",
-            {"matrix": w["matrix.parquet"]},
-            {"db": str(work / "db" / "load.duckdb"), "report": w["load.json"]},
+            {"matrix": at(C.MATRIX)},
+            {"db": at(C.LOAD_DB_FILE), "report": at(C.LOAD)},
         )
     if stage == "prepare":
         from stratopt.stages.prepare import run as prepare_stage
 
         outputs = {
-            "db": str(work / "db" / "prepare.duckdb"),
-            "prepared": w["prepared.parquet"],
-            "metrics_csv": str(work / "strategy_metrics.csv"),
-            "metrics_parquet": str(work / "strategy_metrics.parquet"),
-            "inversion_md": str(work / "inversion_report.md"),
-            "inversion_parquet": str(work / "inversion.parquet"),
-            "report": str(work / "prepare.json"),
+            "db": at(C.PREPARE_DB_FILE),
+            "prepared": at(C.PREPARED),
+            "metrics_csv": at(C.METRICS_CSV),
+            "metrics_parquet": at(C.METRICS),
+            "inversion_md": at(C.INVERSION_MD),
+            "inversion_parquet": at(C.INVERSION),
+            "report": at(C.PREPARE),
         }
-        inputs = {"db": str(work / "db" / "load.duckdb"), "load": w["load.json"]}
+        inputs = {"db": at(C.LOAD_DB_FILE), "load": at(C.LOAD)}
         return prepare_stage, ctx("prepare", inputs, outputs)
     if stage == "correlation_shard":
         from stratopt.stages.correlation_shard import run as shard_stage
 
         return shard_stage, ctx(
             "correlation_shard",
-            [w["prepared.parquet"]],
-            [str(work / "correlation" / "shard_0.parquet")],
+            [at(C.PREPARED)],
+            [at(C.CORRELATION_SHARD, shard=0)],
             {"shard": "0"},
         )
     if stage == "optimize":
         from stratopt.stages.optimize import run as optimize_rule
 
         # a finished run would be resumed from its checkpoints: start clean each time
-        for old in (work / "runs").glob(f"{algorithm}/*.json"):
-            old.unlink()
+        for old in C.CHECKPOINT.glob(work):
+            if old.parent.name == algorithm:
+                old.unlink()
         return optimize_rule, ctx(
             "optimize",
-            [w["prepared.parquet"]],
-            [str(work / "runs" / f"{algorithm}.json")],
+            [at(C.PREPARED)],
+            [at(C.RUN, algorithm=algorithm)],
             {"algorithm": algorithm},
         )
     raise ValueError(f"unknown stage {stage!r}")
@@ -157,9 +159,9 @@ def run_stage(
 
     os.environ["STRATOPT_PROFILE"] = "0" if mode == "plain" else "1"
     os.environ["STRATOPT_PROFILE_MODE"] = "attach" if mode == "plain" else mode
-    os.environ["STRATOPT_PROFILE_DIR"] = str(Path(workdir) / "profiles")
+    os.environ["STRATOPT_PROFILE_DIR"] = str(Path(workdir) / C.PROFILE_SVG.folder)
     fn, ctx = stage_context(stage, Path(workdir), source, config, algorithm)
-    (Path(workdir) / "logs").mkdir(parents=True, exist_ok=True)
+    (Path(workdir) / C.LOG.folder).mkdir(parents=True, exist_ok=True)
     run_rule(ctx, fn)
 
 

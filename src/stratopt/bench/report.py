@@ -2,7 +2,7 @@
 
 The target (docs/report.md) is under 2 s for the production twin's results.
 Two figures per results folder, each the median of fresh child processes
-(benchmarks.timing.run_isolated), alternating between folders:
+(stratopt.bench.timing.run_isolated), alternating between folders:
 
 - `render`: importing stratopt.report and calling write_report (collect,
   charts, template, the atomic write): the report's own cost;
@@ -20,6 +20,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
+from stratopt import contracts
 from stratopt.bench.timing import Summary, compare
 
 
@@ -29,7 +30,7 @@ def register(sub: argparse._SubParsersAction) -> None:
         "results",
         type=Path,
         nargs="*",
-        default=[Path("results/twin")],
+        default=[Path(contracts.results_dir("twin"))],
         help="results folders (default results/twin)",
     )
     parser.add_argument("--config", type=Path, help="the run's config YAML, shown in the report")
@@ -60,7 +61,7 @@ def _rows(results: list[Path], summaries: dict[str, Summary], outs: dict[str, Pa
     rows = []
     for res in results:
         html = outs[str(res)]
-        profiles = sorted((res / "profiles").glob("*.svg")) if (res / "profiles").is_dir() else []
+        profiles = contracts.PROFILE_SVG.glob(res)
         rows.append(
             {
                 "results": str(res),

@@ -32,6 +32,7 @@ from typing import Any
 
 import numpy as np
 
+from stratopt import contracts
 from stratopt.bench.timing import compare, format_table
 
 ALGORITHMS = ["ga", "pso", "sa", "de", "aco", "hc", "bo", "rs"]
@@ -115,7 +116,7 @@ def optimize_child(
 
 def _production_settings(preset: str, seed: int, min_size: int, max_size: int) -> Any:
     """The legacy production search settings (G = 100, P = 30) for one preset and seed."""
-    from stratopt.search.optimize import OptimizeSettings
+    from stratopt.search.settings import OptimizeSettings
 
     return OptimizeSettings(
         preset=preset,
@@ -171,7 +172,7 @@ def speed_child(
 
     from stratopt.algorithms.moves import random_subsets
     from stratopt.data.matrix import read_matrix
-    from stratopt.search.optimize import build_evaluator, search_one
+    from stratopt.search.runner import build_evaluator, search_one
 
     settings = _production_settings(preset, seed, size, size)
     evaluator = build_evaluator(read_matrix(prepared), settings)
@@ -256,7 +257,7 @@ def _run(args: argparse.Namespace) -> int:
     }
     with tempfile.TemporaryDirectory() as tmpdir:
         tmp = Path(tmpdir)
-        prepared = tmp / "prepared.parquet"
+        prepared = contracts.PREPARED.path(tmp)
         source = prepare_matrix(prepared, args.strategies, args.data_seed)
         report["matrix"] = source
         print(f"matrix: {source}, ULTA applied; sizes {args.min_size}..{args.max_size}")

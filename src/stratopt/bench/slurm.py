@@ -19,6 +19,7 @@ import sys
 import tempfile
 from pathlib import Path
 
+from stratopt import contracts
 from stratopt.bench.timing import compare, format_table
 from stratopt.errors import ConfigError
 from stratopt.runtime.slurm_plugins import slurm_env
@@ -71,7 +72,8 @@ def _check_cluster() -> None:
 
 def _targets(args: argparse.Namespace, root: Path) -> dict[str, tuple[str, dict]]:
     """The runs to compare: name -> (child function, its keyword arguments)."""
-    slurm = ["--workflow-profile", str(REPO / "profiles" / "slurm"), "--cores", str(args.cores)]
+    profile = REPO / "profiles" / "slurm"  # Snakemake's workflow profile: not a stage file
+    slurm = ["--workflow-profile", str(profile), "--cores", str(args.cores)]
     local = ["--cores", str(args.cores)]
     default_init = ["--slurm-init-seconds-before-status-checks", "40"]
     probe = "dataset: bench\nhpc:\n  gpu_probe: true\n"
@@ -93,7 +95,8 @@ def _targets(args: argparse.Namespace, root: Path) -> dict[str, tuple[str, dict]
         work = _workdir(root, folder, overlay)
         if name.startswith("one job"):
             # The target first: --forcerun takes any number of values.
-            what = ["results/bench/hpc/gpu_probe.json", "--configfile", f"{work}/overlay.yaml"]
+            probe = contracts.GPU_PROBE.path(contracts.results_dir("bench"))
+            what = [str(probe), "--configfile", f"{work}/overlay.yaml"]
             what += ["--forcerun", "gpu_probe"]
         else:
             what = ["--configfiles", str(args.workload.resolve()), f"{work}/overlay.yaml"]

@@ -11,6 +11,8 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
+from stratopt import contracts
+
 
 def register(sub: argparse._SubParsersAction) -> None:
     parser = sub.add_parser(
@@ -54,7 +56,7 @@ def _run(args: argparse.Namespace) -> int:
     if args.repeats is not None and args.repeats < 1:
         raise ConfigError(f"--repeats must be >= 1, got {args.repeats}")
     workload = load_workload(args.name)
-    out = args.out or Path("results") / "bench" / workload.name
+    out = args.out or Path(contracts.results_dir("bench")) / workload.name
     doc = run_bench(
         workload,
         out,
@@ -64,7 +66,7 @@ def _run(args: argparse.Namespace) -> int:
         snakemake_cores=args.snakemake,
         say=_say,
     )
-    _say(f"wrote {out / 'bench.json'} and {out / 'bench.md'}")
+    _say(f"wrote {contracts.BENCH.path(out)} and {contracts.BENCH_MD.path(out)}")
     return 0 if doc["equivalence_passed"] is not False else 1
 
 

@@ -6,6 +6,8 @@ import argparse
 from pathlib import Path
 from typing import Any
 
+from stratopt import contracts
+
 
 def register(sub: argparse._SubParsersAction) -> None:
     parser = sub.add_parser("db", help="database stage: load the matrix, prepare it in SQL")
@@ -79,18 +81,18 @@ def _config(args: argparse.Namespace) -> dict[str, Any]:
 
 def _load(args: argparse.Namespace) -> int:
     from stratopt.db import open_database
-    from stratopt.db.stages import load_db
+    from stratopt.db.load import load_db
 
     config = _config(args)
     with open_database(config, args.results) as db:
-        report = load_db(args.matrix, db, args.results / "load.json")
-    print(f"{report['database']}: {report['tables']}; report {args.results / 'load.json'}")
+        report = load_db(args.matrix, db, contracts.LOAD.path(args.results))
+    print(f"{report['database']}: {report['tables']}; report {contracts.LOAD.path(args.results)}")
     return 0
 
 
 def _prepare(args: argparse.Namespace) -> int:
     from stratopt.db import open_database
-    from stratopt.db.stages import PrepareOutputs, prepare
+    from stratopt.db.prepare import PrepareOutputs, prepare
 
     config = _config(args)
     with open_database(config, args.results) as db:

@@ -5,6 +5,8 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
+from stratopt import contracts
+
 
 def register(sub: argparse._SubParsersAction) -> None:
     parser = sub.add_parser(
@@ -21,7 +23,7 @@ def register(sub: argparse._SubParsersAction) -> None:
 def _run(args: argparse.Namespace) -> int:
     from stratopt.data.ingest import ingest
 
-    report = args.report or args.out.with_name("ingest.json")
+    report = args.report or args.out.with_name(contracts.INGEST.file_name())
     matrix = ingest(args.source, args.out, report)
     print(f"{args.out}: {matrix.n_days} days x {matrix.n_strategies} strategies; report {report}")
     return 0

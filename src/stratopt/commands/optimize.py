@@ -5,7 +5,8 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from stratopt.search.optimize import DEFAULT_POOL, POOLS, OptimizeSettings
+from stratopt.search.runner import DEFAULT_POOL, POOLS
+from stratopt.search.settings import OptimizeSettings
 
 DEFAULTS = OptimizeSettings()
 

@@ -5,6 +5,8 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
+from stratopt import contracts
+
 
 def register(sub: argparse._SubParsersAction) -> None:
     parser = sub.add_parser(
@@ -44,15 +46,16 @@ def _run(args: argparse.Namespace) -> int:
     summary = select(
         args.prepared,
         args.runs,
-        args.out / "portfolios.parquet",
-        args.out / "summary.json",
-        args.out / "portfolios",
+        contracts.PORTFOLIOS.path(args.out),
+        contracts.SUMMARY.path(args.out),
+        contracts.LEGACY_DIR.path(args.out),
         pictures=not args.no_pictures,
         validation_path=args.validation,
         flag_drawdown_below=args.flag_drawdown_below,
         objective={"drawdown_floor": args.drawdown_floor},
     )
-    write_zone_document(args.prepared, args.out / "portfolios.parquet", args.out / "zones.json")
+    out = {o: o.path(args.out) for o in (contracts.PORTFOLIOS, contracts.ZONES)}
+    write_zone_document(args.prepared, out[contracts.PORTFOLIOS], out[contracts.ZONES])
     best = summary["best_overall"]
     print(
         f"best overall: size {best['size']} by {best['algorithm']}, fitness {best['fitness']:.6g} "

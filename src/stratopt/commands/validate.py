@@ -6,6 +6,7 @@ import argparse
 from pathlib import Path
 from typing import Any
 
+from stratopt import contracts
 from stratopt.errors import ConfigError, InputError
 
 
@@ -64,7 +65,10 @@ def _run(args: argparse.Namespace) -> int:
         section["sizes"] = [int(s) for s in args.sizes.split(",") if s.strip()]
     config["validation"] = section
     doc = validate(
-        args.matrix, config, args.out / "validation.json", args.out / "validation_oos.parquet"
+        args.matrix,
+        config,
+        contracts.VALIDATION.path(args.out),
+        contracts.VALIDATION_OOS.path(args.out),
     )
     print(f"recommended size {doc['recommended_size']}: {doc['verdict']}")
     return 0

@@ -7,6 +7,7 @@ import logging
 from pathlib import Path
 from typing import Any
 
+from stratopt import contracts
 from stratopt.correlation.merge import merge_shards
 from stratopt.correlation.settings import CorrelationSettings
 from stratopt.correlation.shard import compute_shard
@@ -51,6 +52,7 @@ def run_merge(
     """Merge the shard summaries into correlation.json (names and window means from the matrix)."""
     shards = [read_shard(p) for p in shard_paths]
     result = merge_shards(shards, read_matrix(matrix_path), [str(p) for p in shard_paths])
+    contracts.CORRELATION.checked(result, out_path)
     # compact: the indented encoder is pure Python and takes seconds on 4 MB
     text = json.dumps(result, separators=(",", ":"), default=_json_default, allow_nan=False)
     write_text(out_path, text + "\n")  # strict JSON, like atomic.write_json

@@ -18,12 +18,12 @@ from pathlib import Path
 import numpy as np
 import pyarrow as pa
 
+from stratopt import contracts
 from stratopt.correlation.pairs import Pairs
 from stratopt.correlation.shard import ShardSummary
 from stratopt.data.matrix import read_table, write_table
-from stratopt.errors import InputError
 
-META_KEY = b"stratopt_correlation"
+META_KEY = contracts.CORRELATION_SHARD.metadata  # b"stratopt_correlation"
 PAIR_KINDS = {
     "top_pos": "top_positive",
     "top_neg": "top_negative",
@@ -88,15 +88,15 @@ def _kinds(runs: list[tuple[str, int]]) -> pa.DictionaryArray:
 
 
 def write_shard(summary: ShardSummary, path: str | Path) -> None:
-    write_table(to_table(summary), path, compression="zstd")  # with page checksums
+    table = to_table(summary)
+    contracts.CORRELATION_SHARD.check_schema(table.schema, path)
+    write_table(table, path, compression="zstd")  # with page checksums
 
 
 def read_shard(path: str | Path) -> ShardSummary:
     table = read_table(path)  # page checksums verified
-    raw = (table.schema.metadata or {}).get(META_KEY)
-    if raw is None:
-        raise InputError(path, "not a correlation shard (no 'stratopt_correlation' metadata)")
-    meta = json.loads(raw)
+    contracts.CORRELATION_SHARD.check_schema(table.schema, path)  # its columns and metadata
+    meta = json.loads(table.schema.metadata[META_KEY])
     kind = np.asarray(
         table.column("kind").combine_chunks().cast(pa.string()).to_numpy(zero_copy_only=False)
     )

@@ -24,6 +24,7 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.parquet as pq
 
+from stratopt.contracts import ContractError, Output
 from stratopt.errors import InputError
 from stratopt.runtime.atomic import atomic_path
 
@@ -184,6 +185,26 @@ def read_table(path: str | Path, columns: list[str] | None = None) -> pa.Table:
             return pf.read(columns=columns, use_threads=False)
     except (OSError, pa.ArrowException, ValueError, IndexError) as exc:
         raise InputError(path, f"cannot read Parquet: {exc}") from None
+
+
+def check_parquet(output: Output, path: str | Path) -> None:
+    """A stage's Parquet output against its contract, from the footer alone (ContractError)."""
+    try:
+        schema = pq.read_schema(path)
+    except (OSError, pa.ArrowException, ValueError) as exc:
+        raise ContractError(path, f"not a readable Parquet file ({exc})") from None
+    output.check_schema(schema, path)
+
+
+def read_output(
+    output: Output, results: str | Path, columns: list[str] | None = None, **wildcards: Any
+) -> pa.Table | None:
+    """The Parquet output under `results`, checked against its contract; None when absent."""
+    path = output.path(results, **wildcards)
+    if not path.exists():
+        return None
+    check_parquet(output, path)
+    return read_table(path, columns)
 
 
 def write_matrix(matrix: Matrix, path: str | Path, extra: dict[str, Any] | None = None) -> None:

@@ -27,6 +27,9 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from stratopt import contracts
+from stratopt.data.csv_text import CSV_SUFFIXES, FIRST_DATA_LINE, MISSING  # as the daily reader
+from stratopt.data.ingest_report import IngestReport, source_record
 from stratopt.data.matrix import Matrix
 from stratopt.data.zone_matrix import write_zone_matrix
 from stratopt.data.zones import DROPPED_ZONES
@@ -36,9 +39,7 @@ from stratopt.runtime.atomic import atomic_path, write_json
 log = logging.getLogger(__name__)
 
 LEADING = ("date", "zone", "day")
-MISSING = {"", "nan", "na", "n/a", "null", "none"}  # read as 0, as the daily reader does
-SUFFIXES = {".csv", ".txt"}
-FIRST_DATA_LINE = 2
+SUFFIXES = CSV_SUFFIXES
 
 
 @dataclass
@@ -258,14 +259,10 @@ def ingest_zones(
     source: str | Path, matrix_out: str | Path, report_out: str | Path | None = None
 ) -> Matrix:
     """A zone file -> matrix.parquet (with `zone_pnl`) and ingest.json, both or neither."""
-    from stratopt.data.ingest import IngestReport, sha256_file
-
     path = Path(source)
     found = read_zone_csv(path)
     report = IngestReport(warnings=list(found.warnings), blank_cells=dict(found.blank_cells))
-    report.sources.append(
-        {"path": str(path), "sha256": sha256_file(path), "bytes": path.stat().st_size}
-    )
+    report.sources.append(source_record(path))
     doc: dict[str, Any] = {
         **report.to_dict(found.matrix),
         "zones": found.zones,
@@ -278,7 +275,7 @@ def ingest_zones(
         # Both temporaries are complete before either replaces an earlier output.
         with atomic_path(matrix_out) as tmp_matrix, atomic_path(report_out) as tmp_report:
             write_zone_matrix(found.matrix, found.zones, found.values, tmp_matrix)
-            write_json(tmp_report, doc)
+            write_json(tmp_report, contracts.INGEST.checked(doc))
     log.info(
         "ingested %d days x %d zones x %d strategies from %s (%d rows of dropped zones)",
         found.matrix.n_days,

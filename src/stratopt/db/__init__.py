@@ -5,8 +5,8 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+from stratopt import registry
 from stratopt.db.base import Database, DatabaseError
-from stratopt.registry import load
 
 __all__ = ["Database", "DatabaseError", "open_database"]
 
@@ -14,5 +14,6 @@ __all__ = ["Database", "DatabaseError", "open_database"]
 def open_database(config: dict[str, Any], results_dir: str | Path) -> Database:
     """The configured engine (config database.backend, default duckdb), not yet connected."""
     backend = (config.get("database") or {}).get("backend", "duckdb")
-    cls = load("databases", backend)
+    # registry.load: a bare `load` would be shadowed by the submodule stratopt.db.load
+    cls = registry.load("databases", backend)
     return cls.from_config(config, results_dir)

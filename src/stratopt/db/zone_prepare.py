@@ -24,6 +24,7 @@ from typing import Any
 import numpy as np
 import pyarrow as pa
 
+from stratopt import contracts
 from stratopt.data.matrix import Matrix
 from stratopt.data.zone_matrix import read_zone_rows
 from stratopt.data.zones import ZoneData, normalise_weights
@@ -115,10 +116,8 @@ def prepared_zone_rows(data: ZoneData, order: np.ndarray, inverted: int) -> np.n
 def portfolio_zone_table(zones_path: str | Path | None) -> pa.Table | None:
     """Table "portfolio_zones" (size, zone, weight, roi, contribution) from the select
     stage's zones.json in zone mode; None in plain mode."""
-    import json
-
-    doc = json.loads(Path(zones_path).read_text(encoding="utf-8")) if zones_path else {}
-    if not doc.get("zone_mode"):
+    doc = contracts.ZONES.read_json_at(zones_path) if zones_path else None
+    if doc is None or not doc["zone_mode"]:
         return None
     rows = [(s["size"], z) for s in doc["sizes"] for z in s["zones"]]
     return pa.table(

@@ -33,7 +33,7 @@ import numpy
 
 from stratopt.data.zones import ZoneData
 from stratopt.engine.backend import get_xp, to_numpy
-from stratopt.engine.normalise import normalise_columns
+from stratopt.engine.normalise import constant_columns, normalise_columns
 from stratopt.engine.objectives import (
     SCALAR,
     STAT_KEYS,
@@ -70,13 +70,6 @@ def _load_kernels(xp: ModuleType, metric: Any, compiled: bool | None) -> ModuleT
         log.warning("numba is not installed: the evaluator runs its NumPy path")
         return None
     return kernels
-
-
-def constant_columns(values: numpy.ndarray) -> numpy.ndarray:
-    """Columns whose values are all equal (their correlations are undefined -> 0)."""
-    if values.shape[0] == 0:
-        return numpy.ones(values.shape[1], dtype=bool)
-    return (values.max(axis=0) - values.min(axis=0)) == 0
 
 
 class Evaluator:

@@ -12,6 +12,7 @@ import os
 import socket
 from typing import Any
 
+from stratopt import contracts
 from stratopt.errors import ConfigError
 from stratopt.runtime.atomic import write_json
 
@@ -58,5 +59,5 @@ def probe() -> dict[str, Any]:
 
 def write_probe(path: str | os.PathLike[str]) -> dict[str, Any]:
     report = probe()
-    write_json(path, report)
+    write_json(path, contracts.GPU_PROBE.checked(report))
     return report

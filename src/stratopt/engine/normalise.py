@@ -23,3 +23,10 @@ def normalise_columns(values: Any, xp: ModuleType = numpy, dtype: Any = None) ->
     varies = (x.max(axis=0, keepdims=True) != x.min(axis=0, keepdims=True)) & (norms > 0)
     centred *= xp.where(varies, 1.0 / xp.where(varies, norms, 1.0), 0.0)
     return centred
+
+
+def constant_columns(values: numpy.ndarray) -> numpy.ndarray:
+    """Columns whose values are all equal (their correlations are undefined -> 0)."""
+    if values.shape[0] == 0:
+        return numpy.ones(values.shape[1], dtype=bool)
+    return (values.max(axis=0) - values.min(axis=0)) == 0

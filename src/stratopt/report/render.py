@@ -6,6 +6,10 @@ URIs; nothing is fetched from the network. Flamegraphs are embedded (as
 <img> data URIs, where no script in them can run) only while all of them
 together stay small; otherwise each is a relative link to profiles/*.svg
 beside the report, and the report keeps each stage's hottest-frames table.
+
+The copy for `snakemake --report` (`standalone`) links to no other file:
+flamegraphs are embedded by the same rule, and otherwise left to their own
+entries of Snakemake's report, which the page names (docs/report.md).
 """
 
 from __future__ import annotations
@@ -194,8 +198,8 @@ def make_environment() -> Environment:
     return env
 
 
-def _pictures(data: ReportData, out_dir: Path) -> dict[str, Any]:
-    """Every chart as a data URI, and each profile's flamegraph and links."""
+def _pictures(data: ReportData) -> dict[str, Any]:
+    """Every chart as a data URI."""
     pics: dict[str, Any] = {"stages": None, "equity": None, "histogram": None, "heatmap": None}
     pics.update(_answer_pictures(data))
     totals = data.stage_totals
@@ -222,22 +226,30 @@ def _pictures(data: ReportData, out_dir: Path) -> dict[str, Any]:
         and corr["heatmap"].size
     ):
         pics["heatmap"] = charts.heatmap(corr["heatmap"], corr["windows"])
+    return pics
+
+
+def _profiles(data: ReportData, out_dir: Path, standalone: bool) -> dict[str, Any]:
+    """Each profile's flamegraph (embedded or not) and its links (none when standalone)."""
     profiles = [row.profile for row in data.stages if row.profile]
     sizes = [prof["svg_path"].stat().st_size for prof in profiles]
     embed = sum(sizes) <= FLAMEGRAPH_EMBED_TOTAL
-    pics["flamegraphs_embedded"] = embed
-    pics["flamegraph_bytes"] = sum(sizes)
     for prof in profiles:
-        prof["svg_href"] = _href(prof["svg_path"], out_dir)
+        linked = not standalone
+        prof["svg_href"] = _href(prof["svg_path"], out_dir) if linked else None
         prof["speedscope_href"] = (
-            _href(prof["speedscope_path"], out_dir) if prof["speedscope_path"] else None
+            _href(prof["speedscope_path"], out_dir) if linked and prof["speedscope_path"] else None
         )
         prof["svg_uri"] = (
             charts.svg_data_uri(prof["svg_path"].read_text(encoding="utf-8", errors="replace"))
             if embed
             else None
         )
-    return pics
+    return {
+        "flamegraphs_embedded": embed,
+        "flamegraph_bytes": sum(sizes),
+        "standalone": standalone,
+    }
 
 
 def _answer_pictures(data: ReportData) -> dict[str, Any]:
@@ -282,21 +294,43 @@ def _href(path: Path, out_dir: Path) -> str:
     return quote(Path(os.path.relpath(Path(path).resolve(), out_dir)).as_posix())
 
 
-def render_report(data: ReportData, out_path: str | Path) -> str:
-    """The HTML text of the report for `data`, to be written at `out_path`."""
+def render_report(
+    data: ReportData,
+    out_path: str | Path,
+    *,
+    standalone: bool = False,
+    pictures: dict[str, Any] | None = None,
+) -> str:
+    """The HTML text of the report for `data`, to be written at `out_path`.
+
+    standalone: the copy for `snakemake --report`, which links to no other file.
+    pictures: the charts, when already drawn for another copy of the same data.
+    """
     out_dir = Path(out_path).resolve().parent
-    pictures = _pictures(data, out_dir)
+    pics = dict(pictures if pictures is not None else _pictures(data))
+    pics.update(_profiles(data, out_dir, standalone))
     template = make_environment().get_template(TEMPLATE)
-    return template.render(d=data, pics=pictures)
+    return template.render(d=data, pics=pics)
 
 
 def write_report(
-    results_dir: str | Path, out_path: str | Path, config: dict[str, Any] | None = None
+    results_dir: str | Path,
+    out_path: str | Path,
+    config: dict[str, Any] | None = None,
+    standalone_path: str | Path | None = None,
 ) -> Path:
-    """Collect, render and write the report atomically; returns its path."""
+    """Collect, render and write the report atomically; returns its path.
+
+    standalone_path: also write the self-contained copy there (same data, same charts).
+    """
     # only the settings that applied to this run (the report rule's params are already so)
     data = collect(results_dir, rule_params.report(config) if config else config)
-    html = render_report(data, out_path)
+    pictures = _pictures(data)
+    html = render_report(data, out_path, pictures=pictures)
     write_text(out_path, html)
     log.info("report: %s (%d bytes)", out_path, len(html.encode("utf-8")))
+    if standalone_path is not None:
+        copy = render_report(data, standalone_path, standalone=True, pictures=pictures)
+        write_text(standalone_path, copy)
+        log.info("report for snakemake --report: %s (%d bytes)", standalone_path, len(copy))
     return Path(out_path)

@@ -15,13 +15,13 @@ Light on purpose: the standard library only, as the Snakefile imports it.
 from __future__ import annotations
 
 import datetime as dt
-import json
 import os
 import re
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
+from stratopt import contracts
 from stratopt.errors import ConfigError
 
 #: The algorithms this package ships (used when its entry points are not installed,
@@ -186,10 +186,9 @@ def current_ingest(report_path: str | Path, source: str | Path) -> dict[str, Any
     try:
         if not src.exists() or os.path.getmtime(report) < _newest_mtime(src):
             return None
-        doc = json.loads(report.read_text(encoding="utf-8"))
-    except (OSError, ValueError):
-        return None
-    return doc if isinstance(doc, dict) else None
+        return contracts.INGEST.read_json_at(report)
+    except (OSError, contracts.ContractError):
+        return None  # ingest will read the source again, and check then
 
 
 def check_against_ingest(
@@ -202,11 +201,7 @@ def check_against_ingest(
     doc = current_ingest(report_path, source)
     if doc is None:
         return False
-    try:
-        n, dates = int(doc["strategies"]), list(doc["dates"])
-    except (KeyError, TypeError, ValueError):
-        return False
-    check_against_data(config, n, dates, str(source))
+    check_against_data(config, doc["strategies"], list(doc["dates"]), str(source))
     return True
 
 

@@ -48,6 +48,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from stratopt import contracts
 from stratopt.errors import ConfigError, StratoptError
 from stratopt.runtime.atomic import write_json, write_text
 from stratopt.runtime.context import RuleContext, plain_namedlist
@@ -103,7 +104,7 @@ def profiles_dir(config: Mapping[str, Any] | None) -> Path:
     if override:
         return Path(override)
     dataset = (config or {}).get("dataset") or "default"
-    return Path("results") / str(dataset) / "profiles"
+    return Path(contracts.results_dir(str(dataset))) / contracts.PROFILE_SVG.folder
 
 
 def find_py_spy() -> str:
@@ -418,8 +419,8 @@ def run_profiled(
 def write_profile(raw_text: str, out_dir: Path, stem: str, rate: int) -> ProfileFiles:
     """Derive {stem}.svg and {stem}.speedscope.json from one raw recording."""
     profile = parse_raw(raw_text, rate=float(rate), name=stem)
-    svg = out_dir / f"{stem}.svg"
-    speedscope = out_dir / f"{stem}.speedscope.json"
+    svg = out_dir / contracts.PROFILE_SVG.file_name(job=stem)
+    speedscope = out_dir / contracts.PROFILE_SPEEDSCOPE.file_name(job=stem)
     write_text(svg, render_svg(profile, title=f"{stem}: py-spy, {rate} Hz"))
     write_json(speedscope, to_speedscope(profile))
     return ProfileFiles(svg=svg, speedscope=speedscope, samples=profile.samples, wall_s=0.0)

@@ -16,12 +16,12 @@ summary.json carries the rule that chose (`best_overall_rule`).
 
 from __future__ import annotations
 
-import json
 import logging
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
+from stratopt import contracts
 from stratopt.data.matrix import Matrix
 from stratopt.errors import InputError
 
@@ -50,14 +50,10 @@ def guarded_fitness(
 
 
 def read_validation(path: str | Path) -> dict[str, Any]:
-    try:
-        doc = json.loads(Path(path).read_text(encoding="utf-8"))
-    except OSError as exc:
-        raise InputError(path, f"cannot read the validation: {exc}") from exc
-    except ValueError as exc:
-        raise InputError(path, f"not valid JSON: {exc}") from exc
-    if not isinstance(doc, dict) or "recommended_size" not in doc:
-        raise InputError(path, "not a validation document (no 'recommended_size')")
+    """validation.json, checked against its contract (ContractError names the key)."""
+    doc = contracts.VALIDATION.read_json_at(path)
+    if doc is None:
+        raise InputError(path, "cannot read the validation: no such file")
     return doc
 
 

@@ -30,6 +30,7 @@ from typing import Any
 import numpy as np
 import pyarrow as pa
 
+from stratopt import contracts
 from stratopt.data.matrix import Matrix, read_matrix, read_matrix_metadata, write_table
 from stratopt.engine.portfolio_metrics import (
     LEGACY_PERIODS_PER_YEAR,
@@ -44,28 +45,22 @@ from stratopt.legacy.layout import (
     summary_text,
 )
 from stratopt.legacy.names import legacy_names
-from stratopt.runtime.atomic import atomic_path, loads_strict, write_json, write_text
-from stratopt.search.optimize import file_digest
+from stratopt.runtime.atomic import atomic_path, write_json, write_text
+from stratopt.search.checkpoints import file_digest
 from stratopt.selection.choice import choose_best_size, guarded_fitness, read_validation
 from stratopt.selection.flags import DEFAULT_DRAWDOWN_BELOW, hindsight_flags
 
 log = logging.getLogger(__name__)
 
 METRIC_KEYS = PERFORMANCE_KEYS
+PICTURES = {"equity_curve": contracts.LEGACY_EQUITY, "drawdown": contracts.LEGACY_DRAWDOWN}
 
 
 def load_run(path: str | Path) -> dict[str, Any]:
-    try:
-        doc = loads_strict(Path(path).read_text(encoding="utf-8"))
-    except OSError as exc:
-        raise InputError(path, f"cannot read the run: {exc}") from exc
-    except ValueError as exc:
-        raise InputError(path, f"not valid JSON: {exc}") from exc
-    if not isinstance(doc, dict):
-        raise InputError(path, "not an optimize run (not a JSON object)")
-    for key in ("algorithm", "sizes"):
-        if key not in doc:
-            raise InputError(path, f"not an optimize run (no {key!r})")
+    """runs/{algorithm}.json, checked against its contract (ContractError names the key)."""
+    doc = contracts.RUN.read_json_at(path)
+    if doc is None:
+        raise InputError(path, "cannot read the run: no such file")
     return doc
 
 
@@ -192,7 +187,7 @@ class Pictures:
             image = Image.frombuffer(
                 "RGBA", canvas.get_width_height(), canvas.buffer_rgba(), "raw", "RGBA", 0, 1
             ).convert("RGB")
-            with atomic_path(out_dir / f"{stem}_size{size}.png") as tmp:
+            with atomic_path(out_dir / contracts.fill(PICTURES[stem], size=size)) as tmp:
                 image.save(tmp, format="png", compress_level=1)
             if fill is not None:
                 fill.remove()
@@ -250,7 +245,7 @@ def select(
         metrics = performance_metrics(series, ppy)
         written = legacy_names(names, [matrix.labels[i] for i in entry["best"]])
         write_text(
-            legacy_dir / f"best_portfolio_size{size}.txt",
+            legacy_dir / contracts.fill(contracts.LEGACY_BEST, size=size),
             best_portfolio_text(
                 size, entry["algorithm"].upper(), entry["fitness"], legacy_metrics, written
             ),
@@ -271,7 +266,7 @@ def select(
     best_size, rule = choose_best_size(guarded, validation)
     overall = next(r for r in rows if r["size"] == best_size)
     write_text(
-        legacy_dir / "optimization_summary.txt",
+        legacy_dir / contracts.LEGACY_SUMMARY,
         summary_text(
             RunStamp.now(),
             summary_parameters(runs[0]["settings"], _ulta_applied(matrix_path, matrix)),
@@ -298,7 +293,7 @@ def select(
         "sizes": [_public(r) for r in rows],
         "legacy_outputs": str(legacy_dir),
     }
-    write_json(summary_path, summary)
+    write_json(summary_path, contracts.SUMMARY.checked(summary))
     log.info(
         "select: %d sizes (%d flagged); best overall size %d by %s, fitness %.6g, chosen by %s",
         len(rows),
@@ -352,8 +347,21 @@ def check_runs(
                 )
 
 
-#: The files select writes per size into the legacy folder.
-PER_SIZE_FILES = re.compile(r"^(best_portfolio|equity_curve|drawdown)_size(\d+)\.(txt|png)$")
+#: The files select writes per size into the legacy folder, and whether each is a picture.
+PER_SIZE_FILES = {
+    contracts.LEGACY_BEST: False,
+    contracts.LEGACY_EQUITY: True,
+    contracts.LEGACY_DRAWDOWN: True,
+}
+
+
+def per_size_file(name: str) -> tuple[int, bool] | None:
+    """(size, is a picture) when `name` is one of select's per-size files, else None."""
+    for pattern, picture in PER_SIZE_FILES.items():
+        match = re.fullmatch(re.escape(pattern).replace(r"\{size\}", r"(\d+)"), name)
+        if match:
+            return int(match[1]), picture
+    return None
 
 
 def remove_stale(folder: Path, sizes: set[int], *, pictures: bool = True) -> None:
@@ -363,10 +371,11 @@ def remove_stale(folder: Path, sizes: set[int], *, pictures: bool = True) -> Non
     touched: the reports of other sizes, and every PNG when pictures are off.
     """
     for path in folder.iterdir():
-        match = PER_SIZE_FILES.match(path.name)
-        if not match or not path.is_file():
+        found = per_size_file(path.name)
+        if found is None or not path.is_file():
             continue
-        if int(match.group(2)) not in sizes or (match.group(3) == "png" and not pictures):
+        size, picture = found
+        if size not in sizes or (picture and not pictures):
             path.unlink()
             log.info("removed %s, left by an earlier selection", path)
 
@@ -415,4 +424,5 @@ def _write_parquet(
     table = pa.table(columns).replace_schema_metadata(
         {b"stratopt": json.dumps({"periods_per_year": ppy}).encode()}
     )
+    contracts.PORTFOLIOS.check_schema(table.schema, path)
     write_table(table, path)  # with page checksums

@@ -14,6 +14,8 @@ from typing import Any
 
 import pyarrow.parquet as pq
 
+from stratopt import contracts
+from stratopt.data.matrix import check_parquet
 from stratopt.data.zone_matrix import read_zone_data
 from stratopt.runtime.atomic import write_json
 
@@ -23,6 +25,7 @@ def zone_document(prepared_path: str | Path, portfolios_path: str | Path) -> dic
     data = read_zone_data(prepared_path)
     if data is None:
         return {"zone_mode": False}
+    check_parquet(contracts.PORTFOLIOS, portfolios_path)
     columns = ["size", "algorithm", "fitness", "best_overall", "indices"]
     sizes = []
     for row in pq.read_table(portfolios_path, columns=columns).to_pylist():
@@ -51,5 +54,5 @@ def write_zone_document(
     prepared_path: str | Path, portfolios_path: str | Path, out: str | Path
 ) -> dict[str, Any]:
     doc = zone_document(prepared_path, portfolios_path)
-    write_json(out, doc)
+    write_json(out, contracts.ZONES.checked(doc))
     return doc

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from stratopt.db.load import load_db
 from stratopt.db.rule_database import output_file, rule_database
-from stratopt.db.stages import load_db
 
 
 def run(smk: Any) -> None:

@@ -6,7 +6,8 @@ from pathlib import Path
 from typing import Any
 
 from stratopt.runtime.rule_params import optimize_config
-from stratopt.search.optimize import OptimizeSettings, optimize
+from stratopt.search.optimize import optimize
+from stratopt.search.settings import OptimizeSettings
 
 
 def run(smk: Any) -> None:

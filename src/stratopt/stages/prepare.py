@@ -5,8 +5,8 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+from stratopt.db.prepare import PrepareOutputs, prepare
 from stratopt.db.rule_database import output_file, rule_database
-from stratopt.db.stages import PrepareOutputs, prepare
 
 
 def run(smk: Any) -> None:

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from stratopt.db.load import store_results
 from stratopt.db.rule_database import output_file, rule_database
-from stratopt.db.stages import store_results
 
 
 def run(smk: Any) -> None:

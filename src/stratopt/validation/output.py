@@ -22,6 +22,7 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.parquet as pq
 
+from stratopt import contracts
 from stratopt.runtime.atomic import atomic_path, write_text
 from stratopt.validation.compare import distribution, percentile, series_figures
 from stratopt.validation.folds import Fold
@@ -122,7 +123,7 @@ def strict(obj: Any) -> Any:
 
 
 def write_validation_json(path: str | Path, doc: Mapping[str, Any]) -> None:
-    text = json.dumps(strict(doc), indent=2, allow_nan=False)
+    text = json.dumps(contracts.VALIDATION.checked(strict(doc), path), indent=2, allow_nan=False)
     write_text(path, text + "\n")
 
 
@@ -172,5 +173,6 @@ def write_oos_parquet(
             },
         }
     )
+    contracts.VALIDATION_OOS.check_schema(table.schema, path)
     with atomic_path(path) as tmp:
         pq.write_table(table, tmp)

@@ -22,7 +22,8 @@ import numpy as np
 
 from stratopt.algorithms.moves import random_subsets
 from stratopt.engine.evaluator import Evaluator
-from stratopt.search.optimize import OptimizeSettings, search_one
+from stratopt.search.runner import search_one
+from stratopt.search.settings import OptimizeSettings
 from stratopt.selection.flags import hindsight_flags
 from stratopt.validation.compare import (
     percentile,

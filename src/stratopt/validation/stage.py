@@ -23,7 +23,7 @@ import numpy as np
 
 from stratopt.data.matrix import Matrix, read_matrix
 from stratopt.errors import ConfigError, InputError
-from stratopt.search.optimize import OptimizeSettings
+from stratopt.search.settings import OptimizeSettings
 from stratopt.selection.flags import DEFAULT_DRAWDOWN_BELOW
 from stratopt.validation.folds import plan_folds
 from stratopt.validation.output import (

@@ -8,7 +8,7 @@
   matrix (5.2 GB at N = 25,544: that is the legacy's cost);
 - search: every algorithm's `legacy` preset loop over ReferenceEvaluator
   (plain reference fitness, pair-by-pair lookups in the dense matrix); its
-  set-up rebuilds the dense matrix, untimed (stratopt.bench.sidebyside.isolated);
+  set-up rebuilds the dense matrix, untimed (stratopt.bench.timing);
 - select/report: the best per size across algorithms, its legacy
   best_portfolio_size{n}.txt and equity/drawdown pictures.
 
@@ -26,6 +26,7 @@ from typing import Any
 
 import numpy as np
 
+from stratopt import contracts
 from stratopt.data.matrix import Matrix
 from stratopt.errors import ConfigError, InputError
 from stratopt.runtime.atomic import write_json
@@ -93,7 +94,7 @@ def metrics_ulta(work: str, ulta: bool) -> dict[str, Any]:
         inverted = len(report)
     frame = reference.strategy_metrics(matrix)
     write_metrics_csv(
-        folder / "strategy_metrics.csv",
+        contracts.METRICS_CSV.path(folder),
         legacy_names(matrix.names, matrix.labels),
         frame.to_numpy(dtype=np.float64),
     )
@@ -131,7 +132,7 @@ def _search_all(
 ) -> dict[str, Any]:
     from stratopt.algorithms import load_algorithm
     from stratopt.bench.sidebyside.reference_evaluator import ReferenceEvaluator
-    from stratopt.search.optimize import OptimizeSettings, size_seed
+    from stratopt.search.settings import OptimizeSettings, size_seed
 
     settings = OptimizeSettings.from_config(config)
     opt = config["optimize"]
@@ -196,7 +197,7 @@ def select_report(work: str, config: dict[str, Any]) -> dict[str, Any]:
     folder = Path(work)
     matrix = load_matrix(folder, "prepared")
     runs = json.loads((folder / "runs.json").read_text(encoding="utf-8"))["runs"]
-    out = folder / "portfolios"
+    out = contracts.LEGACY_DIR.path(folder)
     out.mkdir(parents=True, exist_ok=True)
     winners = best_per_size(runs, list(config["optimize"]["algorithms"]))
     for size, entry in winners.items():
@@ -206,7 +207,7 @@ def select_report(work: str, config: dict[str, Any]) -> dict[str, Any]:
         text = best_portfolio_text(
             size, entry["algorithm"].upper(), entry["fitness"], metrics, written
         )
-        write_text(out / f"best_portfolio_size{size}.txt", text)
+        write_text(out / contracts.fill(contracts.LEGACY_BEST, size=size), text)
         draw_pictures(out, size, matrix.dates, series)
     write_json(folder / "best.json", {str(k): v for k, v in winners.items()})
     return {"sizes": len(winners)}
@@ -222,6 +223,7 @@ def draw_pictures(out: Path, size: int, dates: np.ndarray, series: np.ndarray) -
     equity = np.cumsum(series)
     drawdown = equity - np.maximum.accumulate(equity)
     x = dates.astype("datetime64[D]").astype("O")
+    pictures = {"equity_curve": contracts.LEGACY_EQUITY, "drawdown": contracts.LEGACY_DRAWDOWN}
     for stem, ys in (("equity_curve", equity), ("drawdown", drawdown)):
         fig = Figure(figsize=(8, 4))
         ax = fig.add_subplot(1, 1, 1)
@@ -231,4 +233,4 @@ def draw_pictures(out: Path, size: int, dates: np.ndarray, series: np.ndarray) -
         ax.set_title(f"{stem.replace('_', ' ')}, best portfolio of size {size}")
         ax.grid(True, alpha=0.3)
         fig.autofmt_xdate()
-        fig.savefig(out / f"{stem}_size{size}.png", dpi=80)
+        fig.savefig(out / contracts.fill(pictures[stem], size=size), dpi=80)

@@ -1,7 +1,7 @@
 """bench.json and its table (bench.md): the shape is documented in docs/benchmark.md.
 
-Keep the shape stable: the run report (stratopt.report.collect.collect_bench)
-reads `stages`, `total` and the top-level scalars.
+Keep the shape stable: stratopt.contracts.BENCH lists what its readers rely on
+(the run report's stratopt.report.sections.bench reads it through that contract).
 """
 
 from __future__ import annotations

@@ -24,7 +24,9 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from stratopt import contracts
 from stratopt.engine.reference import METRIC_COLUMNS
+from stratopt.errors import InputError
 
 METRIC_TOL = 1e-12
 FITNESS_RTOL = 1e-9
@@ -111,7 +113,7 @@ def compare_fitness(
         metric=config["metric"],
         drawdown_threshold=float(config["drawdown_threshold"]),
     )
-    tuned_best = _tuned_best(tuned_prepared.parent / "runs", config)
+    tuned_best = _tuned_best(tuned_prepared.parent, config)
     rows = []
     for size, entry in sorted(portfolios.items()):
         names = [clean_name(n, position) for n in entry["names"]]  # legacy files: stem prefix
@@ -141,16 +143,14 @@ def compare_fitness(
     }
 
 
-def _tuned_best(runs_dir: Path, config: dict[str, Any]) -> dict[int, dict[str, Any]]:
-    import json
-
+def _tuned_best(results: Path, config: dict[str, Any]) -> dict[int, dict[str, Any]]:
+    """The tuned search's winner per size, from the runs/{algorithm}.json under `results`."""
     from stratopt.bench.sidebyside.baseline import best_per_size
 
     records = []
     for name in config["optimize"]["algorithms"]:
-        path = runs_dir / f"{name}.json"
-        if path.exists():
-            doc = json.loads(path.read_text(encoding="utf-8"))
+        doc = contracts.RUN.read_json(results, algorithm=name)
+        if doc is not None:
             records += [{**r, "algorithm": name} for r in doc["sizes"]]
     return best_per_size(records, list(config["optimize"]["algorithms"]))
 
@@ -169,20 +169,18 @@ def check_reference(baseline: str, tuned: str, config: dict[str, Any]) -> dict[s
     b, t = Path(baseline), Path(tuned)
     base_prep = load_matrix(b, "prepared")
     volume = pd.Series(np.abs(base_prep.values).sum(axis=0), index=base_prep.names)
-    tuned_metrics = pd.read_parquet(t / "strategy_metrics.parquet").set_index("strategy")[
-        METRIC_COLUMNS
-    ]
+    tuned_metrics = _tuned_metrics(t)
     base_metrics = _legacy_metric_index(
-        read_metrics_csv(b / "strategy_metrics.csv"), list(tuned_metrics.index)
+        read_metrics_csv(contracts.METRICS_CSV.path(b)), list(tuned_metrics.index)
     )
     checks = [compare_metrics(base_metrics, tuned_metrics, volume)]
-    tuned_prep = read_matrix(t / "prepared.parquet")
+    tuned_prep = read_matrix(contracts.PREPARED.path(t))
     checks.append(
         compare_ulta(base_prep.names, base_prep.values, tuned_prep.names, tuned_prep.values)
     )
     best = json.loads((b / "best.json").read_text(encoding="utf-8"))
     checks.append(
-        compare_fitness({int(k): v for k, v in best.items()}, t / "prepared.parquet", config)
+        compare_fitness({int(k): v for k, v in best.items()}, contracts.PREPARED.path(t), config)
     )
     return _verdict(checks)
 
@@ -221,6 +219,17 @@ def parse_best_portfolio(path: Path) -> dict[str, Any]:
     }
 
 
+def _tuned_metrics(results: Path) -> pd.DataFrame:
+    """strategy_metrics.parquet (its contract checked), indexed by strategy."""
+    columns = ["strategy", *METRIC_COLUMNS]
+    from stratopt.data.matrix import read_output
+
+    table = read_output(contracts.METRICS, results, columns)
+    if table is None:
+        raise InputError(contracts.METRICS.path(results), "the tuned side wrote no metrics")
+    return table.to_pandas().set_index("strategy")[METRIC_COLUMNS]
+
+
 def _legacy_metric_index(frame: pd.DataFrame, names: list[str]) -> pd.DataFrame:
     """Map the legacy's '<file stem>_<strategy>' row names back to strategy names."""
     from stratopt.legacy.names import clean_name
@@ -242,11 +251,9 @@ def check_external(
     if metrics_csv:
         from stratopt.legacy.metrics_csv import read_metrics_csv
 
-        prepared = read_matrix(t / "prepared.parquet")  # names as the search sees them
+        prepared = read_matrix(contracts.PREPARED.path(t))  # names as the search sees them
         volume = pd.Series(np.abs(prepared.values).sum(axis=0), index=prepared.names)
-        tuned_metrics = pd.read_parquet(t / "strategy_metrics.parquet").set_index("strategy")[
-            METRIC_COLUMNS
-        ]
+        tuned_metrics = _tuned_metrics(t)
         base = _legacy_metric_index(read_metrics_csv(metrics_csv), list(tuned_metrics.index))
         check = compare_metrics(base[METRIC_COLUMNS], tuned_metrics, volume)
         # the legacy skips the first strategy (a known defect): not a disagreement
@@ -259,9 +266,9 @@ def check_external(
         )
         checks.append(check)
     if portfolios_dir:
-        files = sorted(Path(portfolios_dir).glob("best_portfolio_size*.txt"))
+        files = sorted(Path(portfolios_dir).glob(contracts.fill(contracts.LEGACY_BEST, size="*")))
         parsed = {p["size"]: p for p in (parse_best_portfolio(f) for f in files)}
-        checks.append(compare_fitness(parsed, t / "prepared.parquet", config))
+        checks.append(compare_fitness(parsed, contracts.PREPARED.path(t), config))
     return _verdict(checks)
 
 

@@ -1,7 +1,7 @@
 """Run one workload: baseline and tuned pipeline alternately, then the equivalence checks.
 
 This is the parent process: it only plans, starts children and writes small
-JSON. Every stage runs in its own child (stratopt.bench.sidebyside.isolated), so each
+JSON. Every stage runs in its own child (stratopt.bench.timing), so each
 peak resident set is that stage's own; the parent's peak is recorded as the
 floor under them.
 """
@@ -16,9 +16,10 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+from stratopt import contracts
 from stratopt.bench.sidebyside import document
-from stratopt.bench.sidebyside.isolated import StageSample, parent_peak_mb, run_command, run_stage
 from stratopt.bench.sidebyside.workloads import Workload, twin_csv
+from stratopt.bench.timing import StageSample, parent_peak_mb, run_command, run_stage
 from stratopt.errors import ConfigError, InputError
 from stratopt.runtime.atomic import write_json, write_text
 
@@ -345,9 +346,9 @@ def run_bench(
         "elapsed_s": time.perf_counter() - started,
         "notes": notes,
     }
-    write_json(out / "bench.json", doc)
+    write_json(contracts.BENCH.path(out), contracts.BENCH.checked(doc))
     table = document.format_markdown(doc)
-    write_text(out / "bench.md", table)
+    write_text(contracts.BENCH_MD.path(out), table)
     if not keep_work:
         shutil.rmtree(work, ignore_errors=True)
     say("")

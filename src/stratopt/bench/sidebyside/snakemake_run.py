@@ -18,8 +18,9 @@ from typing import Any
 
 import yaml
 
-from stratopt.bench.sidebyside.isolated import run_command
+from stratopt import contracts
 from stratopt.bench.sidebyside.workloads import REPO, Workload
+from stratopt.bench.timing import run_command
 
 
 def snakemake_config(w: Workload, source: Path, dataset: str) -> dict[str, Any]:
@@ -32,7 +33,7 @@ def snakemake_config(w: Workload, source: Path, dataset: str) -> dict[str, Any]:
 def rule_benchmarks(results: Path) -> dict[str, dict[str, float]]:
     """rule -> {"s", "max_rss_mb", "cpu_time"} from results/benchmarks/*.tsv (first row each)."""
     out: dict[str, dict[str, float]] = {}
-    for path in sorted((results / "benchmarks").rglob("*.tsv")):
+    for path in contracts.BENCHMARK.glob(results):
         with path.open(newline="") as fh:
             row = next(csv.DictReader(fh, delimiter="\t"), None)
         if row is None:
@@ -44,7 +45,7 @@ def rule_benchmarks(results: Path) -> dict[str, dict[str, float]]:
             except (KeyError, TypeError, ValueError):
                 return None
 
-        key = str(path.relative_to(results / "benchmarks").with_suffix(""))
+        key = path.stem  # the job
         out[key] = {"s": num("s"), "max_rss_mb": num("max_rss"), "cpu_time": num("cpu_time")}
     return out
 
@@ -54,7 +55,7 @@ def run_snakemake(
 ) -> dict[str, Any]:
     """`repeats` fresh runs of the whole pipeline; the samples, and the rules' own figures of the last."""
     dataset = f"bench-{w.name}-snakemake"
-    results = REPO / "results" / dataset
+    results = REPO / contracts.results_dir(dataset)
     config_path = out / "snakemake-config.yaml"
     config_path.parent.mkdir(parents=True, exist_ok=True)
     config_path.write_text(yaml.safe_dump(snakemake_config(w, source, dataset), sort_keys=False))

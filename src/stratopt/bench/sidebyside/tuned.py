@@ -9,7 +9,7 @@
   configured worker processes;
 - select/report: stratopt.selection.select.select and the HTML report.
 
-Each runs in its own child process (stratopt.bench.sidebyside.isolated); the files under
+Each runs in its own child process (stratopt.bench.timing); the files under
 `work` are the same files a pipeline run leaves under results/{dataset}/.
 """
 
@@ -19,22 +19,25 @@ import multiprocessing.forkserver
 from pathlib import Path
 from typing import Any
 
+from stratopt import contracts
+
 
 def load(input: str, work: str) -> dict[str, Any]:
     from stratopt.data.ingest import ingest
 
     folder = Path(work)
-    matrix = ingest(input, folder / "matrix.parquet", folder / "ingest.json")
+    matrix = ingest(input, contracts.MATRIX.path(folder), contracts.INGEST.path(folder))
     return {"strategies": matrix.n_strategies, "days": matrix.n_days}
 
 
 def metrics_ulta(work: str, config: dict[str, Any]) -> dict[str, Any]:
     from stratopt.db import open_database
-    from stratopt.db.stages import PrepareOutputs, load_db, prepare
+    from stratopt.db.load import load_db
+    from stratopt.db.prepare import PrepareOutputs, prepare
 
     folder = Path(work)
     with open_database(config, folder) as db:
-        load_db(folder / "matrix.parquet", db, folder / "load.json")
+        load_db(contracts.MATRIX.path(folder), db, contracts.LOAD.path(folder))
         summary = prepare(db, config, PrepareOutputs.under(folder))
     return {"inverted": summary["inverted"], "paths": summary["paths"]}
 
@@ -45,24 +48,25 @@ def correlation(work: str, config: dict[str, Any]) -> dict[str, Any]:
 
     folder = Path(work)
     settings = CorrelationSettings.from_config(config.get("correlation"))
-    prepared = folder / "prepared.parquet"
-    shards = [folder / "correlation" / f"shard_{i}.parquet" for i in range(settings.shards)]
+    prepared = contracts.PREPARED.path(folder)
+    shards = [contracts.CORRELATION_SHARD.path(folder, shard=i) for i in range(settings.shards)]
     for i, path in enumerate(shards):
         run_shard(prepared, path, i, settings)
-    result = run_merge(shards, prepared, folder / "correlation.json")
+    result = run_merge(shards, prepared, contracts.CORRELATION.path(folder))
     return {"shards": settings.shards, "pairs": result.get("pairs")}
 
 
 def search(work: str, config: dict[str, Any]) -> dict[str, Any]:
-    from stratopt.search.optimize import OptimizeSettings, optimize
+    from stratopt.search.optimize import optimize
+    from stratopt.search.settings import OptimizeSettings
 
     folder = Path(work)
     settings = OptimizeSettings.from_config(config)
     paths = optimize(
-        folder / "prepared.parquet",
+        contracts.PREPARED.path(folder),
         list(config["optimize"]["algorithms"]),
         settings,
-        folder / "runs",
+        folder / contracts.RUN.folder,
         workers=int(config["optimize"]["workers"]),
     )
     _stop_forkserver()
@@ -86,13 +90,14 @@ def select_report(work: str, config: dict[str, Any]) -> dict[str, Any]:
     from stratopt.selection.select import select
 
     folder = Path(work)
-    runs = [folder / "runs" / f"{a}.json" for a in config["optimize"]["algorithms"]]
+    runs = [contracts.RUN.path(folder, algorithm=a) for a in config["optimize"]["algorithms"]]
+    c = contracts
     summary = select(
-        folder / "prepared.parquet",
+        c.PREPARED.path(folder),
         runs,
-        folder / "portfolios.parquet",
-        folder / "summary.json",
-        folder / "portfolios",
+        c.PORTFOLIOS.path(folder),
+        c.SUMMARY.path(folder),
+        c.LEGACY_DIR.path(folder),
     )
-    write_report(folder, folder / "report.html", config)
+    write_report(folder, c.REPORT.path(folder), config)
     return {"sizes": len(summary["sizes"])}

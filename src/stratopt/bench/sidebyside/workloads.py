@@ -18,6 +18,7 @@ from typing import Any
 
 import yaml
 
+from stratopt import contracts
 from stratopt.errors import ConfigError
 
 REPO = Path(__file__).resolve().parents[4]
@@ -193,4 +194,4 @@ def twin_csv(inp: dict[str, Any], config: dict[str, Any]) -> Path:
     cfg = config.get("input", {})
     seed = int(inp.get("synth_seed", cfg.get("synth_seed", 20250726)))
     n = int(inp.get("synth_strategies", cfg.get("synth_strategies", 25544)))
-    return Path("results") / "twin-data" / f"twin_seed{seed}_n{n}.csv"
+    return Path(contracts.fill(contracts.TWIN_CSV, seed=seed, n=n))
