@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import argparse
 from pathlib import Path
+from typing import Any
 
+from stratopt.errors import ConfigError
 from stratopt.search.optimize import DEFAULT_POOL, POOLS, OptimizeSettings
 
 DEFAULTS = OptimizeSettings()
@@ -36,6 +38,15 @@ def register(sub: argparse._SubParsersAction) -> None:
         type=int,
         help="evaluations per search, every algorithm (default: G x P with the default preset, "
         "each algorithm's legacy count with the legacy preset)",
+    )
+    parser.add_argument(
+        "--set",
+        dest="settings",
+        action="append",
+        default=[],
+        metavar="ALGORITHM.SETTING=VALUE",
+        help="one of an algorithm's own settings, as optimize.params.ALGORITHM.SETTING in the "
+        "config (e.g. aco.ants=20; repeatable; docs/algorithms.md lists them)",
     )
     parser.add_argument("--metric", default=DEFAULTS.metric)
     parser.add_argument("--drawdown-threshold", type=float, default=DEFAULTS.drawdown_threshold)
@@ -74,6 +85,7 @@ def _run(args: argparse.Namespace) -> int:
         penalty_factor=args.penalty_factor,
         backend=args.backend,
         budget=resolve_budget(args.preset, args.budget, args.generations, args.population),
+        params=parse_settings(args.settings),
     )
     algorithms = [a.strip() for a in args.algorithms.split(",") if a.strip()]
     paths = optimize(
@@ -88,3 +100,17 @@ def _run(args: argparse.Namespace) -> int:
     for name, path in paths.items():
         print(f"{name}: {path}")
     return 0
+
+
+def parse_settings(items: list[str]) -> dict[str, dict[str, Any]]:
+    """`--set aco.ants=20` items as optimize.params (values read as YAML: 20, 0.5, null)."""
+    import yaml
+
+    params: dict[str, dict[str, Any]] = {}
+    for item in items:
+        key, sep, text = item.partition("=")
+        algorithm, dot, name = key.strip().partition(".")
+        if not (sep and dot and algorithm and name):
+            raise ConfigError(f"--set {item!r}: expected ALGORITHM.SETTING=VALUE, e.g. aco.ants=20")
+        params.setdefault(algorithm.lower(), {})[name] = yaml.safe_load(text)
+    return params

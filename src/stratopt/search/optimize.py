@@ -73,7 +73,8 @@ class OptimizeSettings:
     penalty_factor: float = 1.0
     backend: str = "numpy"
     budget: int | None = None
-    extra: Mapping[str, Any] = field(default_factory=dict)
+    #: each algorithm's own settings as configured (`optimize.params.<algorithm>`)
+    params: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         if self.preset not in ("default", "legacy"):
@@ -114,6 +115,10 @@ class OptimizeSettings:
             "balanced": bool(config.get("balanced", cls.balanced)),
             "penalty_factor": float(config.get("penalty_factor", cls.penalty_factor)),
             "backend": str(opt.get("backend", cls.backend)),
+            "params": {
+                str(name).lower(): dict(own or {})
+                for name, own in (opt.get("params") or {}).items()
+            },
         }
         values.update(overrides)
         values["budget"] = resolve_budget(
@@ -124,12 +129,13 @@ class OptimizeSettings:
         )
         return cls(**values)
 
-    def search_params(self) -> dict[str, Any]:
+    def search_params(self, algorithm: str) -> dict[str, Any]:
+        """An algorithm plugin's `params`: G, P, m and its own settings."""
         return {
             "generations": self.generations,
             "population": self.population,
             "mutation_rate": self.mutation_rate,
-            **dict(self.extra),
+            **dict(self.params.get(algorithm.lower()) or {}),
         }
 
     def evaluator_kwargs(self) -> dict[str, Any]:
@@ -148,7 +154,16 @@ class OptimizeSettings:
 
     def to_dict(self) -> dict[str, Any]:
         d = asdict(self)
-        d["extra"] = dict(self.extra)
+        d["params"] = {name: dict(own) for name, own in self.params.items()}
+        return d
+
+    def for_algorithm(self, algorithm: str) -> dict[str, Any]:
+        """What decides `algorithm`'s results: the shared settings and its own, defaults
+        filled in (so an omitted setting and its default give the same fingerprint)."""
+        from stratopt.algorithms import algorithm_settings
+
+        d = self.to_dict()
+        d["params"] = algorithm_settings(algorithm, self.params.get(algorithm.lower()))
         return d
 
 
@@ -166,9 +181,15 @@ def file_digest(path: str | Path) -> str:
 
 
 def fingerprint(algorithm: str, settings: OptimizeSettings, input_digest: str) -> str:
-    """What a checkpoint must match to be reused (the backend and budget included)."""
+    """What a checkpoint must match to be reused (the backend and budget included; of
+    the algorithms' own settings only this algorithm's, so that changing ACO's keeps
+    the other algorithms' checkpoints)."""
     blob = json.dumps(
-        {"algorithm": algorithm, "settings": settings.to_dict(), "input": input_digest},
+        {
+            "algorithm": algorithm,
+            "settings": settings.for_algorithm(algorithm),
+            "input": input_digest,
+        },
         sort_keys=True,
         default=str,
     )
@@ -221,7 +242,7 @@ def search_one(
         size,
         budget=settings.budget,
         rng=rng,
-        params=settings.search_params(),
+        params=settings.search_params(algorithm),
         preset=settings.preset,
     )
     return {
@@ -375,14 +396,14 @@ def optimize(
     Returns the output path per algorithm. Finished sizes found in
     runs_dir/{algorithm}/ with a matching fingerprint are not searched again.
     """
-    from stratopt.algorithms import load_algorithm
+    from stratopt.algorithms import check_params
 
     matrix_path = Path(matrix_path)
     runs_dir = Path(runs_dir)
     if workers < 1:
         raise ConfigError(f"optimize.workers must be >= 1 (got {workers})")
-    for name in algorithms:
-        load_algorithm(name)  # unknown names fail here, before any work
+    # unknown algorithms and bad settings fail here, before any work
+    check_params(settings.params, algorithms)
     started = time.perf_counter()
     matrix = read_matrix(matrix_path)
     if matrix.n_strategies == 0:
@@ -537,7 +558,7 @@ def run_document(
     return {
         "algorithm": algorithm,
         "preset": settings.preset,
-        "settings": settings.to_dict(),
+        "settings": settings.for_algorithm(algorithm),
         "input": {"path": str(matrix_path), "sha256": digest},
         "n_strategies": matrix.n_strategies,
         "n_days": matrix.n_days,
