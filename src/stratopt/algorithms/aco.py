@@ -170,4 +170,4 @@ class ACO(BaseAlgorithm[ACOSettings]):
             sets = trail.sample(rng, n, min(ants, t.remaining))
             fit = t.evaluate(sets)
             t.record_each(fit)
-            trail.update(sets[int(np.argmax(fit))], t.best)
+            trail.update(sets[int(np.argmax(fit))], t.best_indices)

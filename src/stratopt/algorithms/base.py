@@ -164,6 +164,13 @@ class Tracker:
             k = int(np.argmax(fitness))
             self.offer(sets[k], float(fitness[k]))
 
+    @property
+    def best_indices(self) -> np.ndarray:
+        """The best portfolio so far (an error before anything was evaluated)."""
+        if self.best is None:
+            raise RuntimeError("the search evaluated nothing yet")
+        return self.best
+
     def record(self) -> None:
         """One trace entry: the best fitness after this iteration."""
         self.trace.append(self.best_fitness)

@@ -18,7 +18,6 @@ config serves every budget.
 from __future__ import annotations
 
 import dataclasses
-import functools
 import types
 import typing
 from collections.abc import Mapping
@@ -136,11 +135,16 @@ def schema_fragment(cls: type) -> dict[str, Any]:
     }
 
 
-@functools.cache
-def _validator(cls: type) -> Any:
-    import jsonschema
+_VALIDATORS: dict[type, Any] = {}
 
-    return jsonschema.Draft202012Validator(schema_fragment(cls))
+
+def _validator(cls: type) -> Any:
+    """The JSON-schema validator of a settings class (built once: a search loads it per size)."""
+    if cls not in _VALIDATORS:
+        import jsonschema
+
+        _VALIDATORS[cls] = jsonschema.Draft202012Validator(schema_fragment(cls))
+    return _VALIDATORS[cls]
 
 
 def build_settings(cls: type[S], values: Mapping[str, Any] | None, where: str) -> S:

@@ -282,7 +282,7 @@ def run(
     result["rule_chain"] = chain
     result["computations"] = {}
     for computation in ("metrics", "ulta"):
-        per = {}
+        per: dict[str, Any] = {}
         for path in ("sql", "numpy"):
             kwargs = {"work": str(folder), "computation": computation, "path": path}
             per[path] = _measure(f"{here}:child_compute", kwargs, repeats, tmp)

@@ -94,7 +94,7 @@ def _prepare(args: argparse.Namespace) -> int:
 
     config = _config(args)
     with open_database(config, args.results) as db:
-        summary = prepare(db, config, PrepareOutputs.under(args.results), close_early=True)
+        summary = prepare(db, config, PrepareOutputs.under(args.results))
     print(
         f"{summary['days']} days x {summary['strategies']} strategies, "
         f"{summary['inverted']} inverted (metrics: {summary['paths']['metrics']}, "

@@ -233,7 +233,7 @@ def prepare(db: Database, config: dict[str, Any], out: PrepareOutputs) -> dict[s
     seconds["metrics"] = time.perf_counter() - t0
 
     t0 = time.perf_counter()
-    if zone_data is None:
+    if zone_data is None or zones is None:  # set together, in zone mode
         write_matrix(prepared, out.prepared, extra={"ulta": do_ulta})
     else:
         zone_meta = {"ulta": do_ulta, "zone_mode": True, "zone_weights": zones.weights.tolist()}

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import os
 import socket
+from pathlib import Path
 from typing import Any
 
 from stratopt.errors import ConfigError
@@ -58,5 +59,5 @@ def probe() -> dict[str, Any]:
 
 def write_probe(path: str | os.PathLike[str]) -> dict[str, Any]:
     report = probe()
-    write_json(path, report)
+    write_json(Path(path), report)
     return report

@@ -18,7 +18,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 import os
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import Any
 
@@ -149,7 +149,7 @@ def check_config(config: Mapping[str, Any]) -> None:
 
 
 def data_problems(
-    config: Mapping[str, Any], n_strategies: int, dates: Sequence[Any], source: str
+    config: Mapping[str, Any], n_strategies: int, dates: Iterable[Any], source: str
 ) -> list[str]:
     """What the configuration asks of the data that the data cannot give."""
     problems: list[str] = []
@@ -180,7 +180,7 @@ def data_problems(
 
 
 def check_against_data(
-    config: Mapping[str, Any], n_strategies: int, dates: Sequence[Any], source: str
+    config: Mapping[str, Any], n_strategies: int, dates: Iterable[Any], source: str
 ) -> None:
     problems = data_problems(config, n_strategies, dates, source)
     if problems:

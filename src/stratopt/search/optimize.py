@@ -469,7 +469,8 @@ def optimize(
     # the evaluator holds the matrix its own way (N x 2T): the T x N values go now,
     # the job keeps what the run documents need (memory: docs/algorithms.md)
     evaluator = build_evaluator(matrix, settings, zones) if todo else None
-    matrix = MatrixShape.of(matrix)
+    shape = MatrixShape.of(matrix)
+    del matrix
     release_freed_memory()
     _run_units(
         todo, evaluator, matrix_path, settings, workers, pool, finished, total, resumed, progress
@@ -482,7 +483,7 @@ def optimize(
         out = Path(outputs[name]) if outputs and name in outputs else runs_dir / f"{name}.json"
         write_json(
             out,
-            run_document(name, settings, matrix, matrix_path, digest, done[name], skipped)
+            run_document(name, settings, shape, matrix_path, digest, done[name], skipped)
             | {"zone_mode": zones is not None},
             compact=True,
         )
