@@ -46,6 +46,19 @@ def test_ruff_is_clean() -> None:
     assert proc.returncode == 0, proc.stdout + proc.stderr
 
 
+def test_mypy_is_clean() -> None:
+    """mypy over src/ as `make lint` runs it (configuration: pyproject.toml [tool.mypy])."""
+    proc = subprocess.run(
+        [sys.executable, "-m", "mypy"],
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    assert "Success: no issues found" in proc.stdout
+
+
 def test_config_schema_rejects_unknown_keys(tmp_path: Path) -> None:
     work = prepare_workdir(tmp_path)
     proc = snakemake(work, "-n", "--config", "no_such_key=1", check=False)

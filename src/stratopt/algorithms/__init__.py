@@ -8,17 +8,21 @@ which is where a plugin's settings are checked when it loads.
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from stratopt.errors import ConfigError
 
+if TYPE_CHECKING:
+    from stratopt.algorithms.base import Algorithm
 
-def load_algorithm(name: str) -> Any:
+
+def load_algorithm(name: str) -> Algorithm:
     """An instance of the algorithm plugin registered under `name`."""
     from stratopt.registry import load
 
     plugin = load("algorithms", name)
-    return plugin() if isinstance(plugin, type) else plugin
+    instance: Algorithm = plugin() if isinstance(plugin, type) else plugin
+    return instance
 
 
 def available_algorithms() -> list[str]:

@@ -23,8 +23,15 @@ Indices = Sequence[int] | np.ndarray
 class SwapperLike(Protocol):
     """One portfolio under single-swap moves, each scored in O(T)."""
 
-    indices: np.ndarray
-    fitness: float
+    @property
+    def indices(self) -> np.ndarray:
+        """The portfolio's strategies, in position order."""
+        ...
+
+    @property
+    def fitness(self) -> float:
+        """The fitness of the current portfolio."""
+        ...
 
     def propose(self, pos: int, new_index: int) -> float:
         """The fitness with position `pos` replaced by `new_index` (counted; nothing changes)."""
@@ -41,9 +48,16 @@ class SwapperLike(Protocol):
 class EvaluatorLike(Protocol):
     """Fitness of equal-weight portfolios over one P&L matrix; `evaluations` counts them."""
 
-    n_strategies: int
-    n_days: int
-    evaluations: int
+    @property
+    def n_strategies(self) -> int: ...
+
+    @property
+    def n_days(self) -> int: ...
+
+    @property
+    def evaluations(self) -> int:
+        """Portfolios evaluated so far (batch rows, evaluate_one, proposals): the budget's count."""
+        ...
 
     def evaluate(self, sets: np.ndarray) -> np.ndarray:
         """Fitness of every row of `sets` ((P, n) distinct indices) as (P,) float64."""

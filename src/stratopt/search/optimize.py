@@ -38,15 +38,20 @@ from concurrent.futures import (
 from dataclasses import asdict, dataclass, field
 from multiprocessing import get_all_start_methods, get_context
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
 from stratopt.data.matrix import Matrix, read_matrix
 from stratopt.data.zone_matrix import read_zone_data
+from stratopt.data.zones import ZoneData
+from stratopt.engine.protocol import EvaluatorLike
 from stratopt.errors import ConfigError, InputError
 from stratopt.runtime.atomic import finite_or_none, write_json
 from stratopt.runtime.memory import release_freed_memory
+
+if TYPE_CHECKING:  # imported where it is built: numba loads with it
+    from stratopt.engine.evaluator import Evaluator
 
 log = logging.getLogger(__name__)
 
@@ -212,7 +217,9 @@ class MatrixShape:
         return cls(matrix.names, matrix.n_strategies, matrix.n_days)
 
 
-def build_evaluator(matrix: Matrix, settings: OptimizeSettings, zones: Any = None) -> Any:
+def build_evaluator(
+    matrix: Matrix, settings: OptimizeSettings, zones: ZoneData | None = None
+) -> Evaluator:
     """The engine over the prepared matrix; with `zones` (zone_matrix.read_zone_data) the
     zone fitness over the same zone-weighted series (docs/zones.md)."""
     from stratopt.engine.backend import get_xp
@@ -231,7 +238,7 @@ def build_evaluator(matrix: Matrix, settings: OptimizeSettings, zones: Any = Non
 
 
 def search_one(
-    evaluator: Any, algorithm: str, size: int, settings: OptimizeSettings
+    evaluator: EvaluatorLike, algorithm: str, size: int, settings: OptimizeSettings
 ) -> dict[str, Any]:
     """One algorithm at one size: the checkpointable record (indices, not names)."""
     from stratopt.algorithms import load_algorithm
@@ -326,7 +333,7 @@ def _process_task(algorithm: str, size: int, settings: OptimizeSettings) -> dict
 
 
 def _thread_task(
-    base: Any, algorithm: str, size: int, settings: OptimizeSettings
+    base: Evaluator, algorithm: str, size: int, settings: OptimizeSettings
 ) -> dict[str, Any]:
     ev = getattr(_THREAD, "evaluator", None)
     if ev is None or getattr(_THREAD, "base", None) is not base:
@@ -336,7 +343,11 @@ def _thread_task(
 
 
 def _make_pool(
-    pool: str, workers: int, matrix_path: Path, settings: OptimizeSettings, evaluator: Any
+    pool: str,
+    workers: int,
+    matrix_path: Path,
+    settings: OptimizeSettings,
+    evaluator: Evaluator,
 ) -> Executor:
     if pool == "thread":
         return ThreadPoolExecutor(max_workers=workers)
@@ -501,7 +512,7 @@ def optimize(
 
 def _run_units(
     todo: list[tuple[str, int]],
-    evaluator: Any,
+    evaluator: Evaluator | None,
     matrix_path: Path,
     settings: OptimizeSettings,
     workers: int,
@@ -514,6 +525,8 @@ def _run_units(
     """Search every (algorithm, size) unit; `finished` is called in the calling thread."""
     if not todo:
         return
+    if evaluator is None:
+        raise RuntimeError("searches left but no evaluator built")
     if workers == 1:
         with _progress_bar(total, resumed, progress) as bar:
             for name, size in todo:

@@ -108,7 +108,7 @@ class ReferenceSwapper:
         self._last = (int(pos), int(new_index), value)
         return value
 
-    def propose_many(self, positions: Sequence[int], new_indices: Indices) -> np.ndarray:
+    def propose_many(self, positions: Indices, new_indices: Indices) -> np.ndarray:
         pos = np.asarray(positions, dtype=np.int64).ravel()
         new = np.asarray(new_indices, dtype=np.int64).ravel()
         if pos.shape != new.shape:
