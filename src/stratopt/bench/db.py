@@ -350,8 +350,8 @@ def register(areas: argparse._SubParsersAction) -> None:
     parser = areas.add_parser(
         "db", help="load_db and prepare on DuckDB; SQL vs NumPy per computation"
     )
-    parser.add_argument("--repeats", type=int, default=5)
-    parser.add_argument("--seed", type=int, default=20250726)
+    parser.add_argument("--repeats", type=int, default=5, help="child runs of each (median)")
+    parser.add_argument("--seed", type=int, default=20250726, help="seed of the generated matrix")
     parser.add_argument("--work", help="folder for the matrix and database (default: a temp dir)")
     parser.add_argument("--json", type=Path, help="also write the figures here")
     parser.add_argument(

@@ -344,11 +344,16 @@ def register(areas: argparse._SubParsersAction) -> None:
     parser = areas.add_parser(
         "fitness", help="reference vs tuned fitness engine: evaluations per second"
     )
-    parser.add_argument("--strategies", type=int, default=25_544, help="N (default: production)")
+    parser.add_argument("--strategies", type=int, default=25_544, help="N (the production shape)")
     parser.add_argument("--repeats", type=int, default=3, help="child runs per figure (median)")
     parser.add_argument("--seconds", type=float, default=1.0, help="timed work per child run")
-    parser.add_argument("--metric", default="ratio")
-    parser.add_argument("--seed", type=int, default=0)
-    parser.add_argument("--source", choices=["auto", "twin", "factor"], default="auto")
+    parser.add_argument("--metric", default="ratio", help="the fitness metric evaluated")
+    parser.add_argument("--seed", type=int, default=0, help="seed of the matrix and the portfolios")
+    parser.add_argument(
+        "--source",
+        choices=["auto", "twin", "factor"],
+        default="auto",
+        help="the matrix: the twin, a window-factor matrix, or the twin when its data is there",
+    )
     parser.add_argument("--json", type=Path, help="also write the figures here (JSON)")
     parser.set_defaults(func=run)

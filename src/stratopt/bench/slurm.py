@@ -38,7 +38,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     )
     parser.add_argument("--sample", type=Path, help="input CSV for --workload (absolute path)")
     parser.add_argument("--no-default", action="store_true", help="skip the plugin-default run")
-    parser.add_argument("--cores", type=int, default=2, help="cores of one node (default 2)")
+    parser.add_argument("--cores", type=int, default=2, help="cores of one node")
     parser.add_argument("--json", type=Path, help="also write the figures here")
     parser.set_defaults(func=_run)
 
