@@ -48,9 +48,13 @@ def run_cases(matrix: Any, config_for: Any) -> dict[str, dict[str, Any]]:
     from stratopt.search.optimize import OptimizeSettings, build_evaluator, search_one
 
     out: dict[str, dict[str, Any]] = {}
+    evaluators: dict[str, Any] = {}  # one per objective: a search leaves no state in it
     for name, preset, budget, size in cases():
         settings = OptimizeSettings.from_config(config_for(preset, budget))
-        record = search_one(build_evaluator(matrix, settings), name, size, settings)
+        key = repr((settings.evaluator_kwargs(), settings.backend))
+        if key not in evaluators:
+            evaluators[key] = build_evaluator(matrix, settings)
+        record = search_one(evaluators[key], name, size, settings)
         out[case_id(name, preset, budget, size)] = {
             "fitness": record["fitness"],
             "digest": digest(record),

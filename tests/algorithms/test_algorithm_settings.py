@@ -164,6 +164,12 @@ def test_settings_reach_the_rules_params_and_the_fingerprint() -> None:
     }
     settings = OptimizeSettings.from_config(rule_params.optimize_config(search, {}))
     assert settings.search_params("aco")["ants"] == 7
+    # the settings of algorithms that do not run are no param: changing them reruns nothing
+    only_sa = validated({"algorithms": ["sa"], "params": {"aco": {"ants": 7}}})
+    assert set(rule_params.for_rule("optimize", only_sa)["search"]["params"]) == {"sa"}
+    only_sa["validation"]["algorithms"] = ["sa", "bo"]
+    shown = rule_params.for_rule("validate", only_sa)["config"]["optimize"]["params"]
+    assert set(shown) == {"sa", "bo"}
     plain = OptimizeSettings.from_config(validated({}))
     # only the algorithm's own settings enter its fingerprint; explicit defaults change nothing
     assert fingerprint("aco", settings, "x") != fingerprint("aco", plain, "x")

@@ -42,8 +42,9 @@ CONSUMERS: dict[str, set[str]] = {
     "store_results": {"report"},
     "gpu_probe": {"report"},
     "report": set(),
+    "chain": set(),  # every stage after ingest in one job (the report included)
 }
-PIPELINE = set(CONSUMERS) - {"gpu_probe"}
+PIPELINE = set(CONSUMERS) - {"gpu_probe", "chain"}
 DIRECT_TRIGGERS_EXCLUDED = "input files updated by another job"
 
 R = {"report"}  # every key but profiling.* is shown in the report
@@ -82,7 +83,9 @@ CHANGES: dict[str, tuple[Any, set[str]]] = {
     "correlation.thresholds": ([0.5, 0.9], {"correlation_shard"} | R),
     "correlation.top_pairs": (20, {"correlation_shard"} | R),
     "correlation.near_duplicate": (0.95, {"correlation_shard"} | R),
-    "optimize.algorithms": (["sa"], {"select", "validate"} | R),
+    # the optimize job runs the listed algorithms with their own settings (the other
+    # algorithms' settings are no param): it reruns, reusing the kept ones' checkpoints
+    "optimize.algorithms": (["sa"], {"optimize", "select", "validate"} | R),
     "optimize.preset": ("legacy", {"optimize", "validate"} | R),
     "optimize.min_size": (6, {"optimize", "validate"} | R),
     "optimize.max_size": (7, {"optimize", "validate"} | R),
@@ -91,32 +94,33 @@ CHANGES: dict[str, tuple[Any, set[str]]] = {
     "optimize.mutation_rate": (0.2, {"optimize", "validate"} | R),
     "optimize.budget": (50, {"optimize", "validate"} | R),
     "optimize.seed": (8, {"optimize", "validate"} | R),
-    "optimize.workers": (1, R),  # the job's threads: results do not depend on it
+    "optimize.workers": (2, R),  # the job's threads: results do not depend on it
     "optimize.pool": ("process", R),  # threads or processes: the same results
     "optimize.backend": ("cupy", {"optimize", "validate"} | R),
-    # each algorithm's own settings (optimize.params.<algorithm>, docs/algorithms.md)
-    "optimize.params.pso.c1": (0.7, {"optimize", "validate"} | R),
-    "optimize.params.pso.c2": (0.7, {"optimize", "validate"} | R),
-    "optimize.params.pso.turbulence": (0.05, {"optimize", "validate"} | R),
+    # each algorithm's own settings (optimize.params.<algorithm>, docs/algorithms.md): those
+    # of the algorithms that run (sa and rs here) reach optimize and validate, no other
+    "optimize.params.pso.c1": (0.7, R),
+    "optimize.params.pso.c2": (0.7, R),
+    "optimize.params.pso.turbulence": (0.05, R),
     "optimize.params.sa.iterations": (500, {"optimize", "validate"} | R),
     "optimize.params.sa.initial_accept": (0.5, {"optimize", "validate"} | R),
     "optimize.params.sa.final_ratio": (0.01, {"optimize", "validate"} | R),
     "optimize.params.sa.calibration": (10, {"optimize", "validate"} | R),
-    "optimize.params.de.F": (0.6, {"optimize", "validate"} | R),
-    "optimize.params.de.CR": (0.4, {"optimize", "validate"} | R),
-    "optimize.params.aco.ants": (5, {"optimize", "validate"} | R),
-    "optimize.params.aco.alpha": (2.0, {"optimize", "validate"} | R),
-    "optimize.params.aco.rho": (0.2, {"optimize", "validate"} | R),
-    "optimize.params.aco.deposit": (0.3, {"optimize", "validate"} | R),
-    "optimize.params.aco.tau_max": (2.0, {"optimize", "validate"} | R),
-    "optimize.params.hc.iterations": (100, {"optimize", "validate"} | R),
-    "optimize.params.hc.patience": (20, {"optimize", "validate"} | R),
-    "optimize.params.bo.initial": (10, {"optimize", "validate"} | R),
-    "optimize.params.bo.batch": (3, {"optimize", "validate"} | R),
-    "optimize.params.bo.explore": (0.2, {"optimize", "validate"} | R),
-    "optimize.params.bo.fresh": (0.2, {"optimize", "validate"} | R),
-    "optimize.params.bo.prior_var": (5.0, {"optimize", "validate"} | R),
-    "optimize.params.bo.max_model": (64, {"optimize", "validate"} | R),
+    "optimize.params.de.F": (0.6, R),
+    "optimize.params.de.CR": (0.4, R),
+    "optimize.params.aco.ants": (5, R),
+    "optimize.params.aco.alpha": (2.0, R),
+    "optimize.params.aco.rho": (0.2, R),
+    "optimize.params.aco.deposit": (0.3, R),
+    "optimize.params.aco.tau_max": (2.0, R),
+    "optimize.params.hc.iterations": (100, R),
+    "optimize.params.hc.patience": (20, R),
+    "optimize.params.bo.initial": (10, R),
+    "optimize.params.bo.batch": (3, R),
+    "optimize.params.bo.explore": (0.2, R),
+    "optimize.params.bo.fresh": (0.2, R),
+    "optimize.params.bo.prior_var": (5.0, R),
+    "optimize.params.bo.max_model": (64, R),
     # validation: off, select loses its validation input; any setting reruns validate
     "validation.enabled": (False, {"select"} | R),
     "validation.scheme": ("expanding", {"validate"} | R),
@@ -134,6 +138,9 @@ CHANGES: dict[str, tuple[Any, set[str]]] = {
     "report.title": ("another title", R),
     "bench.workload": ("one-size", R),
     "hpc.gpu_probe": (True, {"gpu_probe"} | R),
+    # the run is one job per stage (chain: never): chaining makes one job of them all
+    "chain.mode": ("always", {"chain"}),
+    "chain.max_strategies": (100, R),
 }
 
 
@@ -177,6 +184,7 @@ def walked(tmp_path_factory: pytest.TempPathFactory, real_sample_csv: Path) -> d
         "dataset": "small",
         "input": {"source": str(real_sample_csv)},
         "correlation": {"shards": 2},
+        "chain": {"mode": "never"},  # the stage rules, each its own job (chain.mode: below)
         "optimize": {"algorithms": ["sa", "rs"], "min_size": 5, "max_size": 6}
         | {"generations": 10, "population": 10, "seed": 7, "workers": 1},
     }
@@ -209,10 +217,12 @@ def walked(tmp_path_factory: pytest.TempPathFactory, real_sample_csv: Path) -> d
     return json.loads(out.read_text())
 
 
+@pytest.mark.slow  # a whole run, then a dry run per schema key
 def test_an_unchanged_config_reruns_nothing(walked: dict[str, Any]) -> None:
     assert walked["(nothing)"]["nothing"], walked["(nothing)"]["tail"]
 
 
+@pytest.mark.slow  # a whole run, then a dry run per schema key
 @pytest.mark.parametrize("key", list(CHANGES))
 def test_a_changed_key_reruns_exactly_what_it_affects(walked: dict[str, Any], key: str) -> None:
     got = walked[key]
