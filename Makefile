@@ -16,7 +16,7 @@ RUN_CONFIG := $(strip $(if $(INPUT),"input={source: '$(INPUT)'}") $(if $(DATASET
 
 SLURM_PLUGINS := $(VENV)/slurm-plugins
 
-.PHONY: run test setup lint bench clean fuzz slurm-plugins
+.PHONY: run test test-fast setup lint bench clean fuzz slurm-plugins
 
 $(STAMP): pyproject.toml constraints.txt
 	$(PY) -m venv $(VENV)
@@ -42,6 +42,12 @@ run: $(STAMP)
 test: $(STAMP)
 	bash scripts/ci/test.sh
 
+# The quick loop while working: every test but the whole-pipeline runs (marked slow),
+# the SLURM, GPU and browser ones; about 2 minutes on 2 cores (docs/testing.md).
+FAST := not slow and not slurm and not gpu and not browser
+test-fast: $(STAMP)
+	$(BIN)/python -m pytest -p no:cacheprovider -q -m "$(FAST)"
+
 # A long property-based fuzzing run of ingest: make fuzz SECONDS=600
 SECONDS ?= 600
 fuzz: $(STAMP)
@@ -49,6 +55,7 @@ fuzz: $(STAMP)
 
 lint: $(STAMP)
 	$(BIN)/ruff check src tests scripts
+	$(BIN)/mypy
 	$(BIN)/snakefmt --check Snakefile workflow
 	$(BIN)/snakemake --lint
 

@@ -19,8 +19,10 @@ file (database, correlation), so that Snakemake builds it once.
 from __future__ import annotations
 
 import ast
+import functools
 import re
 import sys
+from collections.abc import Mapping
 from importlib.metadata import packages_distributions
 from pathlib import Path
 
@@ -79,19 +81,21 @@ def module_file(name: str) -> Path | None:
     return None
 
 
-def imported(name: str) -> set[str]:
-    """Every module named by an import statement of `name`, at any depth of its code."""
+@functools.cache
+def imported(name: str) -> frozenset[str]:
+    """Every module named by an import statement of `name`, at any depth of its code
+    (cached: every rule's closure reads the same modules)."""
     path = module_file(name)
     found: set[str] = set()
     if path is None:
-        return found
+        return frozenset(found)
     for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
         if isinstance(node, ast.ImportFrom) and node.level == 0 and node.module:
             found.add(node.module)
             found.update(f"{node.module}.{a.name}" for a in node.names)
         elif isinstance(node, ast.Import):
             found.update(a.name for a in node.names)
-    return found
+    return frozenset(found)
 
 
 def third_party(start: list[str]) -> set[str]:
@@ -124,8 +128,15 @@ def pins() -> dict[str, str]:
     return {m.group(1).lower().replace("_", "-"): m.group(0) for m in found if m}
 
 
+@functools.cache
+def module_distributions() -> Mapping[str, list[str]]:
+    """Top-level module -> the distributions providing it (a scan of every installed one:
+    0.7 s, so once)."""
+    return packages_distributions()
+
+
 def distributions(modules: set[str]) -> set[str]:
-    table = packages_distributions()
+    table = module_distributions()
     names: set[str] = set()
     for module in modules:
         if module in GPU:

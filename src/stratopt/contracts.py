@@ -108,8 +108,13 @@ _EXACT: dict[Any, tuple[type, ...]] = {
 def _exact(spec: Spec) -> tuple[type, ...] | None:
     """The types that fit a spec of plain types without a closer look (None: look closer)."""
     if isinstance(spec, tuple):
-        parts = [_exact(s) for s in spec]
-        return None if any(p is None for p in parts) else tuple(t for p in parts for t in p)
+        found: list[type] = []
+        for part in spec:
+            types = _exact(part)
+            if types is None:
+                return None
+            found.extend(types)
+        return tuple(found)
     return None if isinstance(spec, (dict, list)) else _EXACT[spec]
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import math
 import textwrap
 from pathlib import Path
@@ -21,6 +22,7 @@ from stratopt.algorithms.moves import (
     random_subsets,
 )
 from stratopt.engine.evaluator import Evaluator
+from stratopt.errors import ConfigError
 from stratopt.registry import load
 
 EIGHT = ["aco", "bo", "de", "ga", "hc", "pso", "rs", "sa"]
@@ -208,19 +210,31 @@ def test_draw_outside_refuses_the_impossible() -> None:
 # ------------------------------------------------------------------ third-party plugin
 
 PLUGIN = '''
-"""A third-party search: the n strategies of the best single-swap climb from 0..n-1."""
+"""A third-party search: the n strategies from `first` on, with a settings class of its own."""
+from dataclasses import dataclass
+
 import numpy as np
 from stratopt.algorithms.base import BaseAlgorithm
+from stratopt.algorithms.settings import AlgorithmSettings, setting
+
+
+@dataclass(frozen=True)
+class FirstNSettings(AlgorithmSettings):
+    """Where the portfolio starts."""
+
+    first: int = setting(0, "the portfolio's first strategy", minimum=0)
 
 
 class FirstN(BaseAlgorithm):
     name = "firstn"
+    settings_class = FirstNSettings
 
     def natural_budget(self, params, n):
         return 1
 
     def _default(self, t, ev, n, rng, p):
-        t.evaluate(np.arange(n, dtype=np.int64)[None, :])
+        first = p.settings.first
+        t.evaluate(np.arange(first, first + n, dtype=np.int64)[None, :])
         t.record()
 
     _legacy = _default
@@ -273,3 +287,15 @@ def test_a_third_party_plugin_adds_a_ninth_algorithm(
 
     first = json.loads(paths["firstn"].read_text())
     assert [r["best"] for r in first["sizes"]] == [[0, 1, 2], [0, 1, 2, 3]]
+
+    # its settings come from optimize.params.firstn, checked by its own class at load time
+    moved = dataclasses.replace(settings, params={"firstn": {"first": 7}})
+    paths = optimize(prepared, ["firstn"], moved, tmp_path / "moved", workers=1)
+    first = json.loads(paths["firstn"].read_text())
+    assert [r["best"] for r in first["sizes"]] == [[7, 8, 9], [7, 8, 9, 10]]
+    assert first["settings"]["params"] == {"first": 7}
+    for bad, message in (({"frist": 1}, "'frist' was unexpected"), ({"first": -1}, "minimum")):
+        wrong = dataclasses.replace(settings, params={"firstn": bad})
+        with pytest.raises(ConfigError, match=rf"optimize\.params\.firstn.*{message}"):
+            optimize(prepared, ["firstn"], wrong, tmp_path / "wrong", workers=1)
+    assert not (tmp_path / "wrong").exists()

@@ -60,6 +60,7 @@ def ci_run(repo, real_sample_csv, tmp_path_factory):
     return out, proc.stdout
 
 
+@pytest.mark.slow  # the bench workload: both pipelines, timed
 def test_ci_bench_json_shape(ci_run):
     out, _ = ci_run
     doc = json.loads((out / "bench.json").read_text())
@@ -95,6 +96,7 @@ def test_ci_bench_json_shape(ci_run):
     assert all(s["setup"] is not None for s in doc["stages"]["search"]["baseline"]["samples"])
 
 
+@pytest.mark.slow  # the bench workload: both pipelines, timed
 def test_ci_equivalence_checks_ran_and_passed(ci_run):
     out, _ = ci_run
     doc = json.loads((out / "bench.json").read_text())
@@ -111,6 +113,7 @@ def test_ci_equivalence_checks_ran_and_passed(ci_run):
     assert all(r["relative_difference"] <= 1e-9 for r in sizes)
 
 
+@pytest.mark.slow  # the bench workload: both pipelines, timed
 def test_ci_table_written_and_printed(ci_run):
     out, stdout = ci_run
     table = (out / "bench.md").read_text()
@@ -189,6 +192,7 @@ def _external_workload(tmp: Path, repo: Path, command: list[str]) -> Path:
     return path
 
 
+@pytest.mark.slow  # the bench workload: both pipelines, timed
 def test_external_legacy_command_is_timed_and_checked(repo, real_sample_csv, tmp_path):
     (tmp_path / "legacy.py").write_text(LEGACY_SCRIPT)
     (tmp_path / "legacy.ini").write_text("[output]\nfolder = out\n[search]\nsize = 10\n")

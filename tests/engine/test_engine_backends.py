@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import json
+import math
 
 import numpy as np
 import pytest
 
 from engine_support import METRICS, assert_agree, load_sample, random_sets
+from stratopt.bench.fitness import AGREEMENT, PROBE, checks, max_rel_diff
 from stratopt.cli import main
 from stratopt.engine import reference
 from stratopt.engine import strategy_metrics as metrics
@@ -40,6 +42,7 @@ def test_cupy_engine_agrees_with_reference(real_sample_csv, metric):
     assert_agree(cupy.asnumpy(cols["Max Drawdown"]), want_m["Max Drawdown"].to_numpy(), 1e-3, "mdd")
 
 
+@pytest.mark.slow  # the benchmark command: 32 timed child processes
 def test_bench_fitness_runs_and_reports_every_case(tmp_path, capsys):
     out = tmp_path / "bench.json"
     code = main(
@@ -65,6 +68,36 @@ def test_bench_fitness_runs_and_reports_every_case(tmp_path, capsys):
     assert ("population P=1000 n=35", "tuned") in cases
     assert ("swap n=35", "tuned-batch") in cases
     assert ("metrics+ULTA all strategies", "reference") in cases
-    for row in data["rows"]:
-        assert (row.get("per_second") or 0) > 0 or row.get("seconds", 0) > 0
-    assert "speedup" in capsys.readouterr().out
+    # the figures are checked, not only timed: every tuned rate comes with the fitness of
+    # the same PROBE portfolios as the reference's (equal to 1e-9) and an evaluation count
+    # that adds up; the metrics rows are timed only
+    assert data["problems"] == []
+    timed = [r for r in data["rows"] if "per_second" in r]
+    assert len(timed) == 2 * 3 * 2 + 2 * 3  # populations x sizes x engines, swaps x 3 engines
+    for row in timed:
+        assert len(row["probe"]) == PROBE and all(math.isfinite(v) for v in row["probe"])
+        if row["engine"] != "reference":
+            assert row["counts_agree"] is True, row
+            assert row["probe_max_rel_diff"] <= AGREEMENT, row
+    assert all(r["seconds"] > 0 for r in data["rows"] if "per_second" not in r)
+    out_text = capsys.readouterr().out
+    assert "speedup" in out_text and "FAILED" not in out_text
+
+
+def test_bench_fitness_checks_fail_on_a_wrong_engine_or_count() -> None:
+    """The checks above can fail: a differing fitness or a count that does not add up."""
+    probe = [1.0, -2.0, 1e-4]
+    rows = [
+        {"case": "c", "engine": "reference", "probe": probe},
+        {"case": "c", "engine": "tuned", "probe": [1.0, -2.0 * (1 + 1e-6), 1e-4]},
+        {"case": "c", "engine": "tuned-batch", "probe": probe, "counts_agree": False},
+    ]
+    for row in rows:
+        row["probe_max_rel_diff"] = max_rel_diff(row["probe"], probe)
+    assert rows[0]["probe_max_rel_diff"] == 0.0
+    assert checks(rows) == [
+        "c (tuned): fitness differs from the reference by 1e-06",
+        "c (tuned-batch): the evaluator counted other evaluations than the loop made",
+    ]
+    # values near zero are compared to 1e-12 absolute, as docs/engine.md defines agreement
+    assert max_rel_diff([1e-13], [0.0]) <= AGREEMENT < max_rel_diff([1e-11], [0.0])

@@ -93,6 +93,7 @@ def test_a_config_the_schema_refuses_is_named() -> None:
         validate_config({"zone_weights": [1.0]})  # replaced by zone.weights
 
 
+@pytest.mark.slow  # the pipeline through Snakemake
 def test_the_converted_ini_runs_the_sample(
     ini: Path, real_sample_csv: Path, tmp_path: Path
 ) -> None:

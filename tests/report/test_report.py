@@ -310,6 +310,7 @@ def report_html(run_dir: tuple[Path, dict[str, Any]]) -> Path:
 # --- what the report says ---------------------------------------------------------
 
 
+@pytest.mark.slow  # the whole pipeline in-process
 def test_every_section_renders_with_its_data(
     report_html: Path, run_dir: tuple[Path, dict[str, Any]]
 ) -> None:
@@ -355,6 +356,7 @@ def test_every_section_renders_with_its_data(
     assert len(srcs) >= 8 and all(s.startswith("data:image/") for s in srcs)
 
 
+@pytest.mark.slow  # the whole pipeline in-process
 def test_the_bench_rule_is_listed_but_not_counted(run_dir: tuple[Path, dict[str, Any]]) -> None:
     res, config = run_dir
     data = collect(res, config)
@@ -382,6 +384,7 @@ def test_the_bench_rule_is_listed_but_not_counted(run_dir: tuple[Path, dict[str,
     assert "not pipeline stages): bench." in html
 
 
+@pytest.mark.slow  # the whole pipeline in-process
 def test_large_flamegraphs_are_linked_not_embedded(
     run_dir: tuple[Path, dict[str, Any]], monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -399,6 +402,7 @@ def test_large_flamegraphs_are_linked_not_embedded(
     assert len(html) < len(small)
 
 
+@pytest.mark.slow  # the whole pipeline in-process
 def test_portfolio_table_matches_select_outputs(run_dir: tuple[Path, dict[str, Any]]) -> None:
     import pandas as pd
 
@@ -421,6 +425,7 @@ def test_portfolio_table_matches_select_outputs(run_dir: tuple[Path, dict[str, A
     assert legacy["strategies"] == [f"tiny_{n}" for n in best["names"]]  # the legacy's stem prefix
 
 
+@pytest.mark.slow  # the whole pipeline in-process
 def test_strategy_names_and_titles_are_escaped(report_html: Path) -> None:
     html = report_html.read_text()
     assert EVIL not in html
@@ -590,6 +595,7 @@ def test_cli_prints_the_answer_after_the_fact(
     assert main(["answer", str(tmp_path / "nope")]) == 2
 
 
+@pytest.mark.slow  # the whole pipeline in-process
 def test_cli_writes_the_report(run_dir: tuple[Path, dict[str, Any]], tmp_path: Path) -> None:
     from stratopt.cli import main
 
@@ -602,6 +608,7 @@ def test_cli_writes_the_report(run_dir: tuple[Path, dict[str, Any]], tmp_path: P
     assert main(["report", str(tmp_path / "nope"), str(out)]) == 2
 
 
+@pytest.mark.slow  # the whole pipeline in-process
 def test_same_outputs_render_the_same_bytes(
     run_dir: tuple[Path, dict[str, Any]], tmp_path: Path
 ) -> None:

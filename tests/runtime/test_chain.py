@@ -70,6 +70,7 @@ def run(tmp_path: Path, name: str, sample: Path, mode: str) -> tuple[Path, str]:
     return work, proc.stdout + proc.stderr
 
 
+@pytest.mark.slow  # the whole pipeline through Snakemake, twice
 def test_chain_writes_the_files_of_one_job_per_stage(
     tmp_path: Path, real_sample_csv: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:

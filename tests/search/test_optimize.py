@@ -275,6 +275,7 @@ def test_select_refuses_a_run_of_another_matrix(
 # ------------------------------------------------------------------ Snakemake
 
 
+@pytest.mark.slow  # the optimize and select jobs through Snakemake
 def test_snakemake_runs_optimize_and_select(prepared: Path, tmp_path: Path) -> None:
     shutil.copytree(REPO / "config", tmp_path / "config")
     results = tmp_path / "results" / "small"

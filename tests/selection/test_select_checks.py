@@ -107,8 +107,10 @@ def test_select_refuses_sizes_without_a_finite_fitness(tmp_path: Path, overflowi
 
 def test_select_refuses_runs_written_with_nan_tokens(tmp_path: Path, overflowing: Path) -> None:
     runs = optimize(overflowing, ["rs"], SETTINGS, tmp_path / "runs")
-    text = runs["rs"].read_text().replace('"fitness":', '"fitness":NaN,"was":', 1)
-    runs["rs"].write_text(text)
+    # a NaN token where the first fitness was (the runs are compact JSON: no space)
+    text = runs["rs"].read_text()
+    assert text.count('"fitness":') == 3
+    runs["rs"].write_text(text.replace('"fitness":', '"fitness":NaN,"was":', 1))
     with pytest.raises(InputError, match="not valid JSON: NaN"):
         select(overflowing, [runs["rs"]], tmp_path / "p", tmp_path / "s", tmp_path / "d")
 

@@ -119,6 +119,7 @@ def test_real_series_appear_verbatim(ref) -> None:
         np.testing.assert_array_equal(twin.values[:, i], ref.sample_values[:, j])
 
 
+@pytest.mark.slow  # the full production-shaped twin (25,544 strategies)
 def test_dependence_of_the_full_twin_in_memory(ref) -> None:
     # a prefix is no fair sample of exit rules (the production order groups them), so all of it
     twin = generate_twin(ref, 20250726)
@@ -190,6 +191,7 @@ def test_bad_reference_data_names_file_line_and_column(
     assert not (tmp_path / "x.csv").exists()
 
 
+@pytest.mark.slow  # the synth job through Snakemake
 def test_snakemake_rule_writes_source_path(tmp_path: Path, shared_data: Path) -> None:
     work = prepare_workdir(tmp_path)
     target = "results/twin-data/twin_seed5_n60.csv"

@@ -63,6 +63,7 @@ def work(tmp_path: Path, real_sample_csv: Path) -> Path:
     return work
 
 
+@pytest.mark.slow  # the pipeline through Snakemake up to prepare
 def test_a_failed_ingest_keeps_the_last_good_outputs(work: Path, real_sample_csv: Path) -> None:
     _run(work, TARGET)
     results = work / "results" / "tiny"
@@ -106,6 +107,7 @@ def test_sizes_beyond_the_data_fail_in_the_ingest_rule(work: Path) -> None:
     assert not (results / "matrix.parquet").exists() and not (results / "load.json").exists()
 
 
+@pytest.mark.slow  # the pipeline through Snakemake up to prepare
 def test_config_against_the_last_ingest_fails_at_parse_time(work: Path) -> None:
     _run(work, TARGET)
     results = work / "results" / "tiny"

@@ -44,7 +44,7 @@ CONSUMERS: dict[str, set[str]] = {
     "store_results": {"report"},
     "gpu_probe": {"report"},
     "report": set(),
-    "chain": set(),
+    "chain": set(),  # every stage after ingest in one job (the report included)
 }
 PIPELINE = set(CONSUMERS) - {"gpu_probe", "chain"}
 DIRECT_TRIGGERS_EXCLUDED = "input files updated by another job"
@@ -86,7 +86,9 @@ CHANGES: dict[str, tuple[Any, set[str]]] = {
     "correlation.thresholds": ([0.5, 0.9], {"correlation_shard"} | R),
     "correlation.top_pairs": (20, {"correlation_shard"} | R),
     "correlation.near_duplicate": (0.95, {"correlation_shard"} | R),
-    "optimize.algorithms": (["sa"], {"select", "validate"} | R),
+    # the optimize job runs the listed algorithms with their own settings (the other
+    # algorithms' settings are no param): it reruns, reusing the kept ones' checkpoints
+    "optimize.algorithms": (["sa"], {"optimize", "select", "validate"} | R),
     "optimize.preset": ("legacy", {"optimize", "validate"} | R),
     "optimize.min_size": (6, {"optimize", "validate"} | R),
     "optimize.max_size": (7, {"optimize", "validate"} | R),
@@ -95,13 +97,37 @@ CHANGES: dict[str, tuple[Any, set[str]]] = {
     "optimize.mutation_rate": (0.2, {"optimize", "validate"} | R),
     "optimize.budget": (50, {"optimize", "validate"} | R),
     "optimize.seed": (8, {"optimize", "validate"} | R),
-    "optimize.workers": (1, set()),  # the job's threads: no result, not even the report
+    "optimize.workers": (2, R),  # the job's threads: results do not depend on it
     "optimize.pool": ("process", R),  # threads or processes: the same results
     # the same files by one job, but Snakemake's provenance (params) is the chain's now:
     # switching the job layout reruns every chained stage once
     "chain.mode": ("always", {"chain"}),
     "chain.max_strategies": (100, R),  # only read with chain.mode auto
     "optimize.backend": ("cupy", {"optimize", "validate"} | R),
+    # each algorithm's own settings (optimize.params.<algorithm>, docs/algorithms.md): those
+    # of the algorithms that run (sa and rs here) reach optimize and validate, no other
+    "optimize.params.pso.c1": (0.7, R),
+    "optimize.params.pso.c2": (0.7, R),
+    "optimize.params.pso.turbulence": (0.05, R),
+    "optimize.params.sa.iterations": (500, {"optimize", "validate"} | R),
+    "optimize.params.sa.initial_accept": (0.5, {"optimize", "validate"} | R),
+    "optimize.params.sa.final_ratio": (0.01, {"optimize", "validate"} | R),
+    "optimize.params.sa.calibration": (10, {"optimize", "validate"} | R),
+    "optimize.params.de.F": (0.6, R),
+    "optimize.params.de.CR": (0.4, R),
+    "optimize.params.aco.ants": (5, R),
+    "optimize.params.aco.alpha": (2.0, R),
+    "optimize.params.aco.rho": (0.2, R),
+    "optimize.params.aco.deposit": (0.3, R),
+    "optimize.params.aco.tau_max": (2.0, R),
+    "optimize.params.hc.iterations": (100, R),
+    "optimize.params.hc.patience": (20, R),
+    "optimize.params.bo.initial": (10, R),
+    "optimize.params.bo.batch": (3, R),
+    "optimize.params.bo.explore": (0.2, R),
+    "optimize.params.bo.fresh": (0.2, R),
+    "optimize.params.bo.prior_var": (5.0, R),
+    "optimize.params.bo.max_model": (64, R),
     # validation: off, select loses its validation input; any setting reruns validate
     "validation.enabled": (False, {"select"} | R),
     "validation.scheme": ("expanding", {"validate"} | R),
@@ -195,10 +221,12 @@ def walked(tmp_path_factory: pytest.TempPathFactory, real_sample_csv: Path) -> d
     return json.loads(out.read_text())
 
 
+@pytest.mark.slow  # a whole run, then a dry run per schema key
 def test_an_unchanged_config_reruns_nothing(walked: dict[str, Any]) -> None:
     assert walked["(nothing)"]["nothing"], walked["(nothing)"]["tail"]
 
 
+@pytest.mark.slow  # a whole run, then a dry run per schema key
 @pytest.mark.parametrize("key", list(CHANGES))
 def test_a_changed_key_reruns_exactly_what_it_affects(walked: dict[str, Any], key: str) -> None:
     got = walked[key]

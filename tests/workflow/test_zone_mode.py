@@ -153,6 +153,7 @@ def zone_run(zone_csv: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
     return work / "results" / "zones"
 
 
+@pytest.mark.slow  # the whole pipeline through Snakemake
 def test_a_zone_twin_runs_through_the_pipeline(zone_run: Path) -> None:
     doc = json.loads((zone_run / "zones.json").read_text())
     assert doc["zone_mode"] is True and doc["weights"] == [0.25, 0.5, 0.25]
@@ -176,6 +177,7 @@ def test_a_zone_twin_runs_through_the_pipeline(zone_run: Path) -> None:
     assert int(best.sections["Best Overall Portfolio"]["Size"]) == doc["best_overall"]["size"]
 
 
+@pytest.mark.slow  # the whole pipeline through Snakemake
 def test_zone_outputs_reach_the_database_and_the_report(zone_run: Path) -> None:
     con = duckdb.connect(str(zone_run / "stratopt.duckdb"), read_only=True)
     rows = con.sql('SELECT "size", "zone", "contribution" FROM "portfolio_zones" ORDER BY 1, 2')

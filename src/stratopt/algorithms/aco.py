@@ -24,13 +24,15 @@ each iteration rebuilds the tree (O(N)).
 
 from __future__ import annotations
 
-from typing import Any
+from dataclasses import dataclass
 
 import numpy as np
 
 from stratopt.algorithms import compiled, sum_tree
 from stratopt.algorithms.base import BaseAlgorithm, SearchParams, Tracker
 from stratopt.algorithms.moves import random_subsets
+from stratopt.algorithms.settings import AlgorithmSettings, setting
+from stratopt.engine.protocol import EvaluatorLike
 
 #: Renormalise the lazy trail (v *= scale, scale = 1) before scale underflows.
 SMALLEST_SCALE = 1e-150
@@ -109,29 +111,63 @@ class Trail:
         return np.maximum(self.scale * self.v, self.tau_min)
 
 
-class ACO(BaseAlgorithm):
-    name = "aco"
+@dataclass(frozen=True)
+class ACOSettings(AlgorithmSettings):
+    """The default preset's colony (the legacy ACO samples uniformly)."""
 
-    def natural_budget(self, params: SearchParams, n: int) -> int:
+    ants: int | None = setting(
+        None,
+        "portfolios sampled per iteration",
+        when_null="budget / 10, at least 2 and at most the population",
+        minimum=1,
+    )
+    alpha: float = setting(1.0, "exponent of the pheromone in the sampling weights", minimum=0)
+    rho: float = setting(
+        0.1, "share of the pheromone that evaporates per iteration", minimum=0, exclusive_maximum=1
+    )
+    deposit: float = setting(
+        0.2,
+        "what a deposit adds, as a share of the whole initial trail (times N / n per strategy)",
+        minimum=0,
+    )
+    tau_max: float = setting(
+        1.0, "a strategy's pheromone ceiling is 1 + tau_max x N / n (MAX-MIN bounds)", minimum=0
+    )
+
+
+class ACO(BaseAlgorithm[ACOSettings]):
+    name = "aco"
+    settings_class = ACOSettings
+
+    def natural_budget(self, params: SearchParams[ACOSettings], n: int) -> int:
         return params.generations
 
     def _legacy(
-        self, t: Tracker, ev: Any, n: int, rng: np.random.Generator, p: SearchParams
+        self,
+        t: Tracker,
+        ev: EvaluatorLike,
+        n: int,
+        rng: np.random.Generator,
+        p: SearchParams[ACOSettings],
     ) -> None:
         sample_uniform(t, ev.n_strategies, n, rng)
 
     def _default(
-        self, t: Tracker, ev: Any, n: int, rng: np.random.Generator, p: SearchParams
+        self,
+        t: Tracker,
+        ev: EvaluatorLike,
+        n: int,
+        rng: np.random.Generator,
+        p: SearchParams[ACOSettings],
     ) -> None:
+        s = p.settings
         n_total = ev.n_strategies
-        ants = int(p.get("ants", min(p.population, max(2, t.budget // 10))))
-        alpha = float(p.get("alpha", 1.0))
-        rho = float(p.get("rho", 0.1))
-        deposit = float(p.get("deposit", 0.2)) * n_total / n
-        tau_max = 1.0 + float(p.get("tau_max", 1.0)) * n_total / n
-        trail = Trail(n_total, alpha, rho, deposit, tau_max)
+        ants = min(p.population, max(2, t.budget // 10)) if s.ants is None else s.ants
+        deposit = s.deposit * n_total / n
+        tau_max = 1.0 + s.tau_max * n_total / n
+        trail = Trail(n_total, s.alpha, s.rho, deposit, tau_max)
         while t.remaining > 0:
             sets = trail.sample(rng, n, min(ants, t.remaining))
             fit = t.evaluate(sets)
             t.record_each(fit)
-            trail.update(sets[int(np.argmax(fit))], t.best)
+            trail.update(sets[int(np.argmax(fit))], t.best_indices)

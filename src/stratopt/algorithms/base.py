@@ -1,7 +1,9 @@
 """What every search algorithm shares: its protocol, its result, its budget.
 
 An algorithm plugin is a class with `name`, `presets` and
-`run(evaluator, n, *, budget, rng, params, preset) -> AlgorithmResult`. Two
+`run(evaluator, n, *, budget, rng, params, preset) -> AlgorithmResult`;
+`params` holds the shared knobs G, P and m and the algorithm's own settings
+(`optimize.params.<name>`, declared by its `settings_class`). Two
 presets always exist: `legacy` repeats the legacy optimizer's loop (same moves,
 same evaluation count for the same G, P and mutation rate), `default` is the
 algorithm its name promises. With `budget=None` both presets spend the
@@ -23,11 +25,15 @@ import math
 import time
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Any, ClassVar, Protocol, runtime_checkable
+from typing import Any, ClassVar, Generic, Protocol, TypeVar, runtime_checkable
 
 import numpy as np
 
+from stratopt.algorithms.settings import AlgorithmSettings, build_settings
+from stratopt.engine.protocol import EvaluatorLike
+
 PRESETS = ("default", "legacy")
+S = TypeVar("S")
 
 
 @dataclass
@@ -50,7 +56,7 @@ class Algorithm(Protocol):
 
     def run(
         self,
-        evaluator: Any,
+        evaluator: EvaluatorLike,
         n: int,
         *,
         budget: int | None,
@@ -61,16 +67,24 @@ class Algorithm(Protocol):
 
 
 @dataclass(frozen=True)
-class SearchParams:
-    """The legacy's search knobs: G generations, P population, m mutation rate."""
+class SearchParams(Generic[S]):
+    """The legacy's search knobs (G generations, P population, m mutation rate), shared by
+    every algorithm, and the algorithm's own settings (`optimize.params.<algorithm>`)."""
 
     generations: int = 50
     population: int = 30
     mutation_rate: float = 0.1
-    extra: Mapping[str, Any] = field(default_factory=dict)
+    settings: S = field(default_factory=AlgorithmSettings)  # type: ignore[assignment]
 
     @classmethod
-    def from_mapping(cls, params: Mapping[str, Any] | None) -> SearchParams:
+    def from_mapping(
+        cls,
+        params: Mapping[str, Any] | None,
+        settings_class: type[S] = AlgorithmSettings,  # type: ignore[assignment]
+        where: str = "params",
+    ) -> SearchParams[S]:
+        """G, P and m from `params`; every other key is one of the algorithm's settings
+        (an unknown one is a ConfigError naming `where`)."""
         p = dict(params or {})
         g = int(p.pop("generations", cls.generations))
         pop = int(p.pop("population", cls.population))
@@ -78,10 +92,12 @@ class SearchParams:
         if g < 1 or pop < 2:
             raise ValueError(f"generations must be >= 1 and population >= 2 (got {g}, {pop})")
         # the legacy clamps the mutation rate to 0.01..0.5
-        return cls(generations=g, population=pop, mutation_rate=min(max(m, 0.01), 0.5), extra=p)
-
-    def get(self, key: str, default: Any) -> Any:
-        return self.extra.get(key, default)
+        return cls(
+            generations=g,
+            population=pop,
+            mutation_rate=min(max(m, 0.01), 0.5),
+            settings=build_settings(settings_class, p, where),
+        )
 
 
 def equal_budget(generations: int, population: int) -> int:
@@ -106,10 +122,10 @@ def resolve_budget(
 class Tracker:
     """Budget, best-so-far and trace of one run, counted by the evaluator."""
 
-    def __init__(self, evaluator: Any, budget: int) -> None:
+    def __init__(self, evaluator: EvaluatorLike, budget: int) -> None:
         if budget < 1:
             raise ValueError(f"an evaluation budget must be >= 1 (got {budget})")
-        self.evaluator = evaluator
+        self.evaluator: EvaluatorLike = evaluator
         self.budget = int(budget)
         self._start_count = int(evaluator.evaluations)
         self._start_time = time.perf_counter()
@@ -148,6 +164,13 @@ class Tracker:
             k = int(np.argmax(fitness))
             self.offer(sets[k], float(fitness[k]))
 
+    @property
+    def best_indices(self) -> np.ndarray:
+        """The best portfolio so far (an error before anything was evaluated)."""
+        if self.best is None:
+            raise RuntimeError("the search evaluated nothing yet")
+        return self.best
+
     def record(self) -> None:
         """One trace entry: the best fitness after this iteration."""
         self.trace.append(self.best_fitness)
@@ -175,19 +198,31 @@ class Tracker:
         )
 
 
-class BaseAlgorithm:
-    """Dispatch on the preset; subclasses define the two loops and the legacy count."""
+class BaseAlgorithm(Generic[S]):
+    """Dispatch on the preset; subclasses define the two loops and the legacy count.
+
+    `settings_class` declares the algorithm's own settings (a dataclass,
+    stratopt.algorithms.settings); `run` builds it from the keys of `params`
+    other than G, P and m, so an unknown setting fails before any evaluation.
+    """
 
     name: ClassVar[str] = ""
     presets: ClassVar[tuple[str, ...]] = PRESETS
+    settings_class: ClassVar[type] = AlgorithmSettings
 
-    def natural_budget(self, params: SearchParams, n: int) -> int:
+    def natural_budget(self, params: SearchParams[S], n: int) -> int:
         """The legacy's evaluation count for these parameters."""
         raise NotImplementedError
 
+    def search_params(self, params: Mapping[str, Any] | None) -> SearchParams[S]:
+        """G, P, m and this algorithm's settings from `params` (ConfigError if one is unknown)."""
+        return SearchParams.from_mapping(
+            params, self.settings_class, f"optimize.params.{self.name}"
+        )
+
     def run(
         self,
-        evaluator: Any,
+        evaluator: EvaluatorLike,
         n: int,
         *,
         budget: int | None = None,
@@ -202,18 +237,18 @@ class BaseAlgorithm:
         n_total = int(evaluator.n_strategies)
         if not 1 <= n <= n_total:
             raise ValueError(f"{self.name}: portfolio size {n} outside 1..{n_total}")
-        p = SearchParams.from_mapping(params)
+        p = self.search_params(params)
         tracker = Tracker(evaluator, self.natural_budget(p, n) if budget is None else budget)
         loop = self._legacy if preset == "legacy" else self._default
         loop(tracker, evaluator, n, rng, p)
         return tracker.result()
 
     def _legacy(
-        self, t: Tracker, ev: Any, n: int, rng: np.random.Generator, p: SearchParams
+        self, t: Tracker, ev: EvaluatorLike, n: int, rng: np.random.Generator, p: SearchParams[S]
     ) -> None:
         raise NotImplementedError
 
     def _default(
-        self, t: Tracker, ev: Any, n: int, rng: np.random.Generator, p: SearchParams
+        self, t: Tracker, ev: EvaluatorLike, n: int, rng: np.random.Generator, p: SearchParams[S]
     ) -> None:
         raise NotImplementedError

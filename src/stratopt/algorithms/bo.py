@@ -20,7 +20,7 @@ legacy count); the pipeline's default preset gives it the common budget, G x P.
 
 from __future__ import annotations
 
-from typing import Any
+from dataclasses import dataclass
 
 import numpy as np
 
@@ -28,6 +28,8 @@ from stratopt.algorithms import bo_algebra, compiled
 from stratopt.algorithms.aco import sample_uniform
 from stratopt.algorithms.base import BaseAlgorithm, SearchParams, Tracker
 from stratopt.algorithms.moves import random_subsets
+from stratopt.algorithms.settings import AlgorithmSettings, setting
+from stratopt.engine.protocol import EvaluatorLike
 
 
 class InclusionSurrogate:
@@ -129,30 +131,72 @@ class InclusionSurrogate:
         return out
 
 
-class BO(BaseAlgorithm):
-    name = "bo"
+@dataclass(frozen=True)
+class BOSettings(AlgorithmSettings):
+    """The default preset's surrogate and proposals (the legacy BO samples uniformly)."""
 
-    def natural_budget(self, params: SearchParams, n: int) -> int:
+    initial: int | None = setting(
+        None,
+        "random portfolios evaluated before the model proposes",
+        when_null="budget / 5, at least 2",
+        minimum=1,
+    )
+    batch: int | None = setting(
+        None,
+        "portfolios proposed per round (one refit of the model per round)",
+        when_null="budget / 100, at least 5",
+        minimum=1,
+    )
+    explore: float = setting(
+        0.1, "Thompson sampling's noise, in posterior standard deviations", minimum=0
+    )
+    fresh: float = setting(
+        0.1, "share of a proposal's places given to strategies not seen yet", minimum=0, maximum=1
+    )
+    prior_var: float | None = setting(
+        None,
+        "prior variance of a strategy's weight (the fitness standardised)",
+        when_null="the portfolio size n",
+        exclusive_minimum=0,
+    )
+    max_model: int = setting(
+        128, "portfolios the model holds; when full it keeps the better half", minimum=2
+    )
+
+
+class BO(BaseAlgorithm[BOSettings]):
+    name = "bo"
+    settings_class = BOSettings
+
+    def natural_budget(self, params: SearchParams[BOSettings], n: int) -> int:
         return params.generations
 
     def _legacy(
-        self, t: Tracker, ev: Any, n: int, rng: np.random.Generator, p: SearchParams
+        self,
+        t: Tracker,
+        ev: EvaluatorLike,
+        n: int,
+        rng: np.random.Generator,
+        p: SearchParams[BOSettings],
     ) -> None:
         sample_uniform(t, ev.n_strategies, n, rng)
 
     def _default(
-        self, t: Tracker, ev: Any, n: int, rng: np.random.Generator, p: SearchParams
+        self,
+        t: Tracker,
+        ev: EvaluatorLike,
+        n: int,
+        rng: np.random.Generator,
+        p: SearchParams[BOSettings],
     ) -> None:
+        s = p.settings
         n_total = ev.n_strategies
-        initial = int(p.get("initial", max(2, t.budget // 5)))
+        initial = max(2, t.budget // 5) if s.initial is None else s.initial
         # at larger budgets (the pipeline's equal budget, G x P) bigger batches and a
         # bounded model keep a round's cost flat; at the legacy count (G) nothing changes
-        batch = int(p.get("batch", max(5, t.budget // 100)))
-        explore = float(p.get("explore", 0.1))
-        fresh = float(p.get("fresh", 0.1))
-        model = InclusionSurrogate(
-            n_total, n, p.get("prior_var", None), int(p.get("max_model", 128))
-        )
+        batch = max(5, t.budget // 100) if s.batch is None else s.batch
+        explore, fresh = s.explore, s.fresh
+        model = InclusionSurrogate(n_total, n, s.prior_var, s.max_model)
         sets = random_subsets(rng, n_total, n, min(initial, t.remaining))
         fit = t.evaluate(sets)
         t.record_each(fit)

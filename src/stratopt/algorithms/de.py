@@ -18,13 +18,15 @@ if it is at least as fit. Same P + G * P evaluations.
 
 from __future__ import annotations
 
-from typing import Any
+from dataclasses import dataclass
 
 import numpy as np
 
 from stratopt.algorithms import compiled
 from stratopt.algorithms.base import BaseAlgorithm, SearchParams, Tracker
 from stratopt.algorithms.moves import dedupe_rows, isin, random_subsets
+from stratopt.algorithms.settings import AlgorithmSettings, setting
+from stratopt.engine.protocol import EvaluatorLike
 
 
 def other_members(rng: np.random.Generator, size: int, i: int, k: int) -> np.ndarray:
@@ -59,14 +61,40 @@ def differential_mutant(
     return mutant
 
 
-class DE(BaseAlgorithm):
-    name = "de"
+@dataclass(frozen=True)
+class DESettings(AlgorithmSettings):
+    """The default preset's DE/rand/1/bin over sets (the legacy DE has no settings)."""
 
-    def natural_budget(self, params: SearchParams, n: int) -> int:
+    F: float = setting(
+        0.5,
+        "differential weight: each strategy of b held by neither a nor c enters the mutant "
+        "with this probability",
+        minimum=0,
+        maximum=1,
+    )
+    CR: float = setting(
+        0.3,
+        "crossover rate: the trial takes each strategy of the mutant the member lacks with "
+        "this probability (at least one)",
+        minimum=0,
+        maximum=1,
+    )
+
+
+class DE(BaseAlgorithm[DESettings]):
+    name = "de"
+    settings_class = DESettings
+
+    def natural_budget(self, params: SearchParams[DESettings], n: int) -> int:
         return params.population + params.generations * params.population
 
     def _legacy(
-        self, t: Tracker, ev: Any, n: int, rng: np.random.Generator, p: SearchParams
+        self,
+        t: Tracker,
+        ev: EvaluatorLike,
+        n: int,
+        rng: np.random.Generator,
+        p: SearchParams[DESettings],
     ) -> None:
         pop = random_subsets(rng, ev.n_strategies, n, p.population)
         fit = t.evaluate(pop)
@@ -85,10 +113,14 @@ class DE(BaseAlgorithm):
             pop[: len(fit)] = children[: len(fit)]
 
     def _default(
-        self, t: Tracker, ev: Any, n: int, rng: np.random.Generator, p: SearchParams
+        self,
+        t: Tracker,
+        ev: EvaluatorLike,
+        n: int,
+        rng: np.random.Generator,
+        p: SearchParams[DESettings],
     ) -> None:
-        f = float(p.get("F", 0.5))
-        cr = float(p.get("CR", 0.3))
+        f, cr = p.settings.F, p.settings.CR
         pop = random_subsets(rng, ev.n_strategies, n, p.population)
         fit = t.evaluate(pop)
         t.record()

@@ -10,13 +10,15 @@ GA already searches (the issue keeps it as it is).
 
 from __future__ import annotations
 
-from typing import Any
+from dataclasses import dataclass
 
 import numpy as np
 
 from stratopt.algorithms import compiled
 from stratopt.algorithms.base import BaseAlgorithm, SearchParams, Tracker
 from stratopt.algorithms.moves import pick_from_union, random_subsets
+from stratopt.algorithms.settings import AlgorithmSettings
+from stratopt.engine.protocol import EvaluatorLike
 
 TOURNAMENT = 3
 
@@ -55,14 +57,25 @@ def breed(
     return compiled.mutate(rng, n_total, children, rate, flags)
 
 
-class GA(BaseAlgorithm):
-    name = "ga"
+@dataclass(frozen=True)
+class GASettings(AlgorithmSettings):
+    """None of its own: the legacy GA's moves, with the shared G, P and m."""
 
-    def natural_budget(self, params: SearchParams, n: int) -> int:
+
+class GA(BaseAlgorithm[GASettings]):
+    name = "ga"
+    settings_class = GASettings
+
+    def natural_budget(self, params: SearchParams[GASettings], n: int) -> int:
         return params.generations * params.population
 
     def _legacy(
-        self, t: Tracker, ev: Any, n: int, rng: np.random.Generator, p: SearchParams
+        self,
+        t: Tracker,
+        ev: EvaluatorLike,
+        n: int,
+        rng: np.random.Generator,
+        p: SearchParams[GASettings],
     ) -> None:
         pop = random_subsets(rng, ev.n_strategies, n, p.population)
         flags = compiled.scratch(ev.n_strategies)

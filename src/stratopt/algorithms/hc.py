@@ -17,7 +17,7 @@ below the legacy's greedy climb on the real sample.)
 
 from __future__ import annotations
 
-from typing import Any
+from dataclasses import dataclass
 
 import numpy as np
 
@@ -29,25 +29,56 @@ from stratopt.algorithms.sa import (
     start_swapper,
     swap_move,
 )
+from stratopt.algorithms.settings import AlgorithmSettings, setting
+from stratopt.engine.protocol import EvaluatorLike
 
 LEGACY_ITERATIONS = 200
 
 
-class HC(BaseAlgorithm):
-    name = "hc"
+@dataclass(frozen=True)
+class HCSettings(AlgorithmSettings):
+    """The legacy climb's length and the default preset's restarts."""
 
-    def natural_budget(self, params: SearchParams, n: int) -> int:
-        return 1 + int(params.get("iterations", LEGACY_ITERATIONS))
+    iterations: int = setting(
+        LEGACY_ITERATIONS,
+        "the legacy's swaps: a search spends 1 + iterations evaluations when no budget is set",
+        minimum=1,
+    )
+    patience: int | None = setting(
+        None,
+        "default preset: non-improving proposals in a row before a restart",
+        when_null="budget / 4, at least 50",
+        minimum=1,
+    )
+
+
+class HC(BaseAlgorithm[HCSettings]):
+    name = "hc"
+    settings_class = HCSettings
+
+    def natural_budget(self, params: SearchParams[HCSettings], n: int) -> int:
+        return 1 + params.settings.iterations
 
     def _legacy(
-        self, t: Tracker, ev: Any, n: int, rng: np.random.Generator, p: SearchParams
+        self,
+        t: Tracker,
+        ev: EvaluatorLike,
+        n: int,
+        rng: np.random.Generator,
+        p: SearchParams[HCSettings],
     ) -> None:
         greedy_swaps(t, ev, n, rng)
 
     def _default(
-        self, t: Tracker, ev: Any, n: int, rng: np.random.Generator, p: SearchParams
+        self,
+        t: Tracker,
+        ev: EvaluatorLike,
+        n: int,
+        rng: np.random.Generator,
+        p: SearchParams[HCSettings],
     ) -> None:
-        patience = int(p.get("patience", max(50, t.budget // 4)))
+        s = p.settings
+        patience = max(50, t.budget // 4) if s.patience is None else s.patience
         if single_portfolio(t, ev, n, rng):
             return
         while t.remaining > 0:

@@ -15,25 +15,52 @@ inertia's random part) keeps the swarm exploring. Same G * P evaluations.
 
 from __future__ import annotations
 
-from typing import Any
+from dataclasses import dataclass
 
 import numpy as np
 
 from stratopt.algorithms import compiled
 from stratopt.algorithms.base import BaseAlgorithm, SearchParams, Tracker
 from stratopt.algorithms.moves import random_subsets
+from stratopt.algorithms.settings import AlgorithmSettings, setting
+from stratopt.engine.protocol import EvaluatorLike
 
 LEGACY_RATE = 0.05
 
 
-class PSO(BaseAlgorithm):
-    name = "pso"
+@dataclass(frozen=True)
+class PSOSettings(AlgorithmSettings):
+    """The default preset's attraction and turbulence (the legacy PSO mutates at 0.05)."""
 
-    def natural_budget(self, params: SearchParams, n: int) -> int:
+    c1: float = setting(
+        0.5,
+        "pull of the particle's own best: each of its strategies enters with probability c1 x r1",
+        minimum=0,
+    )
+    c2: float = setting(
+        0.5,
+        "pull of the swarm's best: each of its strategies enters with probability c2 x r2",
+        minimum=0,
+    )
+    turbulence: float = setting(
+        0.02, "mutation rate after each move (the inertia's random part)", minimum=0, maximum=1
+    )
+
+
+class PSO(BaseAlgorithm[PSOSettings]):
+    name = "pso"
+    settings_class = PSOSettings
+
+    def natural_budget(self, params: SearchParams[PSOSettings], n: int) -> int:
         return params.generations * params.population
 
     def _legacy(
-        self, t: Tracker, ev: Any, n: int, rng: np.random.Generator, p: SearchParams
+        self,
+        t: Tracker,
+        ev: EvaluatorLike,
+        n: int,
+        rng: np.random.Generator,
+        p: SearchParams[PSOSettings],
     ) -> None:
         swarm = random_subsets(rng, ev.n_strategies, n, p.population)
         flags = compiled.scratch(ev.n_strategies)
@@ -43,11 +70,14 @@ class PSO(BaseAlgorithm):
             swarm = compiled.mutate(rng, ev.n_strategies, swarm[: len(fit)], LEGACY_RATE, flags)
 
     def _default(
-        self, t: Tracker, ev: Any, n: int, rng: np.random.Generator, p: SearchParams
+        self,
+        t: Tracker,
+        ev: EvaluatorLike,
+        n: int,
+        rng: np.random.Generator,
+        p: SearchParams[PSOSettings],
     ) -> None:
-        c1 = float(p.get("c1", 0.5))
-        c2 = float(p.get("c2", 0.5))
-        turbulence = float(p.get("turbulence", 0.02))
+        c1, c2, turbulence = p.settings.c1, p.settings.c2, p.settings.turbulence
         swarm = random_subsets(rng, ev.n_strategies, n, p.population)
         fit = t.evaluate(swarm)
         t.record()

@@ -15,17 +15,19 @@ with probability `initial_accept`. The best portfolio seen is returned.
 from __future__ import annotations
 
 import math
-from typing import Any
+from dataclasses import dataclass
 
 import numpy as np
 
 from stratopt.algorithms.base import BaseAlgorithm, SearchParams, Tracker
 from stratopt.algorithms.moves import draw_one_outside, random_subsets
+from stratopt.algorithms.settings import AlgorithmSettings, setting
+from stratopt.engine.protocol import EvaluatorLike, SwapperLike
 
 LEGACY_ITERATIONS = 1000
 
 
-def start_swapper(t: Tracker, ev: Any, n: int, rng: np.random.Generator) -> Any:
+def start_swapper(t: Tracker, ev: EvaluatorLike, n: int, rng: np.random.Generator) -> SwapperLike:
     """A random portfolio, evaluated once (counted), under a Swapper."""
     start = random_subsets(rng, ev.n_strategies, n, 1)
     t.evaluate(start)
@@ -33,7 +35,7 @@ def start_swapper(t: Tracker, ev: Any, n: int, rng: np.random.Generator) -> Any:
     return ev.swapper(start[0])
 
 
-def single_portfolio(t: Tracker, ev: Any, n: int, rng: np.random.Generator) -> bool:
+def single_portfolio(t: Tracker, ev: EvaluatorLike, n: int, rng: np.random.Generator) -> bool:
     """When n == N the portfolio of every strategy is the only one: evaluate it, no swaps."""
     if n < ev.n_strategies:
         return False
@@ -48,13 +50,13 @@ def swap_move(rng: np.random.Generator, n_total: int, members: set[int], n: int)
     return pos, draw_one_outside(rng, n_total, members)
 
 
-def apply(sw: Any, members: set[int], pos: int, new: int) -> None:
+def apply(sw: SwapperLike, members: set[int], pos: int, new: int) -> None:
     members.discard(int(sw.indices[pos]))
     members.add(new)
     sw.accept(pos, new)
 
 
-def greedy_swaps(t: Tracker, ev: Any, n: int, rng: np.random.Generator) -> None:
+def greedy_swaps(t: Tracker, ev: EvaluatorLike, n: int, rng: np.random.Generator) -> None:
     """The legacy SA/HC loop: improve by single swaps until the budget is spent."""
     if single_portfolio(t, ev, n, rng):
         return
@@ -71,29 +73,69 @@ def greedy_swaps(t: Tracker, ev: Any, n: int, rng: np.random.Generator) -> None:
         t.record()
 
 
-class SA(BaseAlgorithm):
-    name = "sa"
+@dataclass(frozen=True)
+class SASettings(AlgorithmSettings):
+    """The legacy loop's length and the default preset's cooling."""
 
-    def natural_budget(self, params: SearchParams, n: int) -> int:
-        return 1 + int(params.get("iterations", LEGACY_ITERATIONS))
+    iterations: int = setting(
+        LEGACY_ITERATIONS,
+        "the legacy's swaps: a search spends 1 + iterations evaluations when no budget is set",
+        minimum=1,
+    )
+    initial_accept: float = setting(
+        0.3,
+        "probability of accepting a median worsening move at the start (sets T0)",
+        exclusive_minimum=0,
+        exclusive_maximum=1,
+    )
+    final_ratio: float = setting(
+        1e-3,
+        "the last temperature as a share of T0 (geometric cooling over the budget)",
+        exclusive_minimum=0,
+        maximum=1,
+    )
+    calibration: int | None = setting(
+        None,
+        "first proposals (accepted greedily) whose worsenings calibrate T0",
+        when_null="the moves / 20, between 1 and 50",
+        minimum=1,
+    )
+
+
+class SA(BaseAlgorithm[SASettings]):
+    name = "sa"
+    settings_class = SASettings
+
+    def natural_budget(self, params: SearchParams[SASettings], n: int) -> int:
+        return 1 + params.settings.iterations
 
     def _legacy(
-        self, t: Tracker, ev: Any, n: int, rng: np.random.Generator, p: SearchParams
+        self,
+        t: Tracker,
+        ev: EvaluatorLike,
+        n: int,
+        rng: np.random.Generator,
+        p: SearchParams[SASettings],
     ) -> None:
         greedy_swaps(t, ev, n, rng)
 
     def _default(
-        self, t: Tracker, ev: Any, n: int, rng: np.random.Generator, p: SearchParams
+        self,
+        t: Tracker,
+        ev: EvaluatorLike,
+        n: int,
+        rng: np.random.Generator,
+        p: SearchParams[SASettings],
     ) -> None:
-        initial_accept = float(p.get("initial_accept", 0.3))
-        final_ratio = float(p.get("final_ratio", 1e-3))
+        s = p.settings
+        initial_accept, final_ratio = s.initial_accept, s.final_ratio
         if single_portfolio(t, ev, n, rng):
             return
         sw = start_swapper(t, ev, n, rng)
         members = set(sw.indices.tolist())
         current = sw.fitness
         moves = max(t.remaining, 1)
-        calibration = int(p.get("calibration", max(1, min(50, moves // 20))))
+        calibration = max(1, min(50, moves // 20)) if s.calibration is None else s.calibration
         worsening: list[float] = []
         temperature = 0.0
         cooling = 1.0

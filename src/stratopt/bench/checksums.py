@@ -24,7 +24,9 @@ def register(sub: argparse._SubParsersAction) -> None:
         "checksums", help="Parquet page checksums: write/read time of matrix files with and without"
     )
     parser.add_argument("files", type=Path, nargs="+", help="matrix.parquet / prepared.parquet")
-    parser.add_argument("--repeats", type=int, default=7)
+    parser.add_argument(
+        "--repeats", type=int, default=7, help="child runs of each write and read (median)"
+    )
     parser.set_defaults(func=_run)
 
 

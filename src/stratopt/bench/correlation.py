@@ -179,14 +179,23 @@ def register(areas: argparse._SubParsersAction) -> None:
     p = areas.add_parser(
         "correlation", help="all pairs in shards vs the dense corrcoef (docs/correlation.md)"
     )
-    p.add_argument("--strategies", type=int, default=PRODUCTION_SHAPE[1])
-    p.add_argument("--shards", type=int, default=2)
+    p.add_argument(
+        "--strategies", type=int, default=PRODUCTION_SHAPE[1], help="N, the matrix's strategies"
+    )
+    p.add_argument("--shards", type=int, default=2, help="K, the shards the pairs are split into")
     p.add_argument("--jobs", type=int, default=2, help="shard processes at a time (cores)")
-    p.add_argument("--tile", type=int, default=512)
-    p.add_argument("--dtype", choices=["float64", "float32", "both"], default="both")
-    p.add_argument("--repeats", type=int, default=3)
+    p.add_argument("--tile", type=int, default=512, help="strategies per tile side in a shard")
+    p.add_argument(
+        "--dtype",
+        choices=["float64", "float32", "both"],
+        default="both",
+        help="precision of the correlations (both: one figure each)",
+    )
+    p.add_argument("--repeats", type=int, default=3, help="timed runs of each (median)")
     p.add_argument("--subset", type=int, default=8000, help="strategies for the dense baseline")
-    p.add_argument("--backend", choices=["numpy", "cupy"], default="numpy")
+    p.add_argument(
+        "--backend", choices=["numpy", "cupy"], default="numpy", help="the shards' array module"
+    )
     p.add_argument(
         "--kernel",
         choices=["compiled", "array", "auto", "both"],
@@ -194,8 +203,14 @@ def register(areas: argparse._SubParsersAction) -> None:
         help="NumPy backend: the compiled one-pass tile kernel (fused.py), the array path, "
         "the pipeline's choice by shard size (auto), or compiled and array alternately (both)",
     )
-    p.add_argument("--cache", default="results/bench-cache")
-    p.add_argument("--reference-data", default="../shared/data")
+    p.add_argument(
+        "--cache", default="results/bench-cache", help="where the generated matrix is kept"
+    )
+    p.add_argument(
+        "--reference-data",
+        default="../shared/data",
+        help="the real data the twin is made from (else a plain generated matrix)",
+    )
     p.add_argument("--json", help="also write the figures here")
     p.set_defaults(func=main)
 

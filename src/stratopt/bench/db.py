@@ -291,7 +291,7 @@ def run(
     result["rule_chain"] = chain
     result["computations"] = {}
     for computation in ("metrics", "ulta"):
-        per = {}
+        per: dict[str, Any] = {}
         for path in ("sql", "numpy"):
             kwargs = {"work": str(folder), "computation": computation, "path": path}
             per[path] = _measure(f"{here}:child_compute", kwargs, repeats, tmp)
@@ -359,8 +359,8 @@ def register(areas: argparse._SubParsersAction) -> None:
     parser = areas.add_parser(
         "db", help="load_db and prepare on DuckDB; SQL vs NumPy per computation"
     )
-    parser.add_argument("--repeats", type=int, default=5)
-    parser.add_argument("--seed", type=int, default=20250726)
+    parser.add_argument("--repeats", type=int, default=5, help="child runs of each (median)")
+    parser.add_argument("--seed", type=int, default=20250726, help="seed of the generated matrix")
     parser.add_argument("--work", help="folder for the matrix and database (default: a temp dir)")
     parser.add_argument("--json", type=Path, help="also write the figures here")
     parser.add_argument(

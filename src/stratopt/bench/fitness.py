@@ -10,6 +10,12 @@ Each measurement is one child process (stratopt.bench.timing.run_isolated, so it
 peak RSS is its own); the child times only its work loop (not imports or
 loading) and writes the figure to a JSON file. Medians over --repeats runs;
 ratios are tuned / reference from the same run.
+
+Each figure is checked, so that a fast wrong engine cannot pass: after its
+timed loop a child evaluates the first PROBE portfolios (or swaps) of its
+case, and the tuned engine's values must equal the reference's to 1e-9
+relative; the tuned evaluator's own count must equal the evaluations its loop
+made. A failed check is printed and the command exits 1.
 """
 
 from __future__ import annotations
@@ -22,6 +28,7 @@ import statistics
 import tempfile
 import time
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -38,6 +45,10 @@ SWAP_BATCH = 1024
 #: wake a BLAS thread pool per call (on 2 busy cores that cost it ~6x at n = 100).
 CHILD_ENV = {"OPENBLAS_NUM_THREADS": "1", "MKL_NUM_THREADS": "1"}
 GOALS = {"population_n35": 200_000.0, "swap": 1_000_000.0, "metrics_ulta_s": 0.2}
+#: Portfolios each child evaluates after its timed loop, the same in both engines.
+PROBE = 16
+#: Tuned and reference fitness agree to 1e-9 relative (docs/engine.md).
+AGREEMENT = 1e-9
 
 
 # ------------------------------------------------------------------ data
@@ -87,16 +98,34 @@ def _load(matrix: str) -> np.ndarray:
     return np.load(matrix)
 
 
-def _timed_loop(step, seconds: float, min_calls: int = 1) -> tuple[int, float]:
-    """Call step() (returns how many evaluations it did) until `seconds` pass."""
-    step()  # warm-up: first-call costs (allocation, caches) are not throughput
+def _timed_loop(step, seconds: float, min_calls: int = 1) -> tuple[int, float, int]:
+    """Call step() (returns how many evaluations it did) until `seconds` pass.
+
+    Returns (evaluations timed, seconds, evaluations of the untimed warm-up call)."""
+    warm = step()  # warm-up: first-call costs (allocation, caches) are not throughput
     done = 0
     calls = 0
     start = time.perf_counter()
     while calls < min_calls or time.perf_counter() - start < seconds:
         done += step()
         calls += 1
-    return done, time.perf_counter() - start
+    return done, time.perf_counter() - start, warm
+
+
+def _figure(done: int, elapsed: float, warm: int, probe: list[float], counter: Any) -> dict:
+    """A child's figure: the rate, and what makes it checkable: the fitness of the first
+    PROBE portfolios (both engines evaluate the same ones: they must agree) and, for the
+    tuned engine, the evaluations its own counter saw against those the loop made."""
+    figure: dict[str, Any] = {
+        "rate": done / elapsed,
+        "evaluations": done,
+        "seconds": elapsed,
+        "probe": probe,
+    }
+    if counter is not None:
+        figure["counted"] = int(counter.evaluations)
+        figure["made"] = warm + done + len(probe)
+    return figure
 
 
 def population_child(
@@ -106,14 +135,19 @@ def population_child(
     rng = np.random.default_rng(seed)
     n_strat = values.shape[1]
     sets = np.array([rng.choice(n_strat, n, replace=False) for _ in range(p)])
+    probe_sets = sets[:PROBE]
+    counter = None
     if engine == "tuned":
         from stratopt.engine.evaluator import Evaluator
 
-        ev = Evaluator(values, metric=metric)
+        ev = counter = Evaluator(values, metric=metric)
 
         def step() -> int:
             ev.evaluate(sets)
             return p
+
+        def probe() -> list[float]:
+            return ev.evaluate(probe_sets).tolist()
     else:
         from stratopt.engine import reference
 
@@ -124,8 +158,11 @@ def population_child(
             cursor[0] += 1
             return 1
 
-    done, elapsed = _timed_loop(step, seconds)
-    write_json(out, {"rate": done / elapsed, "evaluations": done, "seconds": elapsed})
+        def probe() -> list[float]:
+            return [reference.fitness(values, s, metric=metric) for s in probe_sets]
+
+    done, elapsed, warm = _timed_loop(step, seconds)
+    write_json(out, _figure(done, elapsed, warm, probe(), counter))
 
 
 def swap_child(
@@ -139,10 +176,12 @@ def swap_child(
     k = 4096
     pos = rng.integers(n, size=k)
     new = rng.choice(outside, k)  # independent proposals: repeats are fine
+    counter = None
     if engine == "tuned":
         from stratopt.engine.evaluator import Evaluator
 
-        sw = Evaluator(values, metric=metric).swapper(start)
+        ev = counter = Evaluator(values, metric=metric)
+        sw = ev.swapper(start)
         if mode == "batch":
 
             def step() -> int:
@@ -156,21 +195,32 @@ def swap_child(
                 for a, b in zip(pos.tolist(), new.tolist(), strict=True):
                     propose(a, b)
                 return k
+
+        def probe() -> list[float]:
+            if mode == "batch":
+                return sw.propose_many(pos[:PROBE], new[:PROBE]).tolist()
+            pairs = zip(pos[:PROBE].tolist(), new[:PROBE].tolist(), strict=True)
+            return [sw.propose(a, b) for a, b in pairs]
     else:
         from stratopt.engine import reference
+
+        def swapped(i: int) -> np.ndarray:
+            trial = start.copy()
+            trial[pos[i]] = new[i]
+            return trial
 
         cursor = [0]
 
         def step() -> int:  # the legacy re-evaluates the whole swapped set
-            i = cursor[0] % k
-            trial = start.copy()
-            trial[pos[i]] = new[i]
-            reference.fitness(values, trial, metric=metric)
+            reference.fitness(values, swapped(cursor[0] % k), metric=metric)
             cursor[0] += 1
             return 1
 
-    done, elapsed = _timed_loop(step, seconds)
-    write_json(out, {"rate": done / elapsed, "evaluations": done, "seconds": elapsed})
+        def probe() -> list[float]:
+            return [reference.fitness(values, swapped(i), metric=metric) for i in range(PROBE)]
+
+    done, elapsed, warm = _timed_loop(step, seconds)
+    write_json(out, _figure(done, elapsed, warm, probe(), counter))
 
 
 def metrics_child(matrix: str, out: str, engine: str) -> None:
@@ -287,6 +337,15 @@ def run(args: argparse.Namespace) -> int:
         f"metric {args.metric!r}, {args.repeats} run(s) per figure, medians; {os.cpu_count()} CPUs"
     )
     print(format_rows(rows))
+    problems = checks(rows)
+    agreement = max((r.get("probe_max_rel_diff", 0.0) for r in rows), default=0.0)
+    print(
+        f"checked: both engines' fitness of the first {PROBE} portfolios of every case agree "
+        f"(largest relative difference {agreement:.2g}, bound {AGREEMENT:g}); the tuned "
+        "evaluator's count equals the evaluations made"
+        if not problems
+        else "FAILED checks:\n  " + "\n  ".join(problems)
+    )
     if args.json:
         write_json(
             args.json,
@@ -297,14 +356,16 @@ def run(args: argparse.Namespace) -> int:
                 "repeats": args.repeats,
                 "goals": GOALS,
                 "rows": rows,
+                "problems": problems,
             },
         )
-    return 0
+    return 1 if problems else 0
 
 
 def _summarise(results: dict) -> list[dict]:
     rows = []
     ref_rate: dict[str, float] = {}
+    ref_probe: dict[str, list[float]] = {}
     for (case, engine), slot in results.items():
         figs = slot["figures"]
         samples: list[Sample] = slot["samples"]
@@ -316,15 +377,47 @@ def _summarise(results: dict) -> list[dict]:
         }
         if "rate" in figs[0]:
             row["per_second"] = statistics.median(f["rate"] for f in figs)
+            row["probe"] = figs[0]["probe"]
         else:
             row["seconds"] = statistics.median(f["seconds"] for f in figs)
+        if "counted" in figs[0]:
+            # the engine's own count of every run against the evaluations its loop made
+            row["counts_agree"] = all(f["counted"] == f["made"] for f in figs)
         if engine == "reference":
             ref_rate[case] = row.get("per_second") or 1.0 / row["seconds"]
+            if "probe" in row:
+                ref_probe[case] = row["probe"]
         rows.append(row)
     for row in rows:
         mine = row.get("per_second") or 1.0 / row["seconds"]
         row["speedup"] = mine / ref_rate[row["case"]] if row["case"] in ref_rate else None
+        if "probe" in row and row["case"] in ref_probe:
+            row["probe_max_rel_diff"] = max_rel_diff(row["probe"], ref_probe[row["case"]])
     return rows
+
+
+def max_rel_diff(values: list[float], reference: list[float]) -> float:
+    """The largest |a - b| / max(|a|, |b|, 1e-3) over the probe portfolios: the engines'
+    agreement as docs/engine.md defines it (AGREEMENT bounds it)."""
+    a, b = np.asarray(values, dtype=np.float64), np.asarray(reference, dtype=np.float64)
+    if a.shape != b.shape or not len(a):
+        return float("inf")
+    scale = np.maximum(np.maximum(np.abs(a), np.abs(b)), 1e-3)
+    return float(np.max(np.abs(a - b) / scale))
+
+
+def checks(rows: list[dict]) -> list[str]:
+    """What is wrong with the figures: engines that disagree, counts that do not add up."""
+    problems = []
+    for r in rows:
+        where = f"{r['case']} ({r['engine']})"
+        if r.get("probe_max_rel_diff", 0.0) > AGREEMENT:
+            problems.append(
+                f"{where}: fitness differs from the reference by {r['probe_max_rel_diff']:.3g}"
+            )
+        if r.get("counts_agree") is False:
+            problems.append(f"{where}: the evaluator counted other evaluations than the loop made")
+    return problems
 
 
 def format_rows(rows: list[dict]) -> str:
@@ -344,11 +437,16 @@ def register(areas: argparse._SubParsersAction) -> None:
     parser = areas.add_parser(
         "fitness", help="reference vs tuned fitness engine: evaluations per second"
     )
-    parser.add_argument("--strategies", type=int, default=25_544, help="N (default: production)")
+    parser.add_argument("--strategies", type=int, default=25_544, help="N (the production shape)")
     parser.add_argument("--repeats", type=int, default=3, help="child runs per figure (median)")
     parser.add_argument("--seconds", type=float, default=1.0, help="timed work per child run")
-    parser.add_argument("--metric", default="ratio")
-    parser.add_argument("--seed", type=int, default=0)
-    parser.add_argument("--source", choices=["auto", "twin", "factor"], default="auto")
+    parser.add_argument("--metric", default="ratio", help="the fitness metric evaluated")
+    parser.add_argument("--seed", type=int, default=0, help="seed of the matrix and the portfolios")
+    parser.add_argument(
+        "--source",
+        choices=["auto", "twin", "factor"],
+        default="auto",
+        help="the matrix: the twin, a window-factor matrix, or the twin when its data is there",
+    )
     parser.add_argument("--json", type=Path, help="also write the figures here (JSON)")
     parser.set_defaults(func=run)

@@ -23,7 +23,7 @@ TARGETS = "stratopt.bench._ingest_targets"
 def register(sub: argparse._SubParsersAction) -> None:
     parser = sub.add_parser("ingest", help="CSV -> Parquet and read-back, against pandas.read_csv")
     parser.add_argument("file", type=Path, help="the CSV to ingest (e.g. the production twin)")
-    parser.add_argument("--repeats", type=int, default=5, help="runs of each (median; default 5)")
+    parser.add_argument("--repeats", type=int, default=5, help="runs of each (median)")
     parser.add_argument("--json", type=Path, help="also write the figures here")
     parser.set_defaults(func=_run)
 

@@ -23,9 +23,9 @@ LAYOUTS = ("wide", "long", "list")
 
 def register(sub: argparse._SubParsersAction) -> None:
     parser = sub.add_parser("layout", help="wide vs long vs list-column Parquet for the P&L matrix")
-    parser.add_argument("--days", type=int, default=82)
-    parser.add_argument("--strategies", type=int, default=25544)
-    parser.add_argument("--repeats", type=int, default=5)
+    parser.add_argument("--days", type=int, default=82, help="T, the sessions")
+    parser.add_argument("--strategies", type=int, default=25544, help="N, the strategies")
+    parser.add_argument("--repeats", type=int, default=5, help="child runs of each (median)")
     parser.set_defaults(func=_run)
 
 

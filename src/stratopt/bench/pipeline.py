@@ -57,8 +57,10 @@ def register(sub: argparse._SubParsersAction) -> None:
         default="default",
         help="default (config/config.yaml) or a workload name/file (one-size, sample-500, startup)",
     )
-    parser.add_argument("--cores", type=int, default=2)
-    parser.add_argument("--repeats", type=int, default=3)
+    parser.add_argument("--cores", type=int, default=2, help="snakemake --cores")
+    parser.add_argument(
+        "--repeats", type=int, default=3, help="fresh runs of the pipeline (median)"
+    )
     parser.add_argument(
         "--startup", action="store_true", help="also time Snakemake's own start (see above)"
     )

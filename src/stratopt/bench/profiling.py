@@ -51,13 +51,9 @@ def register(sub: argparse._SubParsersAction) -> None:
     parser.add_argument(
         "--modes", default=",".join(MODES), help="comma-separated, of plain, attach, launch"
     )
-    parser.add_argument("--repeats", type=int, default=5, help="runs of each (median; default 5)")
-    parser.add_argument(
-        "--rate", type=int, default=100, help="py-spy samples per second (default 100)"
-    )
-    parser.add_argument(
-        "--algorithm", default="sa", help="the optimize stage's algorithm (default sa)"
-    )
+    parser.add_argument("--repeats", type=int, default=5, help="runs of each (median)")
+    parser.add_argument("--rate", type=int, default=100, help="py-spy samples per second")
+    parser.add_argument("--algorithm", default="sa", help="the optimize stage's algorithm")
     parser.add_argument("--sizes", help="portfolio sizes MIN-MAX (default: the config's)")
     parser.add_argument("--json", type=Path, help="also write the figures here")
     parser.set_defaults(func=_run)

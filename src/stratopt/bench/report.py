@@ -34,7 +34,7 @@ def register(sub: argparse._SubParsersAction) -> None:
         help="results folders (default results/twin)",
     )
     parser.add_argument("--config", type=Path, help="the run's config YAML, shown in the report")
-    parser.add_argument("--repeats", type=int, default=5, help="runs of each (median; default 5)")
+    parser.add_argument("--repeats", type=int, default=5, help="runs of each (median)")
     parser.add_argument("--json", type=Path, help="also write the figures here")
     parser.set_defaults(func=_run)
 

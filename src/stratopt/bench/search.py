@@ -43,15 +43,15 @@ def register(sub: argparse._SubParsersAction) -> None:
     parser = sub.add_parser(
         "search", help="optimize stage time (legacy workload) and search quality"
     )
-    parser.add_argument("--strategies", type=int, default=25544, help="N (default: production)")
+    parser.add_argument("--strategies", type=int, default=25544, help="N (the production shape)")
     parser.add_argument("--data-seed", type=int, default=20250726, help="seed of the twin")
-    parser.add_argument("--min-size", type=int, default=35)
-    parser.add_argument("--max-size", type=int, default=100)
+    parser.add_argument("--min-size", type=int, default=35, help="smallest portfolio size")
+    parser.add_argument("--max-size", type=int, default=100, help="largest portfolio size")
     parser.add_argument("--repeats", type=int, default=3, help="timed runs of each (median)")
     parser.add_argument("--seeds", type=int, default=5, help="search seeds for the quality table")
-    parser.add_argument("--workers", type=int, default=2)
-    parser.add_argument("--skip-timing", action="store_true")
-    parser.add_argument("--skip-quality", action="store_true")
+    parser.add_argument("--workers", type=int, default=2, help="optimize workers in the timing")
+    parser.add_argument("--skip-timing", action="store_true", help="no optimize-stage timing")
+    parser.add_argument("--skip-quality", action="store_true", help="no quality table")
     parser.add_argument(
         "--speed", action="store_true", help="only the loop speed table (see above), then stop"
     )

@@ -39,7 +39,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     )
     parser.add_argument("--sample", type=Path, help="input CSV for --workload (absolute path)")
     parser.add_argument("--no-default", action="store_true", help="skip the plugin-default run")
-    parser.add_argument("--cores", type=int, default=2, help="cores of one node (default 2)")
+    parser.add_argument("--cores", type=int, default=2, help="cores of one node")
     parser.add_argument("--json", type=Path, help="also write the figures here")
     parser.set_defaults(func=_run)
 
@@ -95,8 +95,8 @@ def _targets(args: argparse.Namespace, root: Path) -> dict[str, tuple[str, dict]
         work = _workdir(root, folder, overlay)
         if name.startswith("one job"):
             # The target first: --forcerun takes any number of values.
-            probe = contracts.GPU_PROBE.path(contracts.results_dir("bench"))
-            what = [str(probe), "--configfile", f"{work}/overlay.yaml"]
+            target = contracts.GPU_PROBE.path(contracts.results_dir("bench"))
+            what = [str(target), "--configfile", f"{work}/overlay.yaml"]
             what += ["--forcerun", "gpu_probe"]
         else:
             what = ["--configfiles", str(args.workload.resolve()), f"{work}/overlay.yaml"]

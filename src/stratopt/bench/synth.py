@@ -19,9 +19,16 @@ BUDGET_S = 30.0
 
 def register(sub: argparse._SubParsersAction) -> None:
     parser = sub.add_parser("synth", help="full twin generation time (median of several runs)")
-    parser.add_argument("--reference-data", type=Path, default=Path("../shared/data"))
-    parser.add_argument("--seed", type=int, default=20250726)
-    parser.add_argument("--strategies", type=int, default=None, help="default: all 25,544")
+    parser.add_argument(
+        "--reference-data",
+        type=Path,
+        default=Path("../shared/data"),
+        help="the public real data the twin is made from",
+    )
+    parser.add_argument("--seed", type=int, default=20250726, help="the twin's seed")
+    parser.add_argument(
+        "--strategies", type=int, default=None, help="only the first N (default: all 25,544)"
+    )
     parser.add_argument("--repeats", type=int, default=3, help="runs of each (median; at least 3)")
     parser.add_argument("--json", type=Path, help="also write the figures here")
     parser.set_defaults(func=_run)

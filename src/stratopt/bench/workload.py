@@ -34,7 +34,7 @@ def register(sub: argparse._SubParsersAction) -> None:
         "--out",
         type=Path,
         default=None,
-        help="where bench.json and bench.md go (default results/bench/NAME)",
+        help="where bench.json and bench.md go (default: results/bench/NAME)",
     )
     parser.add_argument(
         "--keep-work", action="store_true", help="keep both sides' outputs under OUT/bench-work"

@@ -17,18 +17,39 @@ def register(sub: argparse._SubParsersAction) -> None:
     shard.add_argument(
         "--shards", type=int, default=DEFAULTS["shards"], help="K, the number of shards"
     )
-    shard.add_argument("--backend", choices=["numpy", "cupy"], default=DEFAULTS["backend"])
-    shard.add_argument("--dtype", choices=["float64", "float32"], default=DEFAULTS["dtype"])
-    shard.add_argument("--tile", type=int, default=DEFAULTS["tile"])
-    shard.add_argument("--bins", type=int, default=DEFAULTS["bins"])
+    shard.add_argument(
+        "--backend", choices=["numpy", "cupy"], default=DEFAULTS["backend"], help="array module"
+    )
+    shard.add_argument(
+        "--dtype",
+        choices=["float64", "float32"],
+        default=DEFAULTS["dtype"],
+        help="precision of the correlations",
+    )
+    shard.add_argument(
+        "--tile", type=int, default=DEFAULTS["tile"], help="strategies per tile side"
+    )
+    shard.add_argument(
+        "--bins", type=int, default=DEFAULTS["bins"], help="histogram bins over -1..1"
+    )
     shard.add_argument(
         "--thresholds",
         type=lambda s: [float(x) for x in s.split(",")],
         default=DEFAULTS["thresholds"],
         help="comma-separated |r| thresholds",
     )
-    shard.add_argument("--top-pairs", type=int, default=DEFAULTS["top_pairs"])
-    shard.add_argument("--near-duplicate", type=float, default=DEFAULTS["near_duplicate"])
+    shard.add_argument(
+        "--top-pairs",
+        type=int,
+        default=DEFAULTS["top_pairs"],
+        help="the most correlated pairs kept",
+    )
+    shard.add_argument(
+        "--near-duplicate",
+        type=float,
+        default=DEFAULTS["near_duplicate"],
+        help="|r| from which two strategies count as near duplicates",
+    )
     shard.add_argument("input", help="matrix Parquet (prepared.parquet or matrix.parquet)")
     shard.add_argument("output", help="shard summary Parquet (correlation/shard_{i}.parquet)")
     shard.set_defaults(func=_shard)

@@ -23,15 +23,19 @@ def register(sub: argparse._SubParsersAction) -> None:
         help="date filter, metrics, ULTA -> prepared.parquet, strategy_metrics.*, inversion_*",
     )
     _common(prep)
-    prep.add_argument("--start", help="first date kept (YYYY-MM-DD; config date_range.start)")
-    prep.add_argument("--end", help="last date kept (YYYY-MM-DD; config date_range.end)")
+    prep.add_argument(
+        "--start", help="first date kept, YYYY-MM-DD (default: the config's date_range.start)"
+    )
+    prep.add_argument(
+        "--end", help="last date kept, YYYY-MM-DD (default: the config's date_range.end)"
+    )
     prep.add_argument("--no-ulta", action="store_true", help="no inversion (config ulta: false)")
     prep.add_argument(
         "--zones", action="store_true", help="zone mode (config zone.enabled; docs/zones.md)"
     )
     prep.add_argument(
         "--zone-weights",
-        help="comma-separated weights in sorted zone order (config zone.weights)",
+        help="comma-separated weights in sorted zone order (default: the config's zone.weights)",
     )
     prep.add_argument(
         "--compute",
@@ -48,7 +52,11 @@ def _common(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--config", type=Path, help="a pipeline config (its database, date_range, ulta keys)"
     )
-    parser.add_argument("--backend", choices=["duckdb", "heavydb"], help="database engine")
+    parser.add_argument(
+        "--backend",
+        choices=["duckdb", "heavydb"],
+        help="database engine (default: the config's database.backend, else duckdb)",
+    )
 
 
 def _config(args: argparse.Namespace) -> dict[str, Any]:

@@ -29,7 +29,7 @@ def register(sub: argparse._SubParsersAction) -> None:
         "--flag-drawdown-below",
         type=float,
         default=1.0,
-        help="flag winners with a max drawdown under this many rupees (default 1)",
+        help="flag winners with a max drawdown under this many rupees",
     )
     parser.add_argument(
         "--drawdown-floor",

@@ -25,7 +25,7 @@ def register(sub: argparse._SubParsersAction) -> None:
         "--reference-data",
         type=Path,
         default=DEFAULT_REFERENCE,
-        help=f"folder with the public real data (default {DEFAULT_REFERENCE})",
+        help="folder with the public real data",
     )
     parser.set_defaults(func=_run)
 

@@ -24,12 +24,22 @@ def register(sub: argparse._SubParsersAction) -> None:
         help="the run's config YAML (metric, ulta, date_range, optimize, validation); "
         "missing keys take the schema's defaults",
     )
-    parser.add_argument("--scheme", choices=("rolling", "expanding", "static"))
-    parser.add_argument("--train", type=int, help="training sessions per fold")
-    parser.add_argument("--test", type=int, help="test sessions per fold")
-    parser.add_argument("--sizes", help="comma-separated portfolio sizes to validate")
-    parser.add_argument("--random", type=int, help="random portfolios per fold and size")
-    parser.add_argument("--seed", type=int, help="the validation seed")
+    parser.add_argument(
+        "--scheme",
+        choices=("rolling", "expanding", "static"),
+        help="how the training window moves (default: the config's validation.scheme)",
+    )
+    parser.add_argument(
+        "--train", type=int, help="training sessions per fold (default: the config's)"
+    )
+    parser.add_argument("--test", type=int, help="test sessions per fold (default: the config's)")
+    parser.add_argument(
+        "--sizes", help="comma-separated portfolio sizes to validate (default: the config's)"
+    )
+    parser.add_argument(
+        "--random", type=int, help="random portfolios per fold and size (default: the config's)"
+    )
+    parser.add_argument("--seed", type=int, help="the validation seed (default: the config's)")
     parser.set_defaults(func=_run)
 
 

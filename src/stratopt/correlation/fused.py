@@ -296,8 +296,18 @@ class FusedReducer:
             )
             if start < 0:
                 return
-            self._near = tuple(_grown(a, int(self._fill[NEAR]) + width) for a in self._near)
-            self._spec = tuple(_grown(a, int(self._fill[SPECIAL]) + width) for a in self._spec)
+            near, spec = int(self._fill[NEAR]) + width, int(self._fill[SPECIAL]) + width
+            self._near = (
+                _grown(self._near[0], near),
+                _grown(self._near[1], near),
+                _grown(self._near[2], near),
+            )
+            self._spec = (
+                _grown(self._spec[0], spec),
+                _grown(self._spec[1], spec),
+                _grown(self._spec[2], spec),
+                _grown(self._spec[3], spec),
+            )
 
     def close(self) -> None:
         """Expose the results under shard._Reducer's names."""

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import logging
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
@@ -47,7 +48,7 @@ def run_shard(
 
 
 def run_merge(
-    shard_paths: list[str | Path], matrix_path: str | Path, out_path: str | Path
+    shard_paths: Sequence[str | Path], matrix_path: str | Path, out_path: str | Path
 ) -> dict[str, Any]:
     """Merge the shard summaries into correlation.json (names and window means from the matrix)."""
     shards = [read_shard(p) for p in shard_paths]

@@ -146,8 +146,8 @@ def merge_shards(
             f"matrix is {matrix.shape[0]} x {matrix.shape[1]}, shards were computed on {meta['n_days']} x {n}",
         )
     pairs = total_pairs(n)
-    hist = sum(s.hist for s in shards)
-    counts = sum(s.threshold_counts for s in shards)
+    hist = np.sum([s.hist for s in shards], axis=0)
+    counts = np.sum([s.threshold_counts for s in shards], axis=0)
     k = settings["top_pairs"]
     top_pos = ranked(_concat([s.top_positive for s in shards]), n, k, descending=True)
     top_neg = ranked(_concat([s.top_negative for s in shards]), n, k, descending=False)

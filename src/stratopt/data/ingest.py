@@ -116,7 +116,9 @@ def merge_on_date(parts: list[tuple[str, Matrix]], report: IngestReport) -> Matr
     for _, m in parts:
         for d, day in zip(m.dates, m.days, strict=True):
             day_of.setdefault(d, day)
-    blocks, names, labels = [], [], []
+    blocks: list[np.ndarray] = []
+    names: list[str] = []
+    labels: list[str] = []
     for stem, m in parts:
         block = np.zeros((len(all_dates), m.n_strategies))
         rows = np.searchsorted(all_dates, m.dates)

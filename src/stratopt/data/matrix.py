@@ -65,7 +65,7 @@ class Matrix:
 
     @property
     def shape(self) -> tuple[int, int]:
-        return self.values.shape  # type: ignore[return-value]
+        return self.values.shape
 
     @property
     def n_days(self) -> int:

@@ -16,7 +16,7 @@ import logging
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, TypedDict
 
 import numpy as np
 
@@ -26,6 +26,16 @@ if TYPE_CHECKING:  # imported where a file is read: the search never needs panda
     import pandas as pd
 
 log = logging.getLogger(__name__)
+
+
+class ZoneContribution(TypedDict):
+    """One zone's share of a portfolio's P&L (zones.json)."""
+
+    zone: str
+    weight: float
+    roi: float
+    contribution: float
+
 
 DROPPED_ZONES = frozenset({"outside market", "nan", ""})
 LEADING = ("Date", "Zone", "Day")
@@ -66,7 +76,7 @@ class ZoneData:
             out += self.weights[k] * self.values[:, k, :]
         return out
 
-    def contributions(self, indices: Sequence[int]) -> list[dict[str, float | str]]:
+    def contributions(self, indices: Sequence[int]) -> list[ZoneContribution]:
         """Per zone, for the equal-weight portfolio `indices`: its weight, the portfolio's
         P&L in that zone over all dates (`roi`) and `contribution` = weight x roi; the
         contributions sum to the ROI of the zone-weighted series."""

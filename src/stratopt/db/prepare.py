@@ -70,11 +70,12 @@ class PrepareOutputs:
     def under(cls, folder: str | Path) -> PrepareOutputs:
         c = contracts
         return cls(
-            *(
-                o.path(folder)
-                for o in (c.PREPARED, c.METRICS_CSV, c.METRICS, c.INVERSION_MD, c.INVERSION)
-            ),
-            c.PREPARE.path(folder),
+            prepared=c.PREPARED.path(folder),
+            metrics_csv=c.METRICS_CSV.path(folder),
+            metrics_parquet=c.METRICS.path(folder),
+            inversion_md=c.INVERSION_MD.path(folder),
+            inversion_parquet=c.INVERSION.path(folder),
+            report=c.PREPARE.path(folder),
         )
 
 
@@ -186,7 +187,7 @@ def prepare(db: Database, config: dict[str, Any], out: PrepareOutputs) -> dict[s
     seconds["metrics"] = time.perf_counter() - t0
 
     t0 = time.perf_counter()
-    if zone_data is None:
+    if zone_data is None or zones is None:  # set together, in zone mode
         write_matrix(prepared, out.prepared, extra={"ulta": do_ulta})
     else:
         zone_meta = {"ulta": do_ulta, "zone_mode": True, "zone_weights": zones.weights.tolist()}

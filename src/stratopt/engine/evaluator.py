@@ -42,6 +42,7 @@ from stratopt.engine.objectives import (
     series_stats,
     uses_drawdown_threshold,
 )
+from stratopt.engine.protocol import Indices
 from stratopt.engine.reference import CORRELATION_PENALTY, ZONE_CORRELATION_PENALTY, desired_count
 
 np = numpy
@@ -307,16 +308,16 @@ class Evaluator:
         self.evaluations += p
         return {**out, "n_days": self.n_days}
 
-    def evaluate_one(self, indices: Sequence[int]) -> float:
+    def evaluate_one(self, indices: Indices) -> float:
         return float(self.evaluate(numpy.asarray(indices, dtype=numpy.int64)[None, :])[0])
 
-    def series(self, indices: Sequence[int]) -> numpy.ndarray:
+    def series(self, indices: Indices) -> numpy.ndarray:
         """The equal-weight portfolio series (T,), as the evaluator computes it."""
         arr = self._check_sets(numpy.asarray(indices, dtype=numpy.int64)[None, :])
         acc = self._gather_sum(self.xp.asarray(arr))
         return numpy.asarray(to_numpy(acc[0, : self.n_days] / arr.shape[1]), dtype=numpy.float64)
 
-    def swapper(self, indices: Sequence[int]) -> Swapper:
+    def swapper(self, indices: Indices) -> Swapper:
         return Swapper(self, indices)
 
     def view(self) -> Evaluator:
@@ -339,7 +340,7 @@ class Swapper:
     scratch every REFRESH_EVERY accepted swaps so rounding never accumulates.
     """
 
-    def __init__(self, evaluator: Evaluator, indices: Sequence[int]) -> None:
+    def __init__(self, evaluator: Evaluator, indices: Indices) -> None:
         ev = evaluator
         idx = numpy.array(indices, dtype=numpy.int64).ravel()
         if len(idx) == 0:
@@ -366,7 +367,7 @@ class Swapper:
         self._acc = ev._gather_sum(ev.xp.asarray(self.indices[None, :]))[0]
         self._sumsq = float(ev._sq_host[self.indices].sum())
         self._counts = (
-            numpy.bincount(ev._codes_host[self.indices], minlength=ev._n_labels)
+            numpy.bincount(self._codes()[self.indices], minlength=ev._n_labels)
             if ev.balanced
             else None
         )
@@ -375,15 +376,23 @@ class Swapper:
         self.fitness = float(self._score_swaps(first, first)[0])
         self._last = None
 
+    def _codes(self) -> numpy.ndarray:
+        """Each strategy's file code (balanced mode only: the per-file counts)."""
+        codes = self._ev._codes_host
+        if codes is None:
+            raise RuntimeError("per-file counts exist in balanced mode only")
+        return codes
+
     def _counts_rows(self, old: numpy.ndarray, new: numpy.ndarray) -> Any:
         """(K, files) counts after each swap old[q] -> new[q], or None outside balanced mode."""
         ev = self._ev
         if self._counts is None:
             return None
+        codes = self._codes()
         c = numpy.tile(self._counts, (len(new), 1))
         rows = numpy.arange(len(new))
-        numpy.subtract.at(c, (rows, ev._codes_host[old]), 1)
-        numpy.add.at(c, (rows, ev._codes_host[new]), 1)
+        numpy.subtract.at(c, (rows, codes[old]), 1)
+        numpy.add.at(c, (rows, codes[new]), 1)
         return ev.xp.asarray(c)
 
     def _score_swaps(self, old: numpy.ndarray, new: numpy.ndarray) -> numpy.ndarray:
@@ -447,7 +456,7 @@ class Swapper:
         self._last = (pos, new, value)
         return value
 
-    def propose_many(self, positions: Sequence[int], new_indices: Sequence[int]) -> numpy.ndarray:
+    def propose_many(self, positions: Indices, new_indices: Indices) -> numpy.ndarray:
         """Fitness of K independent single swaps from the current state, as one batch (K,)."""
         ev = self._ev
         pos = numpy.asarray(positions, dtype=numpy.int64).ravel()
@@ -483,8 +492,9 @@ class Swapper:
         self._acc = acc
         self._sumsq = (self._sumsq - float(ev._sq_host[old])) + float(ev._sq_host[new])
         if self._counts is not None:
-            self._counts[ev._codes_host[old]] -= 1
-            self._counts[ev._codes_host[new]] += 1
+            codes = self._codes()
+            self._counts[codes[old]] -= 1
+            self._counts[codes[new]] += 1
         self._member[old] = False
         self._member[new] = True
         self.indices[pos] = new

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import os
 import socket
+from pathlib import Path
 from typing import Any
 
 from stratopt import contracts
@@ -59,5 +60,5 @@ def probe() -> dict[str, Any]:
 
 def write_probe(path: str | os.PathLike[str]) -> dict[str, Any]:
     report = probe()
-    write_json(path, contracts.GPU_PROBE.checked(report))
+    write_json(Path(path), contracts.GPU_PROBE.checked(report))
     return report

@@ -21,6 +21,7 @@ import numpy as np
 from stratopt.data.matrix import Matrix
 from stratopt.data.zones import ZoneData
 from stratopt.engine.objectives import DRAWDOWN_EPS, LOSS_EPS, STD_REL_EPS, metric_key
+from stratopt.engine.protocol import Indices
 
 if TYPE_CHECKING:  # pandas is imported where frames are built: the search never needs it
     import pandas as pd
@@ -163,7 +164,7 @@ def correlation_matrix(values: np.ndarray) -> np.ndarray:
     return corr
 
 
-def mean_pair_correlation(corr: np.ndarray, indices: Sequence[int]) -> float:
+def mean_pair_correlation(corr: np.ndarray, indices: Indices) -> float:
     """Mean of corr[i, j] over the unordered pairs of the set (0 with fewer than two)."""
     idx = [int(i) for i in indices]
     n = len(idx)
@@ -179,7 +180,7 @@ def mean_pair_correlation(corr: np.ndarray, indices: Sequence[int]) -> float:
 # ---------------------------------------------------------------- fitness
 
 
-def portfolio_series(values: np.ndarray, indices: Sequence[int]) -> np.ndarray:
+def portfolio_series(values: np.ndarray, indices: Indices) -> np.ndarray:
     """Equal-weight portfolio: p_t = mean over the set of r[t, i]."""
     return np.asarray(values, dtype=np.float64)[:, list(indices)].mean(axis=1)
 
@@ -233,7 +234,7 @@ def desired_count(n: int, n_labels: int) -> float:
     return n / n_labels if n_labels else 0.0
 
 
-def balance_penalty(labels: Sequence[str], indices: Sequence[int], penalty_factor: float) -> float:
+def balance_penalty(labels: Sequence[str], indices: Indices, penalty_factor: float) -> float:
     """penalty_factor * sum over files of |count in the set - desired count|."""
     files = sorted(set(labels))
     want = desired_count(len(indices), len(files))
@@ -243,7 +244,7 @@ def balance_penalty(labels: Sequence[str], indices: Sequence[int], penalty_facto
 
 def fitness(
     values: np.ndarray,
-    indices: Sequence[int],
+    indices: Indices,
     *,
     metric: str = "ratio",
     drawdown_threshold: float = 0.0,
@@ -279,7 +280,7 @@ def fitness(
     return result
 
 
-def zone_series(zones: ZoneData, indices: Sequence[int]) -> np.ndarray:
+def zone_series(zones: ZoneData, indices: Indices) -> np.ndarray:
     """p_d = sum over zones of w_z * mean over the set of M[d, z, i]."""
     idx = [int(i) for i in indices]
     d_count, z_count, _ = zones.values.shape
@@ -292,7 +293,7 @@ def zone_series(zones: ZoneData, indices: Sequence[int]) -> np.ndarray:
 
 def zone_fitness(
     zones: ZoneData,
-    indices: Sequence[int],
+    indices: Indices,
     *,
     metric: str = "ratio",
     drawdown_threshold: float = 0.0,

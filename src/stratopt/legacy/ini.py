@@ -180,7 +180,9 @@ def convert_ini(path: str | Path, source: str | None = None) -> Conversion:
     _paths(r, zone, source)
     for low, reason in UNSUPPORTED_SECTIONS.items():
         real = r.sections.get(low)
-        for key in parser.options(real) if real else []:
+        if real is None:
+            continue
+        for key in parser.options(real):
             r.seen.add((real, key))
             r.fate(real, key, parser.get(real, key).strip(), "not supported", note=reason)
     for real in parser.sections():

@@ -2,7 +2,8 @@
 
 The JSON schema (workflow/schemas/config.schema.yaml) checks types, ranges
 and unknown keys; these checks add what it cannot say: that min_size <=
-max_size, that the algorithms exist, that the dates are dates in order, and,
+max_size, that the algorithms exist (those named in optimize.params too),
+that the dates are dates in order, and,
 once the data is known, that the sizes fit the strategies and the date range
 selects enough sessions. The workflow calls check_config when it parses the
 Snakefile (so a bad value fails before any job starts), check_against_ingest
@@ -17,7 +18,7 @@ from __future__ import annotations
 import datetime as dt
 import os
 import re
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import Any
 
@@ -102,6 +103,9 @@ def config_problems(config: Mapping[str, Any]) -> list[str]:
     algorithms = opt.get("algorithms")
     if algorithms is not None:
         problems += _algorithm_problems(algorithms)
+    params = opt.get("params")
+    if isinstance(params, Mapping):
+        problems += _params_problems(params)
     try:
         date_bounds(config)
     except ConfigError as exc:
@@ -127,6 +131,19 @@ def _algorithm_problems(algorithms: Any) -> list[str]:
     return problems
 
 
+def _params_problems(params: Mapping[str, Any]) -> list[str]:
+    """optimize.params.<name> must name an algorithm (a plugin's own settings are checked
+    by the plugin when the optimize stage loads it)."""
+    known = known_algorithms()
+    unknown = [name for name in params if str(name).lower() not in known]
+    if not unknown:
+        return []
+    return [
+        f"optimize.params: no algorithm named {', '.join(map(repr, unknown))}; "
+        f"known: {', '.join(sorted(known))}"
+    ]
+
+
 def check_config(config: Mapping[str, Any]) -> None:
     """Raise ConfigError listing every problem of meaning (before any stage runs)."""
     problems = config_problems(config)
@@ -135,7 +152,7 @@ def check_config(config: Mapping[str, Any]) -> None:
 
 
 def data_problems(
-    config: Mapping[str, Any], n_strategies: int, dates: Sequence[Any], source: str
+    config: Mapping[str, Any], n_strategies: int, dates: Iterable[Any], source: str
 ) -> list[str]:
     """What the configuration asks of the data that the data cannot give."""
     problems: list[str] = []
@@ -166,7 +183,7 @@ def data_problems(
 
 
 def check_against_data(
-    config: Mapping[str, Any], n_strategies: int, dates: Sequence[Any], source: str
+    config: Mapping[str, Any], n_strategies: int, dates: Iterable[Any], source: str
 ) -> None:
     problems = data_problems(config, n_strategies, dates, source)
     if problems:

@@ -11,8 +11,9 @@ Left out on purpose: the profiling switch (`profiling.*` is read from the
 config by stratopt.runtime.rule, never a param: switching it on must not rerun a
 stage), `optimize.workers` (the job's threads; the results do not depend on
 it), `optimize.pool` (threads or processes: the same results), `optimize.algorithms`
-(the optimize job's outputs, which name them, and select's inputs) and
-`correlation.enabled` (the targets). Plain Python: the Snakefile imports it.
+(the optimize job's outputs, which name them, and select's inputs),
+`correlation.enabled` (the targets) and the `optimize.params` of algorithms
+that do not run. Plain Python: the Snakefile imports it.
 """
 
 from __future__ import annotations
@@ -69,10 +70,20 @@ def correlation(config: Config) -> dict[str, Any]:
     return section
 
 
+def _own_settings(opt: Mapping[str, Any], algorithms: Any) -> dict[str, Any]:
+    """optimize.params of the algorithms that run: another algorithm's settings rerun nothing."""
+    wanted = {str(a).lower() for a in algorithms or []}
+    return {k: v for k, v in dict(opt.get("params") or {}).items() if str(k).lower() in wanted}
+
+
 def search(config: Config) -> dict[str, Any]:
-    """The optimize section's settings that decide a search result."""
+    """The optimize section's settings that decide a search result (of the algorithms'
+    own settings, those of the algorithms it runs)."""
     opt = _section(config, "optimize")
-    return {k: v for k, v in opt.items() if k not in ("workers", "algorithms", "pool")}
+    out = {k: v for k, v in opt.items() if k not in ("workers", "algorithms", "pool")}
+    if "params" in opt:
+        out["params"] = _own_settings(opt, opt.get("algorithms"))
+    return out
 
 
 def objective(config: Config) -> dict[str, Any]:
@@ -107,9 +118,11 @@ def validate(config: Config) -> dict[str, Any]:
         "flag_drawdown_below",
     )
     shown = {k: copy.deepcopy(config[k]) for k in keys if k in config}
-    shown["optimize"] = {
-        k: v for k, v in _section(config, "optimize").items() if k not in ("workers", "pool")
-    }
+    opt = _section(config, "optimize")
+    shown["optimize"] = {k: v for k, v in opt.items() if k not in ("workers", "pool")}
+    if "params" in opt:  # the settings of the algorithms the folds run
+        runs = _section(config, "validation").get("algorithms") or opt.get("algorithms")
+        shown["optimize"]["params"] = _own_settings(opt, runs)
     return shown
 
 
@@ -144,14 +157,6 @@ def report(config: Config) -> dict[str, Any]:
     return _sorted(shown)
 
 
-def _sorted(value: Any) -> Any:
-    """Mappings with their keys sorted, at every depth: the order in which config files
-    name the keys (a file adding `zone:` moves it) then changes neither the params nor the page."""
-    if isinstance(value, Mapping):
-        return {k: _sorted(value[k]) for k in sorted(value)}
-    return value
-
-
 def bench(config: Config) -> dict[str, Any]:
     return {"workload": str(_section(config, "bench").get("workload", "ci"))}
 
@@ -171,6 +176,22 @@ RULES = {
 
 
 def for_rule(rule: str, config: Config) -> dict[str, Any]:
-    """The params of `rule` (the workflow writes `params: **rule_params.for_rule(...)`)."""
+    """The params of `rule` (the workflow writes `params: **rule_params.for_rule(...)`).
+
+    Their mappings come with their keys sorted, at every depth: Snakemake compares
+    params by their repr, so otherwise the order in which the config files happen
+    to write keys (a key set in a second --configfile comes before the schema's
+    defaults) would rerun a stage whose settings did not change.
+    """
     build = RULES.get(rule)
-    return build(config) if build is not None else {}
+    return _sorted(build(config)) if build is not None else {}
+
+
+def _sorted(value: Any) -> Any:
+    """Mappings with their keys sorted, at every depth: the order in which config files
+    name the keys (a file adding `zone:` moves it) then changes neither the params nor the page."""
+    if isinstance(value, Mapping):
+        return {k: _sorted(value[k]) for k in sorted(value, key=str)}
+    if isinstance(value, list):
+        return [_sorted(v) for v in value]
+    return value

@@ -25,9 +25,15 @@ def file_digest(path: str | Path) -> str:
 
 
 def fingerprint(algorithm: str, settings: OptimizeSettings, input_digest: str) -> str:
-    """What a checkpoint must match to be reused (the backend and budget included)."""
+    """What a checkpoint must match to be reused (the backend and budget included; of
+    the algorithms' own settings only this algorithm's, so that changing ACO's keeps
+    the other algorithms' checkpoints)."""
     blob = json.dumps(
-        {"algorithm": algorithm, "settings": settings.to_dict(), "input": input_digest},
+        {
+            "algorithm": algorithm,
+            "settings": settings.for_algorithm(algorithm),
+            "input": input_digest,
+        },
         sort_keys=True,
         default=str,
     )

@@ -62,14 +62,14 @@ def optimize(
     Returns the output path per algorithm. Finished sizes found in
     runs_dir/{algorithm}/ with a matching fingerprint are not searched again.
     """
-    from stratopt.algorithms import load_algorithm
+    from stratopt.algorithms import check_params
 
     matrix_path = Path(matrix_path)
     runs_dir = Path(runs_dir)
     if workers < 1:
         raise ConfigError(f"optimize.workers must be >= 1 (got {workers})")
-    for name in algorithms:
-        load_algorithm(name)  # unknown names fail here, before any work
+    # unknown algorithms and bad settings fail here, before any work
+    check_params(settings.params, algorithms)
     started = time.perf_counter()
     matrix = read_matrix(matrix_path)
     if matrix.n_strategies == 0:
@@ -132,7 +132,8 @@ def optimize(
     # the evaluator holds the matrix its own way (N x 2T): the T x N values go now,
     # the job keeps what the run documents need (memory: docs/algorithms.md)
     evaluator = build_evaluator(matrix, settings, zones) if todo else None
-    matrix = MatrixShape.of(matrix)
+    shape = MatrixShape.of(matrix)
+    del matrix
     release_freed_memory()
     run_units(
         todo, evaluator, matrix_path, settings, workers, pool, finished, total, resumed, progress
@@ -144,7 +145,7 @@ def optimize(
     for name in algorithms:
         default = runs_dir / contracts.RUN.file_name(algorithm=name)
         out = Path(outputs[name]) if outputs and name in outputs else default
-        doc = run_document(name, settings, matrix, matrix_path, digest, done[name], skipped)
+        doc = run_document(name, settings, shape, matrix_path, digest, done[name], skipped)
         doc = contracts.RUN.checked(doc | {"zone_mode": zones is not None})
         write_json(out, doc, compact=True)
         paths[name] = out
@@ -178,7 +179,7 @@ def run_document(
     return {
         "algorithm": algorithm,
         "preset": settings.preset,
-        "settings": settings.to_dict(),
+        "settings": settings.for_algorithm(algorithm),
         "input": {"path": str(matrix_path), "sha256": digest},
         "n_strategies": matrix.n_strategies,
         "n_days": matrix.n_days,

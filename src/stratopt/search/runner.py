@@ -27,15 +27,20 @@ from concurrent.futures import (
 )
 from multiprocessing import get_all_start_methods, get_context
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
 from stratopt.data.matrix import Matrix, read_matrix
 from stratopt.data.zone_matrix import read_zone_data
+from stratopt.data.zones import ZoneData
+from stratopt.engine.protocol import EvaluatorLike
 from stratopt.errors import ConfigError
 from stratopt.runtime.atomic import finite_or_none
 from stratopt.search.settings import OptimizeSettings, size_seed
+
+if TYPE_CHECKING:  # imported where it is built: numba loads with it
+    from stratopt.engine.evaluator import Evaluator
 
 log = logging.getLogger(__name__)
 
@@ -44,7 +49,9 @@ POOLS = ("process", "thread")
 DEFAULT_POOL = "process"
 
 
-def build_evaluator(matrix: Matrix, settings: OptimizeSettings, zones: Any = None) -> Any:
+def build_evaluator(
+    matrix: Matrix, settings: OptimizeSettings, zones: ZoneData | None = None
+) -> Evaluator:
     """The engine over the prepared matrix; with `zones` (zone_matrix.read_zone_data) the
     zone fitness over the same zone-weighted series (docs/zones.md)."""
     from stratopt.engine.backend import get_xp
@@ -63,7 +70,7 @@ def build_evaluator(matrix: Matrix, settings: OptimizeSettings, zones: Any = Non
 
 
 def search_one(
-    evaluator: Any, algorithm: str, size: int, settings: OptimizeSettings
+    evaluator: EvaluatorLike, algorithm: str, size: int, settings: OptimizeSettings
 ) -> dict[str, Any]:
     """One algorithm at one size: the checkpointable record (indices, not names)."""
     from stratopt.algorithms import load_algorithm
@@ -74,7 +81,7 @@ def search_one(
         size,
         budget=settings.budget,
         rng=rng,
-        params=settings.search_params(),
+        params=settings.search_params(algorithm),
         preset=settings.preset,
     )
     return {
@@ -158,7 +165,7 @@ def _process_task(algorithm: str, size: int, settings: OptimizeSettings) -> dict
 
 
 def _thread_task(
-    base: Any, algorithm: str, size: int, settings: OptimizeSettings
+    base: Evaluator, algorithm: str, size: int, settings: OptimizeSettings
 ) -> dict[str, Any]:
     ev = getattr(_THREAD, "evaluator", None)
     if ev is None or getattr(_THREAD, "base", None) is not base:
@@ -168,7 +175,11 @@ def _thread_task(
 
 
 def _make_pool(
-    pool: str, workers: int, matrix_path: Path, settings: OptimizeSettings, evaluator: Any
+    pool: str,
+    workers: int,
+    matrix_path: Path,
+    settings: OptimizeSettings,
+    evaluator: Evaluator,
 ) -> Executor:
     if pool == "thread":
         return ThreadPoolExecutor(max_workers=workers)
@@ -190,7 +201,7 @@ def _make_pool(
 
 def run_units(
     todo: list[tuple[str, int]],
-    evaluator: Any,
+    evaluator: Evaluator | None,
     matrix_path: Path,
     settings: OptimizeSettings,
     workers: int,
@@ -203,6 +214,8 @@ def run_units(
     """Search every (algorithm, size) unit; `finished` is called in the calling thread."""
     if not todo:
         return
+    if evaluator is None:
+        raise RuntimeError("searches left but no evaluator built")
     if workers == 1:
         with _progress_bar(total, resumed, progress) as bar:
             for name, size in todo:

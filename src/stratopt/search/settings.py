@@ -36,7 +36,8 @@ class OptimizeSettings:
     penalty_factor: float = 1.0
     backend: str = "numpy"
     budget: int | None = None
-    extra: Mapping[str, Any] = field(default_factory=dict)
+    #: each algorithm's own settings as configured (`optimize.params.<algorithm>`)
+    params: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         if self.preset not in ("default", "legacy"):
@@ -77,6 +78,10 @@ class OptimizeSettings:
             "balanced": bool(config.get("balanced", cls.balanced)),
             "penalty_factor": float(config.get("penalty_factor", cls.penalty_factor)),
             "backend": str(opt.get("backend", cls.backend)),
+            "params": {
+                str(name).lower(): dict(own or {})
+                for name, own in (opt.get("params") or {}).items()
+            },
         }
         values.update(overrides)
         values["budget"] = resolve_budget(
@@ -87,12 +92,13 @@ class OptimizeSettings:
         )
         return cls(**values)
 
-    def search_params(self) -> dict[str, Any]:
+    def search_params(self, algorithm: str) -> dict[str, Any]:
+        """An algorithm plugin's `params`: G, P, m and its own settings."""
         return {
             "generations": self.generations,
             "population": self.population,
             "mutation_rate": self.mutation_rate,
-            **dict(self.extra),
+            **dict(self.params.get(algorithm.lower()) or {}),
         }
 
     def evaluator_kwargs(self) -> dict[str, Any]:
@@ -111,7 +117,16 @@ class OptimizeSettings:
 
     def to_dict(self) -> dict[str, Any]:
         d = asdict(self)
-        d["extra"] = dict(self.extra)
+        d["params"] = {name: dict(own) for name, own in self.params.items()}
+        return d
+
+    def for_algorithm(self, algorithm: str) -> dict[str, Any]:
+        """What decides `algorithm`'s results: the shared settings and its own, defaults
+        filled in (so an omitted setting and its default give the same fingerprint)."""
+        from stratopt.algorithms import algorithm_settings
+
+        d = self.to_dict()
+        d["params"] = algorithm_settings(algorithm, self.params.get(algorithm.lower()))
         return d
 
 

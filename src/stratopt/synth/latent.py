@@ -22,6 +22,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from statistics import NormalDist
+from typing import cast
 
 import numpy as np
 
@@ -59,9 +60,11 @@ def layout_of(names: list[str], tp_none: float) -> Layout:
     bad = [p.name for p in parsed if p.window is None or p.stop_loss is None]
     if bad:
         raise ValueError(f"strategy names without window/exit rule, e.g. {bad[0]!r}")
-    windows = sorted({p.window for p in parsed})
+    # every name has both (checked above): the casts only tell the type checker
+    windows = sorted({cast(str, p.window) for p in parsed})
     coords = [
-        (p.stop_loss, p.take_profit if p.take_profit is not None else tp_none) for p in parsed
+        (cast(float, p.stop_loss), p.take_profit if p.take_profit is not None else tp_none)
+        for p in parsed
     ]
     rules = sorted(set(coords))
     w_index = {w: i for i, w in enumerate(windows)}
@@ -71,7 +74,7 @@ def layout_of(names: list[str], tp_none: float) -> Layout:
         windows=windows,
         window_minutes=minutes,
         rules=rules,
-        window_of=np.array([w_index[p.window] for p in parsed], dtype=np.int64),
+        window_of=np.array([w_index[cast(str, p.window)] for p in parsed], dtype=np.int64),
         rule_of=np.array([r_index[c] for c in coords], dtype=np.int64),
     )
 
@@ -187,7 +190,7 @@ def latent_scores(
     layout: Layout, obs: Observations, seed: int, p: FieldParams, windows: np.ndarray
 ) -> dict[int, np.ndarray]:
     """The latent field (R x T) of each requested window, K_w = beta_w + (1 - beta_w) * rule_kernel."""
-    t = obs.scores[0].shape[1]
+    t = int(obs.scores[0].shape[1])
     coords = np.asarray(layout.rules, dtype=np.float64)
     sl, sl_idx = np.unique(coords[:, 0], return_inverse=True)
     tp, tp_idx = np.unique(coords[:, 1], return_inverse=True)

@@ -136,9 +136,9 @@ def _check_metric_row(vals: list[float], n_days: int, path: Path, line: int) -> 
         )
     if mdd < 0:
         raise InputError(path, f"negative Max Drawdown {mdd}", line=line, column="Max Drawdown")
-    _, _, wins, zeros, _, _ = implied_counts(np.array([vals]), n_days)
-    n_neg = n_days - wins[0] - zeros[0]
-    if not (zeros[0] >= 0 and n_neg >= 1):
+    _, _, win_counts, zero_counts, _, _ = implied_counts(np.array([vals]), n_days)
+    n_neg = n_days - win_counts[0] - zero_counts[0]
+    if not (zero_counts[0] >= 0 and n_neg >= 1):
         raise InputError(
             path,
             f"Expectancy {vals[4]} implies {n_neg} losing days",

@@ -44,7 +44,7 @@ def mean_ranks(values: np.ndarray) -> np.ndarray:
     return (np.bincount(group, weights=ranks) / np.bincount(group))[group]
 
 
-def spearman(x: Sequence[float], y: Sequence[float]) -> float | None:
+def spearman(x: Sequence[float] | np.ndarray, y: Sequence[float] | np.ndarray) -> float | None:
     """Spearman's rho of the pairs, None where it is undefined."""
     xa = np.asarray(x, dtype=np.float64)
     ya = np.asarray(y, dtype=np.float64)

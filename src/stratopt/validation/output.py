@@ -129,7 +129,7 @@ def write_validation_json(path: str | Path, doc: Mapping[str, Any]) -> None:
 
 def _column(values: Any, dtype: type, arrow_type: pa.DataType) -> pa.Array:
     """An Arrow column over a NumPy buffer (pa.array would import pandas: ~80 MB a process)."""
-    data = np.ascontiguousarray(np.asarray(values, dtype=dtype))
+    data: np.ndarray = np.ascontiguousarray(np.asarray(values, dtype=dtype))
     return pa.Array.from_buffers(arrow_type, len(data), [None, pa.py_buffer(data)])
 
 

@@ -118,7 +118,7 @@ def run_fold(
         test_fig = series_figures(pick_test, floor)
         rho = spearman([rec["fitness"] for rec in finals], test_roi[: len(finals)])
         naive_test = {key: test_ev.series(idx) for key, idx in naive.items()}
-        record = {
+        record: dict[str, Any] = {
             "size": size,
             "pick": {
                 "algorithm": pick_name,

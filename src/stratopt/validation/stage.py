@@ -90,10 +90,10 @@ def validate(
     search = OptimizeSettings.from_config(config)
     flag_below = float(config.get("flag_drawdown_below", DEFAULT_DRAWDOWN_BELOW))
     ulta = bool(config.get("ulta", True))
-    from stratopt.algorithms import load_algorithm
+    from stratopt.algorithms import check_params
 
-    for name in vs.algorithms:
-        load_algorithm(name)  # an unknown name fails before any work
+    # an unknown algorithm or a bad setting (optimize.params) fails before any work
+    check_params(search.params, vs.algorithms)
     matrix = date_filtered(read_matrix(matrix_path), config, str(matrix_path))
     sizes, skipped = fitting_sizes(vs.sizes, matrix.n_strategies)
     if not sizes:

@@ -156,7 +156,7 @@ def _search_all(
                 size,
                 budget=settings.budget,  # the tuned side's rule (None: legacy counts)
                 rng=rng,
-                params=settings.search_params(),
+                params=settings.search_params(name),
                 preset=settings.preset,
             )
             runs.append(

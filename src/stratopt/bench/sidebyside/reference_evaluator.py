@@ -12,11 +12,13 @@ Swapper's proposal is a full re-evaluation of the modified set.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import Any
 
 import numpy as np
 
 from stratopt.engine import reference
 from stratopt.engine.objectives import metric_key
+from stratopt.engine.protocol import Indices
 
 
 class ReferenceEvaluator:
@@ -43,7 +45,7 @@ class ReferenceEvaluator:
         self.corr = corr
         self.n_days, self.n_strategies = self.values.shape
         self.metric = metric_key(metric)
-        self._kw = {
+        self._kw: dict[str, Any] = {
             "metric": metric,
             "drawdown_threshold": float(drawdown_threshold),
             "drawdown_floor": drawdown_floor,
@@ -54,7 +56,7 @@ class ReferenceEvaluator:
         }
         self.evaluations = 0
 
-    def _fitness(self, indices: Sequence[int]) -> float:
+    def _fitness(self, indices: Indices) -> float:
         self.evaluations += 1
         return reference.fitness(self.values, indices, **self._kw)
 
@@ -65,20 +67,20 @@ class ReferenceEvaluator:
             raise ValueError(f"sets must be a (P, n) array, got shape {arr.shape}")
         return np.array([self._fitness(row) for row in arr], dtype=np.float64)
 
-    def evaluate_one(self, indices: Sequence[int]) -> float:
+    def evaluate_one(self, indices: Indices) -> float:
         return self._fitness(indices)
 
-    def series(self, indices: Sequence[int]) -> np.ndarray:
+    def series(self, indices: Indices) -> np.ndarray:
         return reference.portfolio_series(self.values, indices)
 
-    def swapper(self, indices: Sequence[int]) -> ReferenceSwapper:
+    def swapper(self, indices: Indices) -> ReferenceSwapper:
         return ReferenceSwapper(self, indices)
 
 
 class ReferenceSwapper:
     """Single-swap moves scored by full re-evaluation (the legacy SA/HC inner step)."""
 
-    def __init__(self, evaluator: ReferenceEvaluator, indices: Sequence[int]) -> None:
+    def __init__(self, evaluator: ReferenceEvaluator, indices: Indices) -> None:
         idx = np.array(indices, dtype=np.int64).ravel()
         if len(idx) == 0:
             raise ValueError("a portfolio needs at least one strategy")
@@ -106,13 +108,13 @@ class ReferenceSwapper:
         self._last = (int(pos), int(new_index), value)
         return value
 
-    def propose_many(self, positions: Sequence[int], new_indices: Sequence[int]) -> np.ndarray:
+    def propose_many(self, positions: Indices, new_indices: Indices) -> np.ndarray:
         pos = np.asarray(positions, dtype=np.int64).ravel()
         new = np.asarray(new_indices, dtype=np.int64).ravel()
         if pos.shape != new.shape:
             raise ValueError("positions and new_indices differ in length")
         return np.array(
-            [self.propose(p, q) for p, q in zip(pos, new, strict=True)], dtype=np.float64
+            [self.propose(int(p), int(q)) for p, q in zip(pos, new, strict=True)], dtype=np.float64
         )
 
     def accept(self, pos: int, new_index: int) -> None:

@@ -357,6 +357,7 @@ def run_bench(
 
 
 def _equivalence(w: Workload, source: Path, work: Path) -> dict[str, Any]:
+    kwargs: dict[str, Any]
     if w.baseline_kind == "reference":
         kwargs = {
             "baseline": str(work / "baseline"),

@@ -30,9 +30,10 @@ def snakemake_config(w: Workload, source: Path, dataset: str) -> dict[str, Any]:
     return config
 
 
-def rule_benchmarks(results: Path) -> dict[str, dict[str, float]]:
-    """rule -> {"s", "max_rss_mb", "cpu_time"} from results/benchmarks/*.tsv (first row each)."""
-    out: dict[str, dict[str, float]] = {}
+def rule_benchmarks(results: Path) -> dict[str, dict[str, float | None]]:
+    """rule -> {"s", "max_rss_mb", "cpu_time"} from results/benchmarks/*.tsv (first row each;
+    None where a column is missing or not a number)."""
+    out: dict[str, dict[str, float | None]] = {}
     for path in contracts.BENCHMARK.glob(results):
         with path.open(newline="") as fh:
             row = next(csv.DictReader(fh, delimiter="\t"), None)

@@ -64,7 +64,7 @@ def collect_success(reader: Reader, config: Mapping[str, Any] | None) -> dict[st
         for name, outputs in C.STAGES
         if name in wanted
     ]
-    finished = sum(r["finished"] for r in rows)
+    finished = sum(bool(r["finished"]) for r in rows)
     return {
         "rows": rows,
         "finished": finished,
