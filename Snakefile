@@ -35,7 +35,7 @@ from stratopt.report.answer import emit, format_answer
 
 
 onstart:
-    known = summary_if_current(f"{RESULTS}/ingest.json", source_path(), config)
+    known = summary_if_current(result(C.INGEST), source_path(), config)
     if known:
         emit(
             f"\n{known}\n  (read by an earlier run; the source is unchanged since)\n"

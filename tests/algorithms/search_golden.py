@@ -45,7 +45,7 @@ def optimize_config(preset: str, budget: int | None) -> dict[str, Any]:
 
 def run_cases(matrix: Any, config_for: Any) -> dict[str, dict[str, Any]]:
     """Every case's fitness and digest; `config_for(preset, budget)` gives the config."""
-    from stratopt.search.optimize import OptimizeSettings, build_evaluator, search_one
+    from stratopt.search.runner import OptimizeSettings, build_evaluator, search_one
 
     out: dict[str, dict[str, Any]] = {}
     evaluators: dict[str, Any] = {}  # one per objective: a search leaves no state in it

@@ -22,16 +22,17 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 
 def _run(args: argparse.Namespace) -> int:
+    from stratopt import contracts
     from stratopt.data.ingest_summary import read_summary
     from stratopt.report.answer import emit, format_answer
 
     if not args.results.is_dir():
         raise InputError(args.results, "no such results folder", expected="results/{dataset}/")
     if args.data:
-        ingest = args.results / "ingest.json"
+        ingest = contracts.INGEST.path(args.results)
         try:
             emit(read_summary(ingest) + "\n")
         except (OSError, ValueError) as exc:
             raise InputError(ingest, f"cannot read the ingest report: {exc}") from exc
     emit(format_answer(args.results))
-    return 0 if (args.results / "summary.json").exists() else 1
+    return 0 if contracts.SUMMARY.path(args.results).exists() else 1

@@ -24,7 +24,6 @@ from __future__ import annotations
 import copy
 import logging
 import math
-import os
 from collections.abc import Sequence
 from types import ModuleType
 from typing import Any
@@ -32,7 +31,7 @@ from typing import Any
 import numpy
 
 from stratopt.data.zones import ZoneData
-from stratopt.engine.backend import get_xp, to_numpy
+from stratopt.engine.backend import get_xp, load_kernels, to_numpy
 from stratopt.engine.normalise import constant_columns, normalise_columns
 from stratopt.engine.objectives import (
     SCALAR,
@@ -52,25 +51,6 @@ CHUNK_ROWS = 4096
 #: A Swapper recomputes its running sums from scratch after this many accepted swaps,
 #: so that rounding never accumulates along long swap chains.
 REFRESH_EVERY = 64
-
-
-def _load_kernels(xp: ModuleType, metric: Any, compiled: bool | None) -> ModuleType | None:
-    """The numba kernels when they apply: NumPy backend, a statistics-based metric, numba present."""
-    if compiled is False or os.environ.get("STRATOPT_NO_NUMBA"):
-        return None
-    usable = xp is numpy and hasattr(metric, "from_stats")
-    if not usable:
-        if compiled:
-            raise ValueError("compiled kernels need the NumPy backend and a built-in metric")
-        return None
-    try:
-        from stratopt.engine import kernels
-    except ImportError:
-        if compiled:
-            raise
-        log.warning("numba is not installed: the evaluator runs its NumPy path")
-        return None
-    return kernels
 
 
 class Evaluator:
@@ -120,7 +100,7 @@ class Evaluator:
         self._metric_fn = get_metric(metric, drawdown_floor)
         self.metric = metric_key(metric)
         self._dd_rule = uses_drawdown_threshold(self._metric_fn)
-        self._kernels = _load_kernels(self.xp, self._metric_fn, compiled)
+        self._kernels = load_kernels(self.xp, self._metric_fn, compiled)
         self.compiled = self._kernels is not None
         #: large batches may use numba's thread pool; False where the caller's own
         #: workers (the optimize stage's) are the parallelism

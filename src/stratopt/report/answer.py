@@ -18,6 +18,8 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any, TextIO
 
+from stratopt import contracts as C
+
 WIDTH = 22  # the label column
 TEXT_WIDTH = 110  # a line, at most (but a path)
 
@@ -58,11 +60,13 @@ def _newer(a: Path, b: Path) -> bool:
 
 def _portfolio_file(results: Path, summary: Mapping[str, Any], size: int) -> Path | None:
     """The legacy-layout file listing the chosen size's strategies."""
-    folder = Path(str(summary.get("legacy_outputs") or results / "portfolios"))
+    default = C.LEGACY_DIR.path(results)
+    folder = Path(str(summary.get("legacy_outputs") or default))
     if not folder.is_absolute() and not folder.exists():
-        folder = results / "portfolios"
-    found = sorted(folder.glob(f"best_portfolio_size{size}.txt")) or sorted(
-        folder.glob(f"best_portfolio_size{size}_*.txt")
+        folder = default
+    # as select writes it, else as the legacy does (a run stamp after the size)
+    found = sorted(folder.glob(C.fill(C.LEGACY_BEST, size=size))) or sorted(
+        folder.glob(C.fill(C.LEGACY_BEST, size=f"{size}_*"))
     )
     return found[0] if found else None
 
@@ -103,7 +107,7 @@ def _out_of_sample(validation: Mapping[str, Any] | None) -> list[str]:
 def answer_lines(results_dir: str | Path) -> list[str]:
     """The answer of the run under `results_dir`, line by line."""
     results = Path(results_dir)
-    summary_path = results / "summary.json"
+    summary_path = C.SUMMARY.path(results)
     summary = _read(summary_path)
     best = (summary or {}).get("best_overall")
     if not isinstance(best, Mapping) or "size" not in best:
@@ -113,7 +117,7 @@ def answer_lines(results_dir: str | Path) -> list[str]:
         ]
     size = int(best["size"])
     head = f"The answer ({results}):"
-    if _newer(results / "ingest.json", summary_path):
+    if _newer(C.INGEST.path(results), summary_path):
         head += " FROM AN EARLIER RUN: the data was read again since; run the whole workflow"
     flags = best.get("flags") or []
     chosen = (summary or {}).get("best_overall_rule") or {}
@@ -125,7 +129,7 @@ def answer_lines(results_dir: str | Path) -> list[str]:
             f"{size} strategies, found by {str(best.get('algorithm', '?')).upper()}; guarded "
             f"fitness {_score(best.get('guarded_fitness'))} (in sample: hindsight)",
         ),
-        *_out_of_sample(_read(results / "validation.json") if validated else None),
+        *_out_of_sample(_read(C.VALIDATION.path(results)) if validated else None),
         _row("flags", "; ".join(map(str, flags)) if flags else "none"),
     ]
     return lines + _paths(results, summary or {}, size, validated)
@@ -134,18 +138,18 @@ def answer_lines(results_dir: str | Path) -> list[str]:
 def _paths(results: Path, summary: Mapping[str, Any], size: int, validated: bool) -> list[str]:
     """Where to look: the report first, then the portfolio's files and the summary."""
     lines = []
-    report = results / "report.html"
+    report = C.REPORT.path(results)
     if report.exists():
-        stale = _newer(results / "summary.json", report)
+        stale = _newer(C.SUMMARY.path(results), report)
         lines.append(
             _row("open first", f"{report}{' (older than the answer: rerun it)' if stale else ''}")
         )
     portfolio = _portfolio_file(results, summary, size)
     if portfolio is not None:
         lines.append(_row("its strategies", str(portfolio)))
-    lines.append(_row("every size", str(results / "portfolios.parquet")))
-    also = f"  (out of sample: {results / 'validation.json'})" if validated else ""
-    lines.append(_row("summary", f"{results / 'summary.json'}{also}"))
+    lines.append(_row("every size", str(C.PORTFOLIOS.path(results))))
+    also = f"  (out of sample: {C.VALIDATION.path(results)})" if validated else ""
+    lines.append(_row("summary", f"{C.SUMMARY.path(results)}{also}"))
     return lines
 
 
