@@ -21,7 +21,7 @@ import pytest
 from workflow_helpers import prepare_workdir, small_config_args, snakemake
 
 DATASET = "small"
-NOT_COMPARED = ("logs", "benchmarks", "profiles", "report.html")
+NOT_COMPARED = ("logs", "benchmarks", "profiles", "report.html", "snakemake-report")
 MEASURED_KEYS = frozenset({"seconds", "shard_seconds"})
 JOB = re.compile(r"^(?:local)?rule (\w+):", re.MULTILINE)
 DONE = re.compile(r"rule (\w+): done \(cpu [\d.]+ s, wall [\d.]+ s, peak rss [\d.]+ MB\)")

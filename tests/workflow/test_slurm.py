@@ -36,7 +36,7 @@ DATASET = "slurmci"
 #: probe's record of where it ran (local vs a SLURM job, by design), and a
 #: DuckDB database file's bytes vary with the writer (its tables leave it
 #: as the Parquet/CSV files, which are compared).
-NOT_COMPARED = ("logs", "benchmarks", "profiles", "hpc", "report.html")
+NOT_COMPARED = ("logs", "benchmarks", "profiles", "hpc", "report.html", "snakemake-report")
 NOT_COMPARED_SUFFIXES = (".duckdb", ".duckdb.wal")
 #: Measured wall-clock fields inside result files (JSON keys, and the same
 #: keys in a Parquet file's JSON metadata): they differ on every run, so a

@@ -2,10 +2,7 @@
 
 from __future__ import annotations
 
-import logging
-import os
 from types import ModuleType
-from typing import Any
 
 from stratopt.errors import ConfigError
 
@@ -50,24 +47,3 @@ def cupy_available() -> bool:
     except ConfigError:
         return False
     return True
-
-
-def load_kernels(xp: ModuleType, metric: Any, compiled: bool | None) -> ModuleType | None:
-    """The numba kernels when they apply: NumPy backend, a statistics-based metric, numba present."""
-    if compiled is False or os.environ.get("STRATOPT_NO_NUMBA"):
-        return None
-    usable = xp is numpy_module() and hasattr(metric, "from_stats")
-    if not usable:
-        if compiled:
-            raise ValueError("compiled kernels need the NumPy backend and a built-in metric")
-        return None
-    try:
-        from stratopt.engine import kernels
-    except ImportError:
-        if compiled:
-            raise
-        logging.getLogger("stratopt.engine.evaluator").warning(
-            "numba is not installed: the evaluator runs its NumPy path"
-        )
-        return None
-    return kernels

@@ -31,7 +31,8 @@ from typing import Any
 import numpy
 
 from stratopt.data.zones import ZoneData
-from stratopt.engine.backend import get_xp, load_kernels, to_numpy
+from stratopt.engine.backend import get_xp, to_numpy
+from stratopt.engine.kernel_choice import load_kernels
 from stratopt.engine.normalise import constant_columns, normalise_columns
 from stratopt.engine.objectives import (
     SCALAR,
