@@ -43,10 +43,11 @@ test: $(STAMP)
 	bash scripts/ci/test.sh
 
 # The quick loop while working: every test but the whole-pipeline runs (marked slow),
-# the SLURM, GPU and browser ones; about 2 minutes on 2 cores (docs/testing.md).
+# the SLURM, GPU and browser ones, a test file per CPU at a time (pytest-xdist);
+# docs/testing.md has the time it takes.
 FAST := not slow and not slurm and not gpu and not browser
 test-fast: $(STAMP)
-	$(BIN)/python -m pytest -p no:cacheprovider -q -m "$(FAST)"
+	$(BIN)/python -m pytest -p no:cacheprovider -q -n auto --dist loadfile -m "$(FAST)"
 
 # A long property-based fuzzing run of ingest: make fuzz SECONDS=600
 SECONDS ?= 600

@@ -344,6 +344,7 @@ def test_best_portfolio_files_parse(real_sample_csv, tmp_path):
     assert 0 < got["printed_tolerance"] < 1e-8  # 7 printed decimals
 
 
+@pytest.mark.slow  # a benchmark's measured child processes
 def test_one_timing_module_measures_the_child_alone_and_its_children_when_asked():
     """stratopt.bench.timing: the peak is the child's own; run_stage adds its children's CPU."""
     from stratopt.bench.timing import StageFailed, run_isolated, run_stage

@@ -219,6 +219,7 @@ def test_attach_mode_profiles_in_process_and_keeps_the_profile_of_a_failure(
     assert "non-numeric cell 'oops'" in log
 
 
+@pytest.mark.slow  # a profiled optimize run (py-spy samples: a loaded machine takes fewer)
 @needs_py_spy
 def test_attached_py_spy_follows_the_worker_pool_only_when_there_is_one(
     tmp_path: Path, real_sample_csv: Path, monkeypatch: pytest.MonkeyPatch

@@ -121,6 +121,7 @@ def _cli(prepared: Path, runs: Path, *extra: str) -> list[str]:
     ]  # fmt: skip
 
 
+@pytest.mark.slow  # a real optimize run, killed and resumed
 def test_resume_after_a_killed_run(prepared: Path, tmp_path: Path) -> None:
     killed = tmp_path / "killed"
     proc = subprocess.Popen(

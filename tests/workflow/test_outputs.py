@@ -12,6 +12,8 @@ import zipfile
 from html.parser import HTMLParser
 from pathlib import Path, PurePosixPath
 
+import pytest
+
 from stratopt import contracts as C
 from stratopt.data.matrix import check_parquet
 from stratopt.report.collect import collect
@@ -21,6 +23,7 @@ from workflow_helpers import snakemake
 NOT_IN_THIS_RUN = {C.BENCH, C.BENCH_MD, C.GPU_PROBE}
 
 
+@pytest.mark.slow  # the whole CI pipeline through Snakemake (small_run)
 def test_every_output_of_a_real_run_fits_its_contract(small_run: tuple[Path, list[str]]) -> None:
     work, _ = small_run
     results = work / "results" / "small"
@@ -68,6 +71,7 @@ def _entries(index_html: str) -> dict[str, dict]:
     return json.loads(found.group(1))
 
 
+@pytest.mark.slow  # the whole CI pipeline through Snakemake (small_run), then snakemake --report
 def test_snakemake_report_is_self_contained(
     small_run: tuple[Path, list[str]], tmp_path: Path
 ) -> None:

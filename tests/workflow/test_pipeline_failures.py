@@ -97,6 +97,7 @@ def test_config_meaning_fails_before_any_job(work: Path) -> None:
     assert not (work / "results").exists()  # no stage ran
 
 
+@pytest.mark.slow  # the ingest job through Snakemake
 def test_sizes_beyond_the_data_fail_in_the_ingest_rule(work: Path) -> None:
     too_big = _config(work, max_size=31)
     proc = _run(work, TARGET, config=too_big, check=False)
