@@ -9,7 +9,6 @@ inversion.parquet and prepare.json. Loading is stratopt.db.load.
 
 from __future__ import annotations
 
-import datetime as dt
 import logging
 import time
 from dataclasses import dataclass
@@ -21,6 +20,7 @@ import pandas as pd
 import pyarrow as pa
 
 from stratopt import contracts
+from stratopt.data.date_range import date_range
 from stratopt.data.matrix import Matrix, write_matrix
 from stratopt.data.zone_matrix import write_zone_matrix
 from stratopt.db import schema as S
@@ -77,26 +77,6 @@ class PrepareOutputs:
             inversion_parquet=c.INVERSION.path(folder),
             report=c.PREPARE.path(folder),
         )
-
-
-def _date_or_none(value: Any, key: str) -> np.datetime64 | None:
-    """A config date (YAML may give a date object or a string) or None for an open bound."""
-    if value is None or value == "":
-        return None
-    try:
-        return np.datetime64(dt.date.fromisoformat(str(value)), "D")
-    except ValueError as exc:
-        raise ConfigError(f"{key} = {value!r} is not a date (YYYY-MM-DD)") from exc
-
-
-def date_range(config: dict[str, Any]) -> tuple[np.datetime64 | None, np.datetime64 | None]:
-    """config date_range.start/end as dates (None = open), start <= end checked."""
-    rng = config.get("date_range") or {}
-    start = _date_or_none(rng.get("start"), "date_range.start")
-    end = _date_or_none(rng.get("end"), "date_range.end")
-    if start is not None and end is not None and start > end:
-        raise ConfigError(f"date_range.start {start} is after date_range.end {end}")
-    return start, end
 
 
 def filtered_sessions(

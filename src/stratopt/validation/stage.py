@@ -11,7 +11,6 @@ runs beside the optimize jobs.
 
 from __future__ import annotations
 
-import datetime as dt
 import hashlib
 import logging
 import time
@@ -21,6 +20,7 @@ from typing import Any
 
 import numpy as np
 
+from stratopt.data.date_range import date_range
 from stratopt.data.matrix import Matrix, read_matrix
 from stratopt.errors import ConfigError, InputError
 from stratopt.search.settings import OptimizeSettings
@@ -42,20 +42,9 @@ from stratopt.validation.universe import fold_universe
 log = logging.getLogger(__name__)
 
 
-def _bound(value: Any, key: str) -> np.datetime64 | None:
-    if value is None or value == "":
-        return None
-    try:
-        return np.datetime64(dt.date.fromisoformat(str(value)), "D")
-    except ValueError as exc:
-        raise ConfigError(f"{key} = {value!r} is not a date (YYYY-MM-DD)") from exc
-
-
 def date_filtered(matrix: Matrix, config: Mapping[str, Any], source: str) -> Matrix:
     """The sessions inside date_range (inclusive, open where not set), as prepare keeps them."""
-    rng = config.get("date_range") or {}
-    start = _bound(rng.get("start"), "date_range.start")
-    end = _bound(rng.get("end"), "date_range.end")
+    start, end = date_range(config)
     dates = matrix.dates.astype("datetime64[D]")
     keep = np.ones(len(dates), dtype=bool)
     if start is not None:
