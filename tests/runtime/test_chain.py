@@ -10,52 +10,23 @@ it as Parquet/CSV, which are compared).
 
 from __future__ import annotations
 
-import io
-import json
 import re
 from pathlib import Path
 
-import pyarrow.parquet as pq
 import pytest
 
-from workflow_helpers import prepare_workdir, small_config_args, snakemake
+from workflow_helpers import comparable, prepare_workdir, small_config_args, snakemake
 
 DATASET = "small"
 NOT_COMPARED = ("logs", "benchmarks", "profiles", "report.html", "snakemake-report")
-MEASURED_KEYS = frozenset({"seconds", "shard_seconds"})
 JOB = re.compile(r"^(?:local)?rule (\w+):", re.MULTILINE)
 DONE = re.compile(r"rule (\w+): done \(cpu [\d.]+ s, wall [\d.]+ s, peak rss [\d.]+ MB\)")
-
-
-def without_measured(obj: object) -> object:
-    if isinstance(obj, dict):
-        return {k: without_measured(v) for k, v in obj.items() if k not in MEASURED_KEYS}
-    if isinstance(obj, list):
-        return [without_measured(v) for v in obj]
-    return obj
-
-
-def comparable(path: Path) -> object:
-    """A result file's content, its measured seconds left out."""
-    data = path.read_bytes()
-    if path.suffix == ".json":
-        return without_measured(json.loads(data))
-    if path.suffix == ".parquet":
-        table = pq.read_table(io.BytesIO(data))
-        meta = {}
-        for key, value in (table.schema.metadata or {}).items():
-            try:
-                meta[key] = without_measured(json.loads(value))
-            except ValueError:
-                meta[key] = value
-        return table.replace_schema_metadata(None).to_pylist(), meta
-    return data
 
 
 def results(workdir: Path) -> dict[str, object]:
     root = workdir / "results" / DATASET
     return {
-        str(p.relative_to(root)): comparable(p)
+        str(p.relative_to(root)): comparable(p.name, p.read_bytes())
         for p in sorted(root.rglob("*"))
         if p.is_file()
         and p.relative_to(root).parts[0] not in NOT_COMPARED

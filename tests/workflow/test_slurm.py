@@ -23,7 +23,7 @@ from pathlib import Path
 import pytest
 
 from stratopt.runtime.slurm_plugins import plugin_problem, slurm_env
-from workflow_helpers import REPO, prepare_workdir
+from workflow_helpers import REPO, comparable, prepare_workdir
 
 pytestmark = pytest.mark.slurm
 
@@ -41,7 +41,6 @@ NOT_COMPARED_SUFFIXES = (".duckdb", ".duckdb.wal")
 #: Measured wall-clock fields inside result files (JSON keys, and the same
 #: keys in a Parquet file's JSON metadata): they differ on every run, so a
 #: file that differs is compared again without them; nothing else is spared.
-MEASURED_KEYS = frozenset({"seconds", "shard_seconds"})
 SUBMITTED = re.compile(r"has been submitted with SLURM jobid (\d+) \(log: (\S+)\)")
 FINISHED = re.compile(r"Finished jobid: \d+ \(Rule: (\w+)\)")
 LOCAL_RULE = re.compile(r"^localrule (\w+):", re.MULTILINE)
@@ -183,44 +182,9 @@ def result_files(workdir: Path) -> dict[str, bytes]:
     return files
 
 
-def without_measured(obj: object) -> object:
-    if isinstance(obj, dict):
-        return {k: without_measured(v) for k, v in obj.items() if k not in MEASURED_KEYS}
-    if isinstance(obj, list):
-        return [without_measured(v) for v in obj]
-    return obj
-
-
-def parquet_without_measured(data: bytes) -> tuple[bytes, dict]:
-    """A Parquet file's data (Arrow IPC bytes) and its metadata less measured fields."""
-    import io
-
-    import pyarrow as pa
-    import pyarrow.parquet as pq
-
-    table = pq.read_table(io.BytesIO(data))
-    meta = {}
-    for key, value in (table.schema.metadata or {}).items():
-        try:
-            meta[key] = without_measured(json.loads(value))
-        except ValueError:
-            meta[key] = value
-    sink = pa.BufferOutputStream()
-    plain = table.replace_schema_metadata(None)
-    with pa.ipc.new_stream(sink, plain.schema) as writer:
-        writer.write_table(plain)
-    return sink.getvalue().to_pybytes(), meta
-
-
 def same_result(name: str, a: bytes, b: bytes) -> bool:
     """Bit for bit, or equal but for the measured wall-clock fields."""
-    if a == b:
-        return True
-    if name.endswith(".json"):
-        return without_measured(json.loads(a)) == without_measured(json.loads(b))
-    if name.endswith(".parquet"):
-        return parquet_without_measured(a) == parquet_without_measured(b)
-    return False
+    return a == b or comparable(name, a) == comparable(name, b)
 
 
 def differing_results(expected: dict[str, bytes], got: dict[str, bytes]) -> list[str]:
