@@ -92,21 +92,28 @@ def bo_count(s, seen, is_cand, cand, n_cand):  # noqa: ANN001, ANN201
 def bo_propose(rng, mean, seen, cand, n_cand, is_cand, n_seen, n_fresh, tau2, explore, out):  # noqa: ANN001, ANN201, PLR0913
     """Thompson-sampling portfolios, one per row of `out`: the top n_seen
     candidates of mean + explore * sd * N(0, 1) (sd the posterior's diagonal),
-    then n_fresh distinct strategies never seen, uniformly."""
+    then n_fresh distinct strategies never seen, uniformly.
+    Each candidate's mean and noise scale are gathered once per call, not once per
+    row: the same numbers in the same order, so the same draws give the same
+    portfolios."""
+    n = out.shape[1]
+    loc = np.empty(n_cand)
+    scale = np.empty(n_cand)
+    for c in range(n_cand):
+        i = cand[c]
+        loc[c] = mean[i]
+        scale[c] = explore * np.sqrt(tau2 / (1.0 + tau2 * seen[i] / (n * n)))
+    neg = np.empty(n_cand)
     for row in range(out.shape[0]):
-        _thompson(rng, mean, seen, cand, n_cand, is_cand, n_seen, n_fresh, tau2, explore, out[row])
+        _thompson(rng, loc, scale, neg, cand, is_cand, n_seen, n_fresh, mean.shape[0], out[row])
 
 
 @nb.njit(cache=True, nogil=True)
-def _thompson(rng, mean, seen, cand, n_cand, is_cand, n_seen, n_fresh, tau2, explore, out):  # noqa: ANN001, ANN202, PLR0913
-    n = out.shape[0]
-    n_total = mean.shape[0]
+def _thompson(rng, loc, scale, neg, cand, is_cand, n_seen, n_fresh, n_total, out):  # noqa: ANN001, ANN202, PLR0913
+    n_cand = neg.shape[0]
     if n_seen > 0:
-        neg = np.empty(n_cand)
         for c in range(n_cand):
-            i = cand[c]
-            sd = np.sqrt(tau2 / (1.0 + tau2 * seen[i] / (n * n)))
-            neg[c] = -(mean[i] + explore * sd * rng.standard_normal())
+            neg[c] = -(loc[c] + scale[c] * rng.standard_normal())
         cut = np.partition(neg, n_seen - 1)[n_seen - 1]
         k = 0
         for c in range(n_cand):
