@@ -82,7 +82,7 @@ def test_evaluator_views_share_the_arrays_and_count_apart() -> None:
     values = np.random.default_rng(0).normal(size=(30, 400))
     base = Evaluator(values)
     view = base.view()
-    assert view._w is base._w
+    assert view._rows is base._rows
     sets = np.random.default_rng(1).choice(400, size=(6, 5), replace=False)
     np.testing.assert_array_equal(view.evaluate(sets), base.evaluate(sets))
     view.evaluate(sets)

@@ -33,7 +33,6 @@ import numpy
 from stratopt.data.zones import ZoneData
 from stratopt.engine.backend import get_xp, to_numpy
 from stratopt.engine.kernel_choice import load_kernels
-from stratopt.engine.normalise import constant_columns, normalise_columns
 from stratopt.engine.objectives import (
     SCALAR,
     STAT_KEYS,
@@ -44,6 +43,7 @@ from stratopt.engine.objectives import (
 )
 from stratopt.engine.protocol import Indices
 from stratopt.engine.reference import CORRELATION_PENALTY, ZONE_CORRELATION_PENALTY, desired_count
+from stratopt.engine.rows import Rows
 
 np = numpy
 log = logging.getLogger(__name__)
@@ -120,21 +120,9 @@ class Evaluator:
             self._clip_negative = False
             self._use_corr = True
 
-        # W = [r | z] per strategy row, filled in place: the production matrix
-        # is 17 MB a copy, and every stage must stay under 500 MB.
-        w = numpy.empty((n, 2 * t), dtype=numpy.float64)
-        w[:, :t] = host.T
-        if self._use_corr:
-            z = numpy.asarray(normalise_columns(host), dtype=numpy.float64)
-            z[:, constant_columns(host)] = 0.0
-            w[:, t:] = z.T
-            del z
-        else:
-            w[:, t:] = 0.0
-        zt = w[:, t:]
-        self._sq_host = numpy.einsum("nt,nt->n", zt, zt)
-        self._w = self.xp.asarray(w)
-        self._sq = self.xp.asarray(self._sq_host)
+        # W = [r | z] per strategy row: whole for the array path, compact for the kernels
+        self._rows = Rows(host, use_corr=self._use_corr, xp=self.xp, compact=self.compiled)
+        del host
 
         self._codes_host: numpy.ndarray | None = None
         self._n_labels = 0
@@ -152,15 +140,15 @@ class Evaluator:
 
     def _gather_sum(self, sets: Any) -> Any:
         """(P, 2T): per row, the sum of W over the row's strategies."""
-        xp = self.xp
-        if xp is numpy:
+        take = self._rows.take
+        if self.xp is numpy:
             # Accumulate one position at a time: the (P, 2T) accumulator stays
             # in cache instead of materialising a (P, n, 2T) gather.
-            acc = numpy.take(self._w, sets[:, 0], axis=0)
+            acc = take(sets[:, 0])
             for j in range(1, sets.shape[1]):
-                acc += numpy.take(self._w, sets[:, j], axis=0)
+                acc += take(sets[:, j])
             return acc
-        return self._w[sets].sum(axis=1)
+        return self._rows.w[sets].sum(axis=1)
 
     def _counts(self, sets: Any) -> Any:
         """(P, K): how many strategies of each source file every row holds."""
@@ -227,13 +215,11 @@ class Evaluator:
         counts = self._counts(xp.asarray(chunk)) if self.balanced else None
         if self._kernels is not None:
             out = numpy.empty((len(chunk), self._kernels.N_STATS))
-            self._kernels.population_stats(
-                self._w, chunk, self.n_days, self._sq, out, parallel=self.parallel
-            )
+            self._kernels.population_stats(self._rows, chunk, out, parallel=self.parallel)
             return self._score(self._stats_of_array(out), counts, n)
         rows = xp.asarray(chunk)
         acc = self._gather_sum(rows)
-        sumsq = self._sq[rows].sum(axis=1)
+        sumsq = self._rows.sq[rows].sum(axis=1)
         stats, series = self._stats_of_sums(acc, sumsq, n)
         return to_numpy(self._score(stats, counts, n, series))
 
@@ -277,12 +263,12 @@ class Evaluator:
             chunk = numpy.ascontiguousarray(arr[start : start + CHUNK_ROWS])
             if self._kernels is not None:
                 raw = numpy.empty((len(chunk), self._kernels.N_STATS))
-                self._kernels.population_stats(self._w, chunk, self.n_days, self._sq, raw)
+                self._kernels.population_stats(self._rows, chunk, raw)
                 stats = self._stats_of_array(raw)
             else:
                 rows = self.xp.asarray(chunk)
                 stats, _ = self._stats_of_sums(
-                    self._gather_sum(rows), self._sq[rows].sum(axis=1), n
+                    self._gather_sum(rows), self._rows.sq[rows].sum(axis=1), n
                 )
             for key in keys:
                 out[key][start : start + len(chunk)] = to_numpy(stats[key])
@@ -346,7 +332,7 @@ class Swapper:
         """Running sums recomputed from scratch (exact for the current set)."""
         ev = self._ev
         self._acc = ev._gather_sum(ev.xp.asarray(self.indices[None, :]))[0]
-        self._sumsq = float(ev._sq_host[self.indices].sum())
+        self._sumsq = float(ev._rows.sq_host[self.indices].sum())
         self._counts = (
             numpy.bincount(self._codes()[self.indices], minlength=ev._n_labels)
             if ev.balanced
@@ -383,15 +369,14 @@ class Swapper:
         counts = self._counts_rows(old, new)
         if ev._kernels is not None:
             out = numpy.empty((len(new), ev._kernels.N_STATS))
-            ev._kernels.swap_stats(
-                self._acc, ev._w, old, new, ev.n_days, n, self._sumsq, ev._sq_host, out
-            )
+            ev._kernels.swap_stats(self._acc, ev._rows, old, new, n, self._sumsq, out)
             score = ev._score(ev._stats_of_array(out), counts, n)
         else:
             xp = ev.xp
-            acc = self._acc[None, :] + ev._w[xp.asarray(new)]
-            acc -= ev._w[xp.asarray(old)]
-            sumsq = xp.asarray((self._sumsq - ev._sq_host[old]) + ev._sq_host[new])
+            acc = self._acc[None, :] + ev._rows.take(xp.asarray(new))
+            acc -= ev._rows.take(xp.asarray(old))
+            sq = ev._rows.sq_host
+            sumsq = xp.asarray((self._sumsq - sq[old]) + sq[new])
             stats, series = ev._stats_of_sums(acc, sumsq, n)
             score = ev._score(stats, counts, n, series)
         return numpy.asarray(to_numpy(score), dtype=numpy.float64)
@@ -416,15 +401,7 @@ class Swapper:
             self._one_new[0] = new
             out = self._one_out
             ev._kernels.swap_stats(
-                self._acc,
-                ev._w,
-                self._one_old,
-                self._one_new,
-                ev.n_days,
-                len(self.indices),
-                self._sumsq,
-                ev._sq_host,
-                out,
+                self._acc, ev._rows, self._one_old, self._one_new, len(self.indices), self._sumsq, out
             )
             stats = dict(zip(self._stat_names, out[0].tolist(), strict=True))
             stats["n_days"] = ev.n_days
@@ -468,10 +445,12 @@ class Swapper:
             value = float(
                 self._score_swaps(numpy.array([old]), numpy.array([new], dtype=numpy.int64))[0]
             )
-        acc = self._acc + ev._w[new]
-        acc -= ev._w[old]
+        pair = ev._rows.take(ev.xp.asarray([new, old]))
+        acc = self._acc + pair[0]
+        acc -= pair[1]
         self._acc = acc
-        self._sumsq = (self._sumsq - float(ev._sq_host[old])) + float(ev._sq_host[new])
+        sq = ev._rows.sq_host
+        self._sumsq = (self._sumsq - float(sq[old])) + float(sq[new])
         if self._counts is not None:
             codes = self._codes()
             self._counts[codes[old]] -= 1

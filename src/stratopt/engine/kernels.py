@@ -4,7 +4,7 @@ Why: a NumPy evaluation of a population is a chain of whole-array passes
 (gather, add, cumsum, running max, ...), each re-reading (P, T) arrays, and
 NumPy's accumulate along 82-day rows runs at ~7 ns per element. These kernels
 do one pass per portfolio: sum the chosen rows of W = [r | z] into a local
-accumulator, then read the day series once for the sufficient statistics of
+accumulator (z made from r as it is read: stratopt.engine.rows), then read the day series once for the sufficient statistics of
 stratopt.engine.objectives (ROI, max drawdown, win/loss counts and sums) and |sum z|^2.
 The arithmetic is the same, in the same order, as the array-module path of
 stratopt.engine.evaluator (rows summed in set order, p_t = acc_t / n, equity summed
@@ -94,24 +94,33 @@ PREFETCH_AHEAD = 2
 LINE = 8
 
 
-def _population_stats(w, sets, t, sq, out):  # noqa: ANN001, ANN202 - numba kernel
-    """out[p] = stats of the portfolio sets[p] (rows of w summed in set order)."""
+@nb.njit(cache=True, inline="always")
+def _add_row(acc, r, mean, scale, row, t):  # noqa: ANN001, ANN202 - numba kernel
+    """acc += W[row] = [r_row | (r_row - mean_row) * scale_row] (stratopt.engine.rows)."""
+    m = mean[row]
+    s = scale[row]
+    for k in range(t):
+        v = r[row, k]
+        acc[k] += v
+        acc[t + k] += (v - m) * s
+
+
+def _population_stats(r, mean, scale, sets, t, sq, out):  # noqa: ANN001, ANN202 - numba kernel
+    """out[p] = stats of the portfolio sets[p] (rows of W summed in set order)."""
     p_count, n = sets.shape
-    width = w.shape[1]
-    flat = w.reshape(-1)
+    flat = r.reshape(-1)
     for p in nb.prange(p_count):
-        acc = np.zeros(width)
+        acc = np.zeros(2 * t)
         sumsq = 0.0
         for j in range(n):
             ahead = j + PREFETCH_AHEAD
             if ahead < n:
-                start = sets[p, ahead] * width
-                for k in range(0, width, LINE):
+                start = sets[p, ahead] * t
+                for k in range(0, t, LINE):
                     _prefetch(flat, start + k)
             row = sets[p, j]
             sumsq += sq[row]
-            for k in range(width):
-                acc[k] += w[row, k]
+            _add_row(acc, r, mean, scale, row, t)
         _stats_of(acc, t, n, sumsq, out[p])
 
 
@@ -143,21 +152,34 @@ population_stats_parallel = nb.njit(parallel=True, cache=True, nogil=True)(
 PARALLEL_ROWS = 256
 
 
-def population_stats(w, sets, t, sq, out, parallel: bool = True) -> None:  # noqa: ANN001
-    """Statistics of every row of `sets`; numba's thread pool for large batches when
-    `parallel` (False where the caller's own workers are the parallelism)."""
+def population_stats(rows, sets, out, parallel: bool = True) -> None:  # noqa: ANN001
+    """Statistics of every row of `sets` over `rows` (a compact stratopt.engine.rows.Rows);
+    numba's thread pool for large batches when `parallel` (False where the caller's own
+    workers are the parallelism)."""
     big = parallel and len(sets) >= PARALLEL_ROWS
-    (population_stats_parallel if big else population_stats_serial)(w, sets, t, sq, out)
+    kernel = population_stats_parallel if big else population_stats_serial
+    kernel(rows.r, rows.mean, rows.scale, sets, rows.n_days, rows.sq_host, out)
 
 
 @nb.njit(cache=True, nogil=True)
-def swap_stats(base, w, old, new, t, n, base_sumsq, sq, out):  # noqa: ANN001, ANN201
-    """out[q] = stats of the current set with old[q] replaced by new[q] (base = its row sum)."""
-    width = w.shape[1]
+def _swap_stats(base, r, mean, scale, old, new, t, n, base_sumsq, sq, out):  # noqa: ANN001, ANN202
+    width = 2 * t
     acc = np.empty(width)
     for q in range(len(new)):
         a = old[q]
         b = new[q]
-        for k in range(width):
-            acc[k] = (base[k] + w[b, k]) - w[a, k]
+        ma, sa = mean[a], scale[a]
+        mb, sb = mean[b], scale[b]
+        for k in range(t):
+            va = r[a, k]
+            vb = r[b, k]
+            acc[k] = (base[k] + vb) - va
+            acc[t + k] = (base[t + k] + (vb - mb) * sb) - (va - ma) * sa
         _stats_of(acc, t, n, (base_sumsq - sq[a]) + sq[b], out[q])
+
+
+def swap_stats(base, rows, old, new, n, base_sumsq, out) -> None:  # noqa: ANN001
+    """out[q] = stats of the current set with old[q] replaced by new[q] (base = its row sum)."""
+    _swap_stats(
+        base, rows.r, rows.mean, rows.scale, old, new, rows.n_days, n, base_sumsq, rows.sq_host, out
+    )
