@@ -401,7 +401,13 @@ class Swapper:
             self._one_new[0] = new
             out = self._one_out
             ev._kernels.swap_stats(
-                self._acc, ev._rows, self._one_old, self._one_new, len(self.indices), self._sumsq, out
+                self._acc,
+                ev._rows,
+                self._one_old,
+                self._one_new,
+                len(self.indices),
+                self._sumsq,
+                out,
             )
             stats = dict(zip(self._stat_names, out[0].tolist(), strict=True))
             stats["n_days"] = ev.n_days
