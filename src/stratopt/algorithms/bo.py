@@ -61,30 +61,22 @@ class InclusionSurrogate:
         self.mean = np.zeros(n_total, dtype=np.float64)
         self._flags = compiled.scratch(n_total)
 
-    def _store(self, s: np.ndarray, v: float) -> None:
-        scale = self.prior_var / (self.n * self.n)
-        bo_algebra.bo_append(self.sets, self.m, s, self.chol, scale, self._flags)
-        self.values[self.m] = v
-        self.m += 1
-        self.n_cand = bo_algebra.bo_count(s, self.seen, self.is_cand, self.cand, self.n_cand)
-
-    def _keep_best_half(self) -> None:
-        """Drop the worse half of the observations (ties: the earlier stays)."""
-        order = np.argsort(-self.values[: self.m], kind="stable")[: self.max_model // 2]
-        keep = np.sort(order)
-        sets, values = self.sets[keep].copy(), self.values[keep].copy()
-        self.m = 0
-        self.seen[:] = 0
-        self.is_cand[:] = False
-        self.n_cand = 0
-        for s, v in zip(sets, values, strict=True):
-            self._store(s, float(v))
-
     def add(self, sets: np.ndarray, values: np.ndarray) -> None:
-        for s, v in zip(np.asarray(sets, dtype=np.int64), values, strict=True):
-            if self.m == self.max_model:
-                self._keep_best_half()
-            self._store(np.ascontiguousarray(s), float(v))
+        """Observe each portfolio in order (one compiled call: bo_algebra.bo_add)."""
+        self.m, self.n_cand = bo_algebra.bo_add(
+            np.ascontiguousarray(sets, dtype=np.int64),
+            np.ascontiguousarray(values, dtype=np.float64),
+            self.sets,
+            self.values,
+            self.m,
+            self.chol,
+            self.prior_var / (self.n * self.n),
+            self._flags,
+            self.seen,
+            self.is_cand,
+            self.cand,
+            self.n_cand,
+        )
 
     def refit(self) -> None:
         """The posterior means of the seen strategies from every observation in the model."""

@@ -89,6 +89,41 @@ def bo_count(s, seen, is_cand, cand, n_cand):  # noqa: ANN001, ANN201
 
 
 @nb.njit(cache=True, nogil=True)
+def _keep_best_half(sets, values, m, chol, scale, flags, seen, is_cand, cand, keep):  # noqa: ANN001, ANN202, PLR0913
+    """Drop the worse half of the m observations (ties: the earlier stays) and rebuild
+    the factor and the candidates from the kept half, in their first order."""
+    order = np.argsort(-values[:m], kind="mergesort")[:keep]
+    kept = np.sort(order)
+    kept_sets = sets[kept].copy()
+    kept_values = values[kept].copy()
+    seen[:] = 0
+    is_cand[:] = False
+    n_cand = 0
+    for j in range(keep):
+        bo_append(sets, j, kept_sets[j], chol, scale, flags)
+        values[j] = kept_values[j]
+        n_cand = bo_count(kept_sets[j], seen, is_cand, cand, n_cand)
+    return n_cand
+
+
+@nb.njit(cache=True, nogil=True)
+def bo_add(new_sets, new_values, sets, values, m, chol, scale, flags, seen, is_cand, cand, n_cand):  # noqa: ANN001, ANN201, PLR0913
+    """Add the observations new_sets[q] -> new_values[q] in order; a full model
+    (m == its capacity) first keeps its better half. Returns (m, n_cand)."""
+    capacity = sets.shape[0]
+    for q in range(new_sets.shape[0]):
+        if m == capacity:
+            keep = capacity // 2
+            n_cand = _keep_best_half(sets, values, m, chol, scale, flags, seen, is_cand, cand, keep)
+            m = keep
+        bo_append(sets, m, new_sets[q], chol, scale, flags)
+        values[m] = new_values[q]
+        m += 1
+        n_cand = bo_count(new_sets[q], seen, is_cand, cand, n_cand)
+    return m, n_cand
+
+
+@nb.njit(cache=True, nogil=True)
 def bo_propose(rng, mean, seen, cand, n_cand, is_cand, n_seen, n_fresh, tau2, explore, out):  # noqa: ANN001, ANN201, PLR0913
     """Thompson-sampling portfolios, one per row of `out`: the top n_seen
     candidates of mean + explore * sd * N(0, 1) (sd the posterior's diagonal),
@@ -104,17 +139,20 @@ def bo_propose(rng, mean, seen, cand, n_cand, is_cand, n_seen, n_fresh, tau2, ex
         loc[c] = mean[i]
         scale[c] = explore * np.sqrt(tau2 / (1.0 + tau2 * seen[i] / (n * n)))
     neg = np.empty(n_cand)
+    heap = np.empty(max(n_seen, 1))
     for row in range(out.shape[0]):
-        _thompson(rng, loc, scale, neg, cand, is_cand, n_seen, n_fresh, mean.shape[0], out[row])
+        _thompson(
+            rng, loc, scale, neg, heap, cand, is_cand, n_seen, n_fresh, mean.shape[0], out[row]
+        )
 
 
 @nb.njit(cache=True, nogil=True)
-def _thompson(rng, loc, scale, neg, cand, is_cand, n_seen, n_fresh, n_total, out):  # noqa: ANN001, ANN202, PLR0913
+def _thompson(rng, loc, scale, neg, heap, cand, is_cand, n_seen, n_fresh, n_total, out):  # noqa: ANN001, ANN202, PLR0913
     n_cand = neg.shape[0]
     if n_seen > 0:
         for c in range(n_cand):
             neg[c] = -(loc[c] + scale[c] * rng.standard_normal())
-        cut = np.partition(neg, n_seen - 1)[n_seen - 1]
+        cut = _kth_smallest(neg, n_seen, heap)
         k = 0
         for c in range(n_cand):
             if neg[c] < cut:
@@ -136,3 +174,49 @@ def _thompson(rng, loc, scale, neg, cand, is_cand, n_seen, n_fresh, n_total, out
             if fresh:
                 out[f] = v
                 break
+
+
+@nb.njit(cache=True, inline="always")
+def _sift_down(heap, k):  # noqa: ANN001, ANN202
+    i = 0
+    x = heap[0]
+    while True:
+        child = 2 * i + 1
+        if child >= k:
+            break
+        if child + 1 < k and heap[child + 1] > heap[child]:
+            child += 1
+        if heap[child] <= x:
+            break
+        heap[i] = heap[child]
+        i = child
+    heap[i] = x
+
+
+@nb.njit(cache=True)
+def _kth_smallest(values, k, heap):  # noqa: ANN001, ANN202
+    """np.partition(values, k - 1)[k - 1], the value, from a max-heap of the k smallest
+    seen so far: most values lose one comparison with the heap's top, and nothing is
+    copied (the partition copied and reordered all of them, per proposal).
+    NaN orders differently in a heap, so a NaN falls back to np.partition."""
+    count = values.shape[0]
+    for i in range(k):
+        x = values[i]
+        if x != x:
+            return np.partition(values, k - 1)[k - 1]
+        j = i  # sift up
+        while j > 0:
+            parent = (j - 1) // 2
+            if heap[parent] >= x:
+                break
+            heap[j] = heap[parent]
+            j = parent
+        heap[j] = x
+    for i in range(k, count):
+        x = values[i]
+        if x != x:
+            return np.partition(values, k - 1)[k - 1]
+        if x < heap[0]:
+            heap[0] = x
+            _sift_down(heap, k)
+    return heap[0]
