@@ -1,0 +1,68 @@
+"""BO's compiled pieces give what the NumPy statements they replace give."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from stratopt.algorithms.bo import InclusionSurrogate
+from stratopt.algorithms.bo_algebra import _kth_smallest
+
+
+@pytest.mark.parametrize("seed", range(6))
+def test_kth_smallest_is_the_partitions_value(seed: int) -> None:
+    rng = np.random.default_rng(seed)
+    for _ in range(300):
+        count = int(rng.integers(1, 400))
+        k = int(rng.integers(1, count + 1))
+        values = rng.normal(size=count)
+        if seed % 2:
+            values = values.round(1)  # ties
+        if seed == 4:
+            values[rng.integers(0, count)] = -np.inf
+        heap = np.empty(k)
+        assert _kth_smallest(values, k, heap) == np.partition(values, k - 1)[k - 1]
+
+
+def test_kth_smallest_with_nan_falls_back_to_the_partition() -> None:
+    values = np.array([3.0, np.nan, 1.0, 2.0, -1.0])
+    for k in range(1, len(values) + 1):
+        got = _kth_smallest(values, k, np.empty(k))
+        want = np.partition(values, k - 1)[k - 1]
+        assert got == want or (np.isnan(got) and np.isnan(want))
+
+
+def _python_model(n_total: int, n: int, max_model: int, sets: np.ndarray, values: np.ndarray):
+    """The observations the model must hold: the better half kept when full (ties: earlier)."""
+    held: list[tuple[np.ndarray, float]] = []
+    for s, v in zip(sets, values, strict=True):
+        if len(held) == max_model:
+            order = np.argsort(-np.array([h[1] for h in held]), kind="stable")[: max_model // 2]
+            held = [held[i] for i in np.sort(order)]
+        held.append((s, float(v)))
+    return held
+
+
+def test_a_batch_of_observations_keeps_the_better_half_in_order() -> None:
+    rng = np.random.default_rng(5)
+    n_total, n, cap = 200, 6, 8
+    sets = np.stack([rng.choice(n_total, size=n, replace=False) for _ in range(29)])
+    values = rng.normal(size=29).round(1)  # ties among the values
+    model = InclusionSurrogate(n_total, n, max_model=cap)
+    model.add(sets[:5], values[:5])
+    model.add(sets[5:], values[5:])
+    held = _python_model(n_total, n, cap, sets, values)
+    assert model.m == len(held)
+    np.testing.assert_array_equal(model.sets[: model.m], np.stack([h[0] for h in held]))
+    np.testing.assert_array_equal(model.values[: model.m], [h[1] for h in held])
+    seen = np.bincount(np.concatenate([h[0] for h in held]), minlength=n_total)
+    np.testing.assert_array_equal(model.seen, seen)
+    assert sorted(model.cand[: model.n_cand]) == sorted(np.nonzero(seen)[0])
+    # the factor is that of I + scale * overlap over the held sets
+    scale = model.prior_var / (n * n)
+    member = np.zeros((model.m, n_total))
+    for j, (s, _) in enumerate(held):
+        member[j, s] = 1.0
+    gram = np.eye(model.m) + scale * member @ member.T
+    chol = np.tril(model.chol[: model.m, : model.m])
+    np.testing.assert_allclose(chol @ chol.T, gram, rtol=1e-12, atol=1e-12)
