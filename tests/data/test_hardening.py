@@ -159,3 +159,27 @@ def test_cli_names_a_corrupt_prepared_file(
     code = cli_main(["optimize", str(target), str(tmp_path / "runs"), "--algorithms", "rs"])
     err = capsys.readouterr().err
     assert code == 2 and str(target) in err and "Traceback" not in err
+
+
+def test_zone_matrix_files_carry_page_checksums(tmp_path: Path) -> None:
+    """A zone-mode prepared.parquet is checked on read like every other matrix file."""
+    import pyarrow.parquet as pq
+
+    from stratopt.data.zone_matrix import ZONE_COLUMN, read_zone_rows, write_zone_matrix
+
+    rng = np.random.default_rng(2)
+    days, zones, n = 6, 3, 40
+    values = rng.normal(size=(days, n))
+    matrix = _matrix(values, [f"s{i}" for i in range(n)])
+    path = tmp_path / "prepared.parquet"
+    zone_values = rng.normal(size=(days, zones, n))
+    write_zone_matrix(matrix, ["a", "b", "c"], zone_values, path)
+    found = read_zone_rows(path)
+    assert found is not None
+    np.testing.assert_array_equal(found[1], zone_values.transpose(2, 0, 1))
+    data = bytearray(path.read_bytes())
+    data[len(data) // 3] ^= 0x10  # inside the data pages
+    (tmp_path / "flipped.parquet").write_bytes(bytes(data))
+    with pytest.raises(InputError):
+        read_zone_rows(tmp_path / "flipped.parquet")
+    assert ZONE_COLUMN in pq.read_schema(path).names

@@ -23,10 +23,15 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from stratopt.data.matrix import Matrix, read_matrix_metadata, to_arrow
+from stratopt.data.matrix import (
+    DICTIONARY_COLUMNS,
+    Matrix,
+    read_matrix_metadata,
+    to_arrow,
+    write_table,
+)
 from stratopt.data.zones import ZoneData
 from stratopt.errors import InputError
-from stratopt.runtime.atomic import atomic_path
 
 ZONE_COLUMN = "zone_pnl"
 
@@ -63,8 +68,8 @@ def write_zone_matrix(
 ) -> None:
     """Write atomically (values: D x Z x S float64, or S x D x Z with by_strategy)."""
     table = zone_table(matrix, zones, values, extra, by_strategy)
-    with atomic_path(path) as tmp:
-        pq.write_table(table, tmp, compression="zstd")
+    # page checksums as every matrix file; no dictionary for the P&L (stratopt.data.matrix)
+    write_table(table, path, compression="zstd", use_dictionary=DICTIONARY_COLUMNS)
 
 
 def zones_in(path: str | Path) -> list[str] | None:
@@ -81,7 +86,8 @@ def read_zone_rows(path: str | Path) -> tuple[list[str], np.ndarray] | None:
     zones = [str(z) for z in meta["zones"]]
     d, z = len(meta["dates"]), len(zones)
     try:
-        column = pq.ParquetFile(path).read(columns=[ZONE_COLUMN], use_threads=False).column(0)
+        with pq.ParquetFile(path, page_checksum_verification=True) as pf:
+            column = pf.read(columns=[ZONE_COLUMN], use_threads=False).column(0)
     except (OSError, KeyError, pa.ArrowInvalid) as exc:
         raise InputError(
             path, f"zone metadata but no readable {ZONE_COLUMN} column: {exc}"
