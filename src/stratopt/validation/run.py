@@ -30,15 +30,16 @@ from stratopt.validation.compare import (
     series_figures,
     spearman,
     survival,
-    top_by_training_ratio,
-    top_by_training_roi,
+    top_of,
+    training_ratio_order,
+    training_roi_order,
 )
 from stratopt.validation.universe import FoldUniverse
 
 log = logging.getLogger(__name__)
 
-#: The naive picks the search is compared with, by name.
-NAIVE = {"top_roi": top_by_training_roi, "top_ratio": top_by_training_ratio}
+#: The naive picks the search is compared with, by name: each ranks the training columns.
+NAIVE = {"top_roi": training_roi_order, "top_ratio": training_ratio_order}
 
 
 @dataclass
@@ -93,6 +94,8 @@ def run_fold(
     train_ev = train_evaluator(universe, search)
     test_ev = Evaluator(universe.test, metric="roi")  # statistics and series only
     floor = settings.drawdown_floor
+    # the naive rankings do not depend on the size: ranked once per fold
+    orders = {key: rank(universe.train) for key, rank in NAIVE.items()}
     out: dict[int, SizeOutcome] = {}
     for size in sizes:
         started = time.perf_counter()
@@ -102,7 +105,7 @@ def run_fold(
             name: np.asarray(rec["best"], dtype=np.int64)
             for name, rec in zip(algorithms, finals, strict=True)
         }
-        naive = {key: pick(universe.train, size) for key, pick in NAIVE.items()}
+        naive = {key: top_of(order, size) for key, order in orders.items()}
         # the pick, every algorithm's final and the naive picks: one batch of test statistics
         scored = np.stack([*sets.values(), *naive.values()])
         test_roi = test_ev.statistics(scored)["roi"]
