@@ -66,16 +66,34 @@ def random_stream(seed: int, fold: int, size: int) -> np.random.Generator:
     )
 
 
+#: Rows per call of Evaluator.statistics: below the kernels' PARALLEL_ROWS (256), so
+#: that scoring 1,000 random portfolios stays on the serial kernel. The job has one
+#: core (threads: 1); numba's OpenMP pool cost CPU to start and to spin, for
+#: the same numbers (each row is computed alone).
+SERIAL_ROWS = 250
+
+
 def train_evaluator(universe: FoldUniverse, settings: OptimizeSettings) -> Evaluator:
     """The configured objective over the training sessions (as the optimize stage builds it)."""
     from stratopt.engine.backend import get_xp
 
-    return Evaluator(
+    evaluator = Evaluator(
         universe.train,
         xp=get_xp(settings.backend),
         labels=universe.labels if settings.balanced else None,
         **settings.evaluator_kwargs(),
     )
+    evaluator.parallel = False  # one core per job, as the optimize stage's searches
+    return evaluator
+
+
+def roi_of(evaluator: Evaluator, sets: np.ndarray) -> np.ndarray:
+    """Each portfolio's ROI over the evaluator's sessions, scored SERIAL_ROWS at a time."""
+    parts = [
+        evaluator.statistics(sets[start : start + SERIAL_ROWS])["roi"]
+        for start in range(0, len(sets), SERIAL_ROWS)
+    ]
+    return np.concatenate(parts)
 
 
 def run_fold(
@@ -108,11 +126,11 @@ def run_fold(
         naive = {key: top_of(order, size) for key, order in orders.items()}
         # the pick, every algorithm's final and the naive picks: one batch of test statistics
         scored = np.stack([*sets.values(), *naive.values()])
-        test_roi = test_ev.statistics(scored)["roi"]
+        test_roi = roi_of(test_ev, scored)
         rnd = random_subsets(
             random_stream(seed, fold.index, size), universe.n_strategies, size, random_portfolios
         )
-        random_roi = test_ev.statistics(rnd)["roi"]
+        random_roi = roi_of(test_ev, rnd)
 
         pick_name = algorithms[best]
         pick = sets[pick_name]
