@@ -65,8 +65,9 @@ def best_partners(parts: list[Pairs], n: int) -> Pairs:
 def component_roots(i: np.ndarray, j: np.ndarray, n: int) -> np.ndarray:
     """Per node, the smallest node of its connected component (edges i-j, undirected).
 
-    A union-find over the forest's edges (about 14,000 on the twin: ~20 ms),
-    instead of scipy.sparse.csgraph, whose import costs the job ~0.3 s of CPU.
+    A union-find over the forest's edges (4,393 on the twin) instead of
+    scipy.sparse.csgraph, whose import cost the correlation_summary job more
+    CPU than the whole merge (docs/performance.md).
     """
     parent = list(range(n))
 

@@ -153,8 +153,8 @@ def from_arrow(table: pa.Table, source: str | Path = "<arrow>") -> Matrix:
 def _flat_values(lists: pa.Array) -> pa.Array:
     """The list column's values in row order: flatten() without importing pyarrow.compute.
 
-    FixedSizeListArray.flatten imports pyarrow.compute (~60 ms of CPU in every job
-    that reads a matrix); without null lists, its values sliced at the offset are
+    FixedSizeListArray.flatten imports pyarrow.compute (about 60 ms by -X importtime,
+    in every job that reads a matrix); without null lists, its values sliced at the offset are
     the same array. With null lists, flatten() drops them (the length check then fails).
     """
     if lists.null_count or not pa.types.is_fixed_size_list(lists.type):

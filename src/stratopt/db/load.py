@@ -76,8 +76,9 @@ def write_back(db: Database, name: str, table: pa.Table) -> None:
     db.replace_table(check_table_name(name), table)
 
 
-# Columns from their buffers: pa.array() and pa.table() import pandas on first use
-# (~0.3 s of CPU and ~45 MB in the store_results job, which needs no pandas).
+# Columns from their buffers: pa.array() and pa.table() import pandas on first use,
+# which store_results needs nowhere else (with db.compute's import of it, 0.5-0.7 s
+# of CPU and 41 MB of that job: docs/performance.md).
 def _int32_column(values: list[int]) -> pa.Array:
     """An int32 Arrow column without nulls."""
     data = np.asarray(values, dtype=np.int32)

@@ -98,8 +98,8 @@ def zone_filtered_matrix(
     x = data.collapsed()
     long = Matrix(dates, [""] * len(dates), names, x, labels)
     db.replace_table(WEIGHTED_TABLE, S.pnl_table(long))
-    # here, not at the top: db.compute imports pandas (~0.3 s of CPU), which
-    # store_results, importing this module for portfolio_zone_table, does not need
+    # here, not at the top: db.compute imports pandas, which store_results
+    # (importing this module for portfolio_zone_table) does not need
     from stratopt.db.compute import FILTERED_TABLE
 
     db.replace_view(FILTERED_TABLE, f'SELECT "strategy_id", "date", "pnl" FROM "{WEIGHTED_TABLE}"')
