@@ -420,3 +420,22 @@ def test_pairwise_helper_is_sane():
     plan = plan_shards(50, 3, 8)
     firsts = [tiles[0].row0 * 50 + tiles[0].col0 for tiles in plan if tiles]
     assert all(a <= b for a, b in pairwise(firsts))
+
+
+def test_component_roots_are_scipys_components() -> None:
+    """The union-find groups the nodes exactly as scipy's connected_components does
+    (random graphs with cycles, self-loops, repeated edges and isolated nodes)."""
+    from scipy.sparse import coo_matrix
+    from scipy.sparse.csgraph import connected_components
+
+    from stratopt.correlation.merge import component_roots
+
+    rng = np.random.default_rng(11)
+    for n, m in ((1, 0), (10, 4), (200, 150), (500, 900)):
+        i, j = rng.integers(0, n, size=(2, m))
+        roots = component_roots(i, j, n)
+        graph = coo_matrix((np.ones(m), (i, j)), shape=(n, n))
+        _, label = connected_components(graph, directed=False)
+        # the same partition: equal labels exactly where the roots are equal
+        assert np.array_equal(label[:, None] == label[None, :], roots[:, None] == roots[None, :])
+        assert np.all(roots <= np.arange(n))

@@ -51,3 +51,23 @@ def test_portfolios_are_stored_and_replaced(tmp_path: Path) -> None:
         'SELECT "size", "position", "strategy" FROM "portfolio_members" ORDER BY 1, 2'
     ).fetchall()
     assert members == [(2, 1, "A"), (2, 2, hostile), (3, 1, "B"), (3, 2, "C"), (3, 3, 'say "hi"')]
+
+
+def test_member_table_is_the_arrow_one(tmp_path: Path) -> None:
+    """Built from buffers (no pandas), the members table equals the pa.table of the same rows."""
+    from stratopt.db.load import portfolio_tables
+
+    names = [["A", "é", "x'y"], ["B"]]
+    members = portfolio_tables(pq.read_table(_portfolios(tmp_path / "p.parquet", names)))[
+        "portfolio_members"
+    ]
+    expected = pa.table(
+        {
+            "size": pa.array([3, 3, 3, 1], type=pa.int32()),
+            "position": pa.array([1, 2, 3, 1], type=pa.int32()),
+            "strategy_index": pa.array([0, 1, 2, 0], type=pa.int32()),
+            "strategy": pa.array(["A", "é", "x'y", "B"], type=pa.string()),
+        }
+    )
+    members.validate(full=True)
+    assert members.equals(expected)

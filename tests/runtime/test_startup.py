@@ -98,3 +98,15 @@ def test_a_jobs_closing_line_gives_its_cost(tmp_path: Path) -> None:
     assert set(jobs) == {"demo"}
     assert jobs["demo"]["cpu_s"] == pytest.approx(usage.cpu_s, abs=0.01)
     assert jobs["demo"]["peak_mb"] > 0
+
+
+def test_small_jobs_import_no_pandas_or_scipy() -> None:
+    """store_results and correlation_summary need neither (each costs a job ~0.3 s of CPU)."""
+    code = (
+        "import sys; import stratopt.stages.store_results, stratopt.stages.correlation_summary; "
+        "print(sorted({m.split('.')[0] for m in sys.modules} & {'pandas', 'scipy', 'matplotlib'}))"
+    )
+    out = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True
+    ).stdout
+    assert out.strip() == "[]"

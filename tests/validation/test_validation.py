@@ -333,3 +333,34 @@ def test_date_range_is_applied_as_prepare_does(
     with pytest.raises(InputError, match="selects no session"):
         validate(sample_parquet, cfg, tmp_path / "w.json", tmp_path / "w.parquet")
     assert not (tmp_path / "w.json").exists()  # nothing half-written
+
+
+def test_naive_picks_from_one_ranking_are_the_per_size_picks() -> None:
+    """A fold ranks its columns once; each size's naive pick is the ranking's first n,
+    the same as sorting again for that size (ties included: columns 0-3 equal)."""
+    from stratopt.engine.objectives import ratio
+    from stratopt.validation.compare import top_of, training_ratio_order, training_roi_order
+
+    rng = np.random.default_rng(3)
+    train = rng.normal(size=(12, 40))
+    train[:, 1:4] = train[:, [0]]
+    roi_order, ratio_order = training_roi_order(train), training_ratio_order(train)
+    for n in (1, 3, 5, 17, 40):
+        assert np.array_equal(
+            top_of(roi_order, n), np.sort(np.argsort(-train.sum(axis=0), kind="stable")[:n])
+        )
+        assert np.array_equal(
+            top_of(ratio_order, n), np.sort(np.argsort(-ratio(train), kind="stable")[:n])
+        )
+
+
+def test_random_portfolios_are_scored_on_the_serial_kernel(sample: Matrix) -> None:
+    """Scored in batches below the kernels' parallel threshold: the same ROIs as one call."""
+    from stratopt.engine import kernels
+    from stratopt.engine.evaluator import Evaluator
+    from stratopt.validation.run import SERIAL_ROWS, roi_of
+
+    assert SERIAL_ROWS < kernels.PARALLEL_ROWS
+    ev = Evaluator(np.ascontiguousarray(sample.values[:20]), metric="roi")
+    sets = random_subsets(np.random.default_rng(5), sample.n_strategies, 8, 2 * SERIAL_ROWS + 7)
+    assert np.array_equal(roi_of(ev, sets), ev.statistics(sets)["roi"])

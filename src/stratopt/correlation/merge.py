@@ -62,16 +62,34 @@ def best_partners(parts: list[Pairs], n: int) -> Pairs:
     return p.take(first)
 
 
+def component_roots(i: np.ndarray, j: np.ndarray, n: int) -> np.ndarray:
+    """Per node, the smallest node of its connected component (edges i-j, undirected).
+
+    A union-find over the forest's edges (4,393 on the twin) instead of
+    scipy.sparse.csgraph, whose import cost the correlation_summary job more
+    CPU than the whole merge (docs/performance.md).
+    """
+    parent = list(range(n))
+
+    def root(x: int) -> int:
+        while parent[x] != x:
+            parent[x] = parent[parent[x]]
+            x = parent[x]
+        return x
+
+    for a, b in zip(i.tolist(), j.tolist(), strict=True):
+        ra, rb = root(a), root(b)
+        if ra != rb:
+            parent[max(ra, rb)] = min(ra, rb)
+    return np.fromiter((root(x) for x in range(n)), dtype=np.int64, count=n)
+
+
 def near_duplicate_groups(forest: Pairs, n: int) -> list[np.ndarray]:
     """Connected components with at least two strategies, largest first, each sorted."""
     if len(forest) == 0:
         return []
-    from scipy.sparse import coo_matrix
-    from scipy.sparse.csgraph import connected_components
-
-    graph = coo_matrix((np.ones(len(forest)), (forest.i, forest.j)), shape=(n, n))
-    _, label = connected_components(graph, directed=False)
-    sizes = np.bincount(label)
+    label = component_roots(forest.i, forest.j, n)
+    sizes = np.bincount(label, minlength=n)
     groups = [np.flatnonzero(label == g) for g in np.flatnonzero(sizes >= 2)]
     groups.sort(key=lambda g: (-len(g), int(g[0])))
     return groups

@@ -130,7 +130,7 @@ def from_arrow(table: pa.Table, source: str | Path = "<arrow>") -> Matrix:
     n = table.num_rows
     if meta.get("n_strategies", n) != n or len(meta["days"]) != t:
         raise InputError(source, "the metadata does not match the table (corrupt file?)")
-    pnl = table.column("pnl").combine_chunks().flatten()
+    pnl = _flat_values(table.column("pnl").combine_chunks())
     if len(pnl) != n * t:
         raise InputError(source, f"pnl holds {len(pnl)} values, not {n} x {t} (corrupt file?)")
     if n:
@@ -148,6 +148,19 @@ def from_arrow(table: pa.Table, source: str | Path = "<arrow>") -> Matrix:
         values=values,
         labels=table.column("label").to_pylist(),
     )
+
+
+def _flat_values(lists: pa.Array) -> pa.Array:
+    """The list column's values in row order: flatten() without importing pyarrow.compute.
+
+    FixedSizeListArray.flatten imports pyarrow.compute (about 60 ms by -X importtime,
+    in every job that reads a matrix); without null lists, its values sliced at the offset are
+    the same array. With null lists, flatten() drops them (the length check then fails).
+    """
+    if lists.null_count or not pa.types.is_fixed_size_list(lists.type):
+        return lists.flatten()
+    size = lists.type.list_size
+    return lists.values.slice(lists.offset * size, len(lists) * size)
 
 
 def _meta_digest(meta: dict[str, Any]) -> str:

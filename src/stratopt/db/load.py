@@ -76,6 +76,24 @@ def write_back(db: Database, name: str, table: pa.Table) -> None:
     db.replace_table(check_table_name(name), table)
 
 
+# Columns from their buffers: pa.array() and pa.table() import pandas on first use,
+# which store_results needs nowhere else (with db.compute's import of it, 0.5-0.7 s
+# of CPU and 41 MB of that job: docs/performance.md).
+def _int32_column(values: list[int]) -> pa.Array:
+    """An int32 Arrow column without nulls."""
+    data = np.asarray(values, dtype=np.int32)
+    return pa.Array.from_buffers(pa.int32(), len(data), [None, pa.py_buffer(data)])
+
+
+def _string_column(values: list[str]) -> pa.Array:
+    """A UTF-8 Arrow column without nulls."""
+    encoded = [v.encode() for v in values]
+    offsets = np.zeros(len(encoded) + 1, dtype=np.int32)
+    np.cumsum([len(b) for b in encoded], out=offsets[1:])
+    text = pa.py_buffer(b"".join(encoded))
+    return pa.Array.from_buffers(pa.string(), len(encoded), [None, pa.py_buffer(offsets), text])
+
+
 def portfolio_tables(portfolios: pa.Table) -> dict[str, pa.Table]:
     """The select stage's portfolios as two flat tables both engines can store.
 
@@ -84,17 +102,18 @@ def portfolio_tables(portfolios: pa.Table) -> dict[str, pa.Table]:
     as data, never as SQL text, and no list columns are needed.
     """
     flat = portfolios.drop_columns(["indices", "names"])
-    sizes = portfolios.column("size").to_numpy()
+    sizes = portfolios.column("size").to_pylist()
     names = portfolios.column("names").to_pylist()
     indices = portfolios.column("indices").to_pylist()
     counts = [len(n) for n in names]
-    members = pa.table(
-        {
-            "size": pa.array(np.repeat(sizes, counts), type=pa.int32()),
-            "position": pa.array([i + 1 for c in counts for i in range(c)], type=pa.int32()),
-            "strategy_index": pa.array([i for row in indices for i in row], type=pa.int32()),
-            "strategy": pa.array([n for row in names for n in row], type=pa.string()),
-        }
+    members = pa.Table.from_arrays(
+        [
+            _int32_column([s for s, c in zip(sizes, counts, strict=True) for _ in range(c)]),
+            _int32_column([i + 1 for c in counts for i in range(c)]),
+            _int32_column([i for row in indices for i in row]),
+            _string_column([n for row in names for n in row]),
+        ],
+        names=["size", "position", "strategy_index", "strategy"],
     )
     return {"portfolios": flat, "portfolio_members": members}
 

@@ -30,7 +30,6 @@ from stratopt.data.zone_matrix import read_zone_rows
 from stratopt.data.zones import ZoneData, normalise_weights
 from stratopt.db import schema as S
 from stratopt.db.base import Database
-from stratopt.db.compute import FILTERED_TABLE
 from stratopt.db.sql import sql_text
 from stratopt.errors import ConfigError
 
@@ -99,6 +98,10 @@ def zone_filtered_matrix(
     x = data.collapsed()
     long = Matrix(dates, [""] * len(dates), names, x, labels)
     db.replace_table(WEIGHTED_TABLE, S.pnl_table(long))
+    # here, not at the top: db.compute imports pandas, which store_results
+    # (importing this module for portfolio_zone_table) does not need
+    from stratopt.db.compute import FILTERED_TABLE
+
     db.replace_view(FILTERED_TABLE, f'SELECT "strategy_id", "date", "pnl" FROM "{WEIGHTED_TABLE}"')
     days = [d or "" for d in sessions.column("day").to_pylist()]
     return Matrix(dates, days, names, x, labels), data

@@ -83,14 +83,34 @@ def series_figures(series: np.ndarray, drawdown_floor: float | None = None) -> d
     }
 
 
+def training_roi_order(train: np.ndarray) -> np.ndarray:
+    """Every column, highest training ROI first (ties: the first column)."""
+    return np.argsort(-train.sum(axis=0), kind="stable")
+
+
+def training_ratio_order(train: np.ndarray) -> np.ndarray:
+    """Every column, highest training ratio first (legacy rule: ROI x 100 at no drawdown)."""
+    return np.argsort(-ratio(train), kind="stable")
+
+
+def top_of(order: np.ndarray, n: int) -> np.ndarray:
+    """The first n columns of a ranking, in column order.
+
+    A stable ranking's first n are the top n for every n: a fold ranks its
+    columns once and takes each size's pick from it (ratio() over 25,544
+    columns costs ~50 ms, once per size before).
+    """
+    return np.sort(order[:n])
+
+
 def top_by_training_roi(train: np.ndarray, n: int) -> np.ndarray:
     """The n columns with the highest training ROI (ties: the first column)."""
-    return np.sort(np.argsort(-train.sum(axis=0), kind="stable")[:n])
+    return top_of(training_roi_order(train), n)
 
 
 def top_by_training_ratio(train: np.ndarray, n: int) -> np.ndarray:
     """The n columns with the highest training ratio (legacy rule: ROI x 100 at no drawdown)."""
-    return np.sort(np.argsort(-ratio(train), kind="stable")[:n])
+    return top_of(training_ratio_order(train), n)
 
 
 def distribution(values: np.ndarray, bins: int = 40) -> dict[str, Any]:

@@ -30,15 +30,16 @@ from stratopt.validation.compare import (
     series_figures,
     spearman,
     survival,
-    top_by_training_ratio,
-    top_by_training_roi,
+    top_of,
+    training_ratio_order,
+    training_roi_order,
 )
 from stratopt.validation.universe import FoldUniverse
 
 log = logging.getLogger(__name__)
 
-#: The naive picks the search is compared with, by name.
-NAIVE = {"top_roi": top_by_training_roi, "top_ratio": top_by_training_ratio}
+#: The naive picks the search is compared with, by name: each ranks the training columns.
+NAIVE = {"top_roi": training_roi_order, "top_ratio": training_ratio_order}
 
 
 @dataclass
@@ -65,16 +66,34 @@ def random_stream(seed: int, fold: int, size: int) -> np.random.Generator:
     )
 
 
+#: Rows per call of Evaluator.statistics: below the kernels' PARALLEL_ROWS (256), so
+#: that scoring 1,000 random portfolios stays on the serial kernel. The job has one
+#: core (threads: 1); numba's OpenMP pool cost CPU to start and to spin, for
+#: the same numbers (each row is computed alone).
+SERIAL_ROWS = 250
+
+
 def train_evaluator(universe: FoldUniverse, settings: OptimizeSettings) -> Evaluator:
     """The configured objective over the training sessions (as the optimize stage builds it)."""
     from stratopt.engine.backend import get_xp
 
-    return Evaluator(
+    evaluator = Evaluator(
         universe.train,
         xp=get_xp(settings.backend),
         labels=universe.labels if settings.balanced else None,
         **settings.evaluator_kwargs(),
     )
+    evaluator.parallel = False  # one core per job, as the optimize stage's searches
+    return evaluator
+
+
+def roi_of(evaluator: Evaluator, sets: np.ndarray) -> np.ndarray:
+    """Each portfolio's ROI over the evaluator's sessions, scored SERIAL_ROWS at a time."""
+    parts = [
+        evaluator.statistics(sets[start : start + SERIAL_ROWS])["roi"]
+        for start in range(0, len(sets), SERIAL_ROWS)
+    ]
+    return np.concatenate(parts)
 
 
 def run_fold(
@@ -93,6 +112,8 @@ def run_fold(
     train_ev = train_evaluator(universe, search)
     test_ev = Evaluator(universe.test, metric="roi")  # statistics and series only
     floor = settings.drawdown_floor
+    # the naive rankings do not depend on the size: ranked once per fold
+    orders = {key: rank(universe.train) for key, rank in NAIVE.items()}
     out: dict[int, SizeOutcome] = {}
     for size in sizes:
         started = time.perf_counter()
@@ -102,14 +123,14 @@ def run_fold(
             name: np.asarray(rec["best"], dtype=np.int64)
             for name, rec in zip(algorithms, finals, strict=True)
         }
-        naive = {key: pick(universe.train, size) for key, pick in NAIVE.items()}
+        naive = {key: top_of(order, size) for key, order in orders.items()}
         # the pick, every algorithm's final and the naive picks: one batch of test statistics
         scored = np.stack([*sets.values(), *naive.values()])
-        test_roi = test_ev.statistics(scored)["roi"]
+        test_roi = roi_of(test_ev, scored)
         rnd = random_subsets(
             random_stream(seed, fold.index, size), universe.n_strategies, size, random_portfolios
         )
-        random_roi = test_ev.statistics(rnd)["roi"]
+        random_roi = roi_of(test_ev, rnd)
 
         pick_name = algorithms[best]
         pick = sets[pick_name]
