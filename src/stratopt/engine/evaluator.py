@@ -263,7 +263,7 @@ class Evaluator:
             chunk = numpy.ascontiguousarray(arr[start : start + CHUNK_ROWS])
             if self._kernels is not None:
                 raw = numpy.empty((len(chunk), self._kernels.N_STATS))
-                self._kernels.population_stats(self._rows, chunk, raw)
+                self._kernels.population_stats(self._rows, chunk, raw, parallel=self.parallel)
                 stats = self._stats_of_array(raw)
             else:
                 rows = self.xp.asarray(chunk)
