@@ -64,6 +64,24 @@ def load_run(path: str | Path) -> dict[str, Any]:
     return doc
 
 
+#: Per-size keys of a run that select never reads: each size's search trace (one
+#: fitness per evaluation) is most of a run file, a million floats over the default run.
+UNUSED_RUN_KEYS = ("trace", "convergence")
+
+
+def load_runs(paths: Sequence[str | Path]) -> list[dict[str, Any]]:
+    """Every run, checked, without its traces: dropped file by file, so that only
+    one file's traces are ever held (tens of MB less at the stage's peak)."""
+    runs = []
+    for path in paths:
+        run = load_run(path)
+        for rec in run["sizes"]:
+            for key in UNUSED_RUN_KEYS:
+                rec.pop(key, None)
+        runs.append(run)
+    return runs
+
+
 def _fitness(rec: Mapping[str, Any]) -> float | None:
     """A record's fitness when it is a finite number (null or non-finite never wins)."""
     value = rec.get("fitness")
@@ -217,7 +235,7 @@ def select(
     """
     matrix = read_matrix(matrix_path)
     validation = read_validation(validation_path) if validation_path else None
-    runs = [load_run(p) for p in run_paths]
+    runs = load_runs(run_paths)
     if not runs:
         raise InputError(str(legacy_dir), "select needs at least one optimize run")
     check_runs(matrix_path, matrix, run_paths, runs)
