@@ -31,6 +31,7 @@ import numpy as np
 import pyarrow as pa
 
 from stratopt import contracts
+from stratopt.data import arrow_columns as cols
 from stratopt.data.matrix import Matrix, read_matrix, read_matrix_metadata, write_table
 from stratopt.engine.portfolio_metrics import (
     LEGACY_PERIODS_PER_YEAR,
@@ -129,12 +130,15 @@ class Pictures:
     """equity_curve_size{n}.png and drawdown_size{n}.png (the legacy's two pictures per size).
 
     Every size has the same dates, so each figure's unchanging part (frame,
-    date axis with its ticks and labels, vertical grid) is drawn once and kept
-    as a pixel buffer; a picture restores it and draws only what depends on
-    the portfolio: the curve, the value axis (ticks, labels, grid) and the
-    title, then encodes the buffer as an RGB PNG with zlib level 1. Text layout was
-    most of matplotlib's cost per picture and the default PNG compression
-    (level 6) about a third of the rest (docs/algorithms.md has the figures).
+    date axis with its ticks and labels, vertical grid, the value axis' label
+    and the title but its size) is drawn once and kept as a pixel buffer; a
+    picture restores it and draws only what depends on the portfolio: the
+    curve, the value axis (ticks, labels, grid) and the size after the title,
+    then encodes the buffer as an RGB PNG with zlib level 1. Text was most of
+    matplotlib's cost per picture: the title is left-aligned so that its fixed
+    words stay in the background, and the value label has a fixed place (no
+    measuring of the tick labels to place it); the default PNG compression
+    (level 6) was about a third of the rest (docs/algorithms.md has the figures).
     """
 
     def __init__(self, dates: np.ndarray) -> None:
@@ -142,57 +146,75 @@ class Pictures:
 
         matplotlib.use("Agg")
         import matplotlib.dates as mdates
+
+        self.x = mdates.date2num(dates.astype("datetime64[D]"))
+        self.parts = {
+            "equity_curve": self._part("Equity curve", "tab:blue"),
+            "drawdown": self._part("Drawdown", "tab:red"),
+        }
+
+    def _part(self, name: str, colour: str) -> dict[str, Any]:
+        """One figure, its background drawn, and the artists a picture draws over it."""
+        import matplotlib.dates as mdates
         from matplotlib.backends.backend_agg import FigureCanvasAgg
         from matplotlib.figure import Figure
 
-        self.x = mdates.date2num(dates.astype("datetime64[D]"))
-        self.parts: dict[str, dict[str, Any]] = {}
-        for stem, colour in (("equity_curve", "tab:blue"), ("drawdown", "tab:red")):
-            fig = Figure(figsize=(8, 4), dpi=DPI)
-            canvas = FigureCanvasAgg(fig)
-            fig.subplots_adjust(left=0.12, right=0.97, top=0.9, bottom=0.12)
-            ax = fig.add_subplot(1, 1, 1)
-            locator = mdates.AutoDateLocator()
-            ax.xaxis.set_major_locator(locator)
-            ax.xaxis.set_major_formatter(mdates.ConciseDateFormatter(locator))
-            ax.set_ylabel("P&L")
-            ax.grid(True, alpha=0.3)
-            (line,) = ax.plot(self.x, np.zeros_like(self.x), color=colour, linewidth=1.2)
-            if len(self.x) > 1:
-                ax.set_xlim(self.x[0], self.x[-1])
-            # the background: everything but the curve, the value axis and the title
-            line.set_visible(False)
-            ax.yaxis.set_visible(False)
-            canvas.draw()
-            background = canvas.copy_from_bbox(fig.bbox)
-            line.set_visible(True)
-            ax.yaxis.set_visible(True)
-            self.parts[stem] = {
-                "fig": fig,
-                "canvas": canvas,
-                "ax": ax,
-                "line": line,
-                "background": background,
-            }
+        fig = Figure(figsize=(8, 4), dpi=DPI)
+        canvas = FigureCanvasAgg(fig)
+        fig.subplots_adjust(left=0.12, right=0.97, top=0.9, bottom=0.12)
+        ax = fig.add_subplot(1, 1, 1)
+        locator = mdates.AutoDateLocator()
+        ax.xaxis.set_major_locator(locator)
+        ax.xaxis.set_major_formatter(mdates.ConciseDateFormatter(locator))
+        ax.set_ylabel("P&L")
+        ax.yaxis.set_label_coords(-0.11, 0.5)  # fixed: clear of 7-character tick labels
+        ax.grid(True, alpha=0.3)
+        title = ax.set_title(f"{name}, best portfolio of size", loc="left")
+        (line,) = ax.plot(self.x, np.zeros_like(self.x), color=colour, linewidth=1.2)
+        if len(self.x) > 1:
+            ax.set_xlim(self.x[0], self.x[-1])
+        # the background: everything but the curve, the value ticks and the size
+        line.set_visible(False)
+        ax.yaxis.set_visible(False)
+        canvas.draw()
+        renderer = canvas.get_renderer()
+        ax.yaxis.label.draw(renderer)
+        background = canvas.copy_from_bbox(fig.bbox)
+        line.set_visible(True)
+        ax.yaxis.set_visible(True)
+        ax.yaxis.label.set_visible(False)  # in the background already
+        # the size, right after the title's words, on its baseline
+        end = title.get_window_extent(renderer).x1
+        x, y = title.get_position()
+        at = title.get_transform().inverted().transform((end, 0.0))[0]
+        size = ax.text(
+            at, y, "", transform=title.get_transform(), fontproperties=title.get_fontproperties()
+        )
+        size.set_verticalalignment(title.get_verticalalignment())
+        return {
+            "canvas": canvas,
+            "ax": ax,
+            "line": line,
+            "size": size,
+            "background": background,
+            "value_lines": _value_lines(ax),
+        }
 
     def draw(self, out_dir: Path, size: int, series: np.ndarray) -> None:
         from PIL import Image
 
         equity = np.cumsum(series)
         drawdown = equity - np.maximum.accumulate(equity)
-        for stem, ys, title in (
-            ("equity_curve", equity, f"Equity curve, best portfolio of size {size}"),
-            ("drawdown", drawdown, f"Drawdown, best portfolio of size {size}"),
-        ):
+        for stem, ys in (("equity_curve", equity), ("drawdown", drawdown)):
             part = self.parts[stem]
             canvas, ax, line = part["canvas"], part["ax"], part["line"]
             line.set_ydata(ys)
             ax.relim()
             ax.autoscale_view(scalex=False)
-            ax.set_title(title)
+            part["size"].set_text(f" {size}")
             canvas.restore_region(part["background"])
             renderer = canvas.get_renderer()
-            ax.yaxis.draw(renderer)  # value ticks, labels and horizontal grid
+            _draw_value_ticks(ax, part["value_lines"], renderer)
             fill = None
             if stem == "drawdown":
                 fill = ax.fill_between(self.x, ys, 0.0, color="tab:red", alpha=0.4)
@@ -200,7 +222,7 @@ class Pictures:
             line.draw(renderer)
             for spine in ax.spines.values():
                 spine.draw(renderer)
-            ax.title.draw(renderer)
+            part["size"].draw(renderer)
             # opaque figure: RGB holds every pixel (a quarter fewer bytes to compress)
             image = Image.frombuffer(
                 "RGBA", canvas.get_width_height(), canvas.buffer_rgba(), "raw", "RGBA", 0, 1
@@ -209,6 +231,51 @@ class Pictures:
                 image.save(tmp, format="png", compress_level=1)
             if fill is not None:
                 fill.remove()
+
+
+def _value_lines(ax: Any) -> tuple[Any, Any]:
+    """Two lines standing for every value tick's grid line and tick mark (their styles copied)."""
+    from matplotlib.lines import Line2D
+
+    template = ax.yaxis.get_major_ticks()[0]
+    grid, marks = Line2D([], []), Line2D([], [])
+    grid.update_from(template.gridline)
+    grid.set_clip_path(ax.patch)
+    marks.update_from(template.tick1line)
+    for line in (grid, marks):
+        line.set_figure(ax.get_figure())
+    return grid, marks
+
+
+def _draw_value_ticks(ax: Any, lines: tuple[Any, Any], renderer: Any) -> None:
+    """The value axis' ticks, labels and horizontal grid, as Axis.draw draws them.
+
+    The grid lines are one line and the tick marks another (one draw each, not
+    two per tick), and Axis.draw's measuring of every tick label (only to
+    place an offset text, which these values never have) is skipped: a third
+    of a picture's time. A formatter that does show an offset gets Axis.draw.
+    """
+    axis = ax.yaxis
+    locs = axis.get_majorticklocs()
+    formatter = axis.get_major_formatter()
+    labels = formatter.format_ticks(locs)
+    if formatter.get_offset():
+        axis.draw(renderer)
+        return
+    low, high = sorted(axis.get_view_interval())
+    slack = (high - low) * 1e-10  # matplotlib's own tolerance at the view's ends
+    shown = [k for k, loc in enumerate(locs) if low - slack <= loc <= high + slack]
+    grid, marks = lines
+    ys = np.asarray(locs, dtype=np.float64)[shown]
+    grid.set_data(np.tile([0.0, 1.0, np.nan], len(ys)), np.repeat(ys, 3))
+    marks.set_data(np.zeros(len(ys)), ys)
+    grid.draw(renderer)
+    marks.draw(renderer)
+    ticks = axis.get_major_ticks(len(locs))
+    for k in shown:
+        ticks[k].update_position(locs[k])
+        ticks[k].label1.set_text(labels[k])
+        ticks[k].label1.draw(renderer)
 
 
 #: The pictures' resolution (8 x 4 inches: 640 x 320 pixels, as before).
@@ -425,20 +492,26 @@ def _public(row: Mapping[str, Any]) -> dict[str, Any]:
 def _write_parquet(
     rows: Sequence[Mapping[str, Any]], path: str | Path, best_size: int, ppy: float
 ) -> None:
+    # from buffers: pa.array would import pandas (0.5 s of CPU, 40 MB) for 66 rows
     columns: dict[str, Any] = {
-        "size": pa.array([r["size"] for r in rows], type=pa.int32()),
-        "algorithm": pa.array([r["algorithm"] for r in rows], type=pa.string()),
-        "fitness": pa.array([r["fitness"] for r in rows], type=pa.float64()),
-        "best_overall": pa.array([r["size"] == best_size for r in rows], type=pa.bool_()),
-        "guarded_fitness": pa.array([r["guarded_fitness"] for r in rows], type=pa.float64()),
+        "size": cols.numbers([r["size"] for r in rows], np.int32),
+        "algorithm": cols.strings([r["algorithm"] for r in rows]),
+        "fitness": cols.numbers([r["fitness"] for r in rows], np.float64),
+        "best_overall": cols.booleans([r["size"] == best_size for r in rows]),
+        "guarded_fitness": cols.numbers([r["guarded_fitness"] for r in rows], np.float64),
         # one string ("; "-joined, "" when none): a flat column every database can store
-        "flags": pa.array(["; ".join(r["flags"]) for r in rows], type=pa.string()),
-        "evaluations": pa.array([r["evaluations"] for r in rows], type=pa.int64()),
-        "indices": pa.array([r["best"] for r in rows], type=pa.list_(pa.int32())),
-        "names": pa.array([r["names"] for r in rows], type=pa.list_(pa.string())),
+        "flags": cols.strings(["; ".join(r["flags"]) for r in rows]),
+        "evaluations": cols.numbers([r["evaluations"] for r in rows], np.int64),
+        "indices": cols.lists(
+            [r["best"] for r in rows],
+            cols.numbers([i for r in rows for i in r["best"]], np.int32),
+        ),
+        "names": cols.lists(
+            [r["names"] for r in rows], cols.strings([n for r in rows for n in r["names"]])
+        ),
     }
     for key in METRIC_KEYS:
-        columns[key] = pa.array([r["metrics"][key] for r in rows], type=pa.float64())
+        columns[key] = cols.numbers([r["metrics"][key] for r in rows], np.float64)
     table = pa.table(columns).replace_schema_metadata(
         {b"stratopt": json.dumps({"periods_per_year": ppy}).encode()}
     )
