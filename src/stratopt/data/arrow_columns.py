@@ -20,7 +20,7 @@ def numbers(values: Sequence[Any] | np.ndarray, dtype: type) -> pa.Array:
     """A primitive column of `values` as NumPy's `dtype` (np.int32 -> int32, ...)."""
     if any(v is None for v in values):
         raise TypeError("a missing value: these columns have no nulls")
-    data = np.ascontiguousarray(np.asarray(values, dtype=dtype))
+    data: np.ndarray = np.ascontiguousarray(np.asarray(values, dtype=dtype))
     kind = pa.from_numpy_dtype(data.dtype)
     return pa.Array.from_buffers(kind, len(data), [None, pa.py_buffer(data)])
 
