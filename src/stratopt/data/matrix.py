@@ -277,10 +277,10 @@ def _keep_rows(
     here = np.flatnonzero((wanted >= start) & (wanted < start + len(pnl)))
     if not len(here):
         return
-    flat = pnl.flatten()
-    if flat.null_count or len(flat) != len(pnl) * t:
+    # the child values, not flatten(): on a batch's slice flatten imports pyarrow.compute
+    child = pnl.values
+    first = child.offset + pnl.offset * t
+    if pnl.null_count or child.null_count or len(child) < (pnl.offset + len(pnl)) * t:
         raise InputError(path, "missing or misshapen values in the pnl column (corrupt file?)")
-    values = np.frombuffer(flat.buffers()[1], dtype=np.float64)[
-        flat.offset : flat.offset + len(flat)
-    ]
+    values = np.frombuffer(child.buffers()[1], dtype=np.float64)[first : first + len(pnl) * t]
     rows[here] = values.reshape(len(pnl), t)[wanted[here] - start]
