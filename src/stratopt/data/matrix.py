@@ -252,3 +252,56 @@ def read_matrix_metadata(path: str | Path) -> dict[str, Any]:
     if raw is None:
         raise InputError(path, "not a stratopt matrix (no 'stratopt' metadata)")
     return _checked_meta(raw, path)
+
+
+#: Strategies per batch when reading a few of them (bounds the memory held at once).
+SUBSET_BATCH = 2048
+
+
+def read_strategies(
+    path: str | Path, indices: list[int]
+) -> tuple[np.ndarray, list[str], np.ndarray]:
+    """(dates, every strategy's name, the (T, k) P&L of the strategies at `indices`).
+
+    For a reader that needs a few columns of the matrix (the report's chosen
+    portfolio): the file is read batch by batch and only those rows kept, so
+    the whole T x N array (17 MB, and 60-80 MB of resident memory to read it)
+    is never held. The values, and their layout, are those of
+    read_matrix(path).values[:, indices].
+    IndexError: an index out of range; InputError: a file that does not read.
+    """
+    meta = read_matrix_metadata(path)
+    dates = np.array(meta["dates"], dtype="datetime64[D]")
+    t = len(dates)
+    names = read_table(path, columns=["strategy"]).column("strategy").to_pylist()
+    if any(not 0 <= i < len(names) for i in indices):
+        raise IndexError(f"{path}: strategy index out of range 0..{len(names) - 1}")
+    wanted = np.asarray(indices, dtype=np.int64)
+    rows = np.empty((len(wanted), t), dtype=np.float64)
+    try:
+        with pq.ParquetFile(path, page_checksum_verification=True) as pf:
+            start = 0
+            for batch in pf.iter_batches(SUBSET_BATCH, columns=["pnl"], use_threads=False):
+                _keep_rows(batch.column(0), start, t, wanted, rows, path)
+                start += batch.num_rows
+    except (OSError, pa.ArrowException, ValueError, IndexError) as exc:
+        raise InputError(path, f"cannot read Parquet: {exc}") from None
+    # laid out as read_matrix(path).values[:, indices] is (NumPy's fancy indexing picks the
+    # layout: column-major today), so that a mean over it adds in the same order: same bits
+    return dates, names, np.ascontiguousarray(rows.T)[:, np.arange(len(wanted))]
+
+
+def _keep_rows(
+    pnl: pa.Array, start: int, t: int, wanted: np.ndarray, rows: np.ndarray, path: str | Path
+) -> None:
+    """Copy the rows of this batch (strategies start.. start+len) that `wanted` names."""
+    here = np.flatnonzero((wanted >= start) & (wanted < start + len(pnl)))
+    if not len(here):
+        return
+    # the child values, not flatten(): on a batch's slice flatten imports pyarrow.compute
+    child = pnl.values
+    first = child.offset + pnl.offset * t
+    if pnl.null_count or child.null_count or len(child) < (pnl.offset + len(pnl)) * t:
+        raise InputError(path, "missing or misshapen values in the pnl column (corrupt file?)")
+    values = np.frombuffer(child.buffers()[1], dtype=np.float64)[first : first + len(pnl) * t]
+    rows[here] = values.reshape(len(pnl), t)[wanted[here] - start]

@@ -32,7 +32,7 @@ import numpy
 
 from stratopt.data.zones import ZoneData
 from stratopt.engine.backend import get_xp, to_numpy
-from stratopt.engine.kernel_choice import load_kernels
+from stratopt.engine.kernel_choice import Compiled, load_kernels
 from stratopt.engine.objectives import (
     SCALAR,
     STAT_KEYS,
@@ -81,7 +81,7 @@ class Evaluator:
         penalty_factor: float = 1.0,
         zones: ZoneData | None = None,
         zone_correlation: bool = False,
-        compiled: bool | None = None,
+        compiled: Compiled = None,
     ) -> None:
         self.xp = get_xp(xp) if isinstance(xp, str) else xp
         self.zone_mode = zones is not None

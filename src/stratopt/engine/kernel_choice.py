@@ -9,16 +9,28 @@ from __future__ import annotations
 import logging
 import os
 from types import ModuleType
-from typing import Any
+from typing import Any, Literal, TypeAlias
 
 from stratopt.engine.backend import numpy_module
 
+#: `compiled` as the evaluator takes it: None (numba where it applies), False (the array
+#: code), True (numba, or an error), "python" (the kernels' arithmetic in Python loops).
+Compiled: TypeAlias = bool | Literal["python"] | None
 
-def load_kernels(xp: ModuleType, metric: Any, compiled: bool | None) -> ModuleType | None:
-    """The numba kernels when they apply: NumPy backend, a statistics-based metric, numba present."""
-    if compiled is False or os.environ.get("STRATOPT_NO_NUMBA"):
+
+def load_kernels(xp: ModuleType, metric: Any, compiled: Compiled) -> ModuleType | None:
+    """The numba kernels when they apply: NumPy backend, a statistics-based metric, numba present.
+
+    "python" gives stratopt.engine.loop_kernels instead (same bits, no numba: for a
+    few portfolios, where loading numba costs more than evaluating them).
+    """
+    if compiled is False or (compiled != "python" and os.environ.get("STRATOPT_NO_NUMBA")):
         return None
     usable = xp is numpy_module() and hasattr(metric, "from_stats")
+    if compiled == "python" and usable:
+        from stratopt.engine import loop_kernels
+
+        return loop_kernels
     if not usable:
         if compiled:
             raise ValueError("compiled kernels need the NumPy backend and a built-in metric")

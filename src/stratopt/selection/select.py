@@ -31,6 +31,7 @@ import numpy as np
 import pyarrow as pa
 
 from stratopt import contracts
+from stratopt.data import arrow_columns as cols
 from stratopt.data.matrix import Matrix, read_matrix, read_matrix_metadata, write_table
 from stratopt.engine.portfolio_metrics import (
     LEGACY_PERIODS_PER_YEAR,
@@ -45,15 +46,15 @@ from stratopt.legacy.layout import (
     summary_text,
 )
 from stratopt.legacy.names import legacy_names
-from stratopt.runtime.atomic import atomic_path, write_json, write_text
+from stratopt.runtime.atomic import write_json, write_text
 from stratopt.search.checkpoints import file_digest
 from stratopt.selection.choice import choose_best_size, guarded_fitness, read_validation
 from stratopt.selection.flags import DEFAULT_DRAWDOWN_BELOW, hindsight_flags
+from stratopt.selection.pictures import Pictures
 
 log = logging.getLogger(__name__)
 
 METRIC_KEYS = PERFORMANCE_KEYS
-PICTURES = {"equity_curve": contracts.LEGACY_EQUITY, "drawdown": contracts.LEGACY_DRAWDOWN}
 
 
 def load_run(path: str | Path) -> dict[str, Any]:
@@ -62,6 +63,24 @@ def load_run(path: str | Path) -> dict[str, Any]:
     if doc is None:
         raise InputError(path, "cannot read the run: no such file")
     return doc
+
+
+#: Per-size keys of a run that select never reads: each size's search trace (one
+#: fitness per evaluation) is most of a run file, a million floats over the default run.
+UNUSED_RUN_KEYS = ("trace", "convergence")
+
+
+def load_runs(paths: Sequence[str | Path]) -> list[dict[str, Any]]:
+    """Every run, checked, without its traces: dropped file by file, so that only
+    one file's traces are ever held (tens of MB less at the stage's peak)."""
+    runs = []
+    for path in paths:
+        run = load_run(path)
+        for rec in run["sizes"]:
+            for key in UNUSED_RUN_KEYS:
+                rec.pop(key, None)
+        runs.append(run)
+    return runs
 
 
 def _fitness(rec: Mapping[str, Any]) -> float | None:
@@ -107,96 +126,6 @@ def _finite(x: float) -> float | None:
     return float(x) if math.isfinite(x) else None
 
 
-class Pictures:
-    """equity_curve_size{n}.png and drawdown_size{n}.png (the legacy's two pictures per size).
-
-    Every size has the same dates, so each figure's unchanging part (frame,
-    date axis with its ticks and labels, vertical grid) is drawn once and kept
-    as a pixel buffer; a picture restores it and draws only what depends on
-    the portfolio: the curve, the value axis (ticks, labels, grid) and the
-    title, then encodes the buffer as an RGB PNG with zlib level 1. Text layout was
-    most of matplotlib's cost per picture and the default PNG compression
-    (level 6) about a third of the rest (docs/algorithms.md has the figures).
-    """
-
-    def __init__(self, dates: np.ndarray) -> None:
-        import matplotlib
-
-        matplotlib.use("Agg")
-        import matplotlib.dates as mdates
-        from matplotlib.backends.backend_agg import FigureCanvasAgg
-        from matplotlib.figure import Figure
-
-        self.x = mdates.date2num(dates.astype("datetime64[D]"))
-        self.parts: dict[str, dict[str, Any]] = {}
-        for stem, colour in (("equity_curve", "tab:blue"), ("drawdown", "tab:red")):
-            fig = Figure(figsize=(8, 4), dpi=DPI)
-            canvas = FigureCanvasAgg(fig)
-            fig.subplots_adjust(left=0.12, right=0.97, top=0.9, bottom=0.12)
-            ax = fig.add_subplot(1, 1, 1)
-            locator = mdates.AutoDateLocator()
-            ax.xaxis.set_major_locator(locator)
-            ax.xaxis.set_major_formatter(mdates.ConciseDateFormatter(locator))
-            ax.set_ylabel("P&L")
-            ax.grid(True, alpha=0.3)
-            (line,) = ax.plot(self.x, np.zeros_like(self.x), color=colour, linewidth=1.2)
-            if len(self.x) > 1:
-                ax.set_xlim(self.x[0], self.x[-1])
-            # the background: everything but the curve, the value axis and the title
-            line.set_visible(False)
-            ax.yaxis.set_visible(False)
-            canvas.draw()
-            background = canvas.copy_from_bbox(fig.bbox)
-            line.set_visible(True)
-            ax.yaxis.set_visible(True)
-            self.parts[stem] = {
-                "fig": fig,
-                "canvas": canvas,
-                "ax": ax,
-                "line": line,
-                "background": background,
-            }
-
-    def draw(self, out_dir: Path, size: int, series: np.ndarray) -> None:
-        from PIL import Image
-
-        equity = np.cumsum(series)
-        drawdown = equity - np.maximum.accumulate(equity)
-        for stem, ys, title in (
-            ("equity_curve", equity, f"Equity curve, best portfolio of size {size}"),
-            ("drawdown", drawdown, f"Drawdown, best portfolio of size {size}"),
-        ):
-            part = self.parts[stem]
-            canvas, ax, line = part["canvas"], part["ax"], part["line"]
-            line.set_ydata(ys)
-            ax.relim()
-            ax.autoscale_view(scalex=False)
-            ax.set_title(title)
-            canvas.restore_region(part["background"])
-            renderer = canvas.get_renderer()
-            ax.yaxis.draw(renderer)  # value ticks, labels and horizontal grid
-            fill = None
-            if stem == "drawdown":
-                fill = ax.fill_between(self.x, ys, 0.0, color="tab:red", alpha=0.4)
-                fill.draw(renderer)
-            line.draw(renderer)
-            for spine in ax.spines.values():
-                spine.draw(renderer)
-            ax.title.draw(renderer)
-            # opaque figure: RGB holds every pixel (a quarter fewer bytes to compress)
-            image = Image.frombuffer(
-                "RGBA", canvas.get_width_height(), canvas.buffer_rgba(), "raw", "RGBA", 0, 1
-            ).convert("RGB")
-            with atomic_path(out_dir / contracts.fill(PICTURES[stem], size=size)) as tmp:
-                image.save(tmp, format="png", compress_level=1)
-            if fill is not None:
-                fill.remove()
-
-
-#: The pictures' resolution (8 x 4 inches: 640 x 320 pixels, as before).
-DPI = 80
-
-
 def select(
     matrix_path: str | Path,
     run_paths: Sequence[str | Path],
@@ -217,7 +146,7 @@ def select(
     """
     matrix = read_matrix(matrix_path)
     validation = read_validation(validation_path) if validation_path else None
-    runs = [load_run(p) for p in run_paths]
+    runs = load_runs(run_paths)
     if not runs:
         raise InputError(str(legacy_dir), "select needs at least one optimize run")
     check_runs(matrix_path, matrix, run_paths, runs)
@@ -407,20 +336,26 @@ def _public(row: Mapping[str, Any]) -> dict[str, Any]:
 def _write_parquet(
     rows: Sequence[Mapping[str, Any]], path: str | Path, best_size: int, ppy: float
 ) -> None:
+    # from buffers: pa.array would import pandas (0.5 s of CPU, 40 MB) for 66 rows
     columns: dict[str, Any] = {
-        "size": pa.array([r["size"] for r in rows], type=pa.int32()),
-        "algorithm": pa.array([r["algorithm"] for r in rows], type=pa.string()),
-        "fitness": pa.array([r["fitness"] for r in rows], type=pa.float64()),
-        "best_overall": pa.array([r["size"] == best_size for r in rows], type=pa.bool_()),
-        "guarded_fitness": pa.array([r["guarded_fitness"] for r in rows], type=pa.float64()),
+        "size": cols.numbers([r["size"] for r in rows], np.int32),
+        "algorithm": cols.strings([r["algorithm"] for r in rows]),
+        "fitness": cols.numbers([r["fitness"] for r in rows], np.float64),
+        "best_overall": cols.booleans([r["size"] == best_size for r in rows]),
+        "guarded_fitness": cols.numbers([r["guarded_fitness"] for r in rows], np.float64),
         # one string ("; "-joined, "" when none): a flat column every database can store
-        "flags": pa.array(["; ".join(r["flags"]) for r in rows], type=pa.string()),
-        "evaluations": pa.array([r["evaluations"] for r in rows], type=pa.int64()),
-        "indices": pa.array([r["best"] for r in rows], type=pa.list_(pa.int32())),
-        "names": pa.array([r["names"] for r in rows], type=pa.list_(pa.string())),
+        "flags": cols.strings(["; ".join(r["flags"]) for r in rows]),
+        "evaluations": cols.numbers([r["evaluations"] for r in rows], np.int64),
+        "indices": cols.lists(
+            [r["best"] for r in rows],
+            cols.numbers([i for r in rows for i in r["best"]], np.int32),
+        ),
+        "names": cols.lists(
+            [r["names"] for r in rows], cols.strings([n for r in rows for n in r["names"]])
+        ),
     }
     for key in METRIC_KEYS:
-        columns[key] = pa.array([r["metrics"][key] for r in rows], type=pa.float64())
+        columns[key] = cols.numbers([r["metrics"][key] for r in rows], np.float64)
     table = pa.table(columns).replace_schema_metadata(
         {b"stratopt": json.dumps({"periods_per_year": ppy}).encode()}
     )

@@ -54,25 +54,29 @@ def collect_portfolios(reader: Reader) -> dict[str, Any] | None:
 
 
 def _series(reader: Reader, best: dict[str, Any]) -> tuple[np.ndarray, np.ndarray] | None:
-    """The chosen portfolio's equal-weight series from prepared.parquet, by its indices."""
-    from stratopt.data.matrix import read_matrix
+    """The chosen portfolio's equal-weight series from prepared.parquet, by its indices.
+
+    Only its strategies' rows are kept (read_strategies): the whole matrix cost
+    the report stage ~80 MB of resident memory for one series.
+    """
+    from stratopt.data.matrix import read_strategies
 
     if not reader.parquet_fits(C.PREPARED):
         return None
     path = C.PREPARED.path(reader.results)
-    matrix = read_matrix(path)
     idx = best["indices"]
-    if (
-        any(not 0 <= i < matrix.n_strategies for i in idx)
-        or [matrix.names[i] for i in idx] != best["strategies"]
-    ):
+    try:
+        dates, names, values = read_strategies(path, idx)
+    except IndexError:
+        names = []
+    if not names or [names[i] for i in idx] != best["strategies"]:
         reader.broke(
             C.PORTFOLIOS.path(reader.results),
             f"{C.PORTFOLIOS.name}: size {best['size']}'s indices do not name its strategies in "
             f"{path} (select ran on another prepared matrix: rerun it)",
         )
         return None
-    return matrix.dates, matrix.values[:, idx].mean(axis=1)
+    return dates, values.mean(axis=1)
 
 
 def collect_best(reader: Reader, portfolios: dict[str, Any] | None) -> dict[str, Any] | None:

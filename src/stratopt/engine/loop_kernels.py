@@ -1,0 +1,80 @@
+"""The compiled kernels' population statistics in plain Python, for a few portfolios.
+
+Why: the select stage scores one winner per size (66 on the default run). With
+stratopt.engine.kernels that meant loading numba, LLVM and numba's BLAS check
+(scipy.linalg): about 1 s of CPU and 100 MB of memory for a millisecond of
+arithmetic. This module does the arithmetic of kernels._population_stats and
+kernels._stats_of with the same operations in the same order (rows of W added in
+set order to a zeroed accumulator, p_t = acc_t / n, every sum day by day; numba
+compiles without fast-math, so neither reorders nor fuses): the same bits, at
+about 50 us per portfolio, far too slow for a search. Evaluator(compiled="python")
+selects it; tests/engine/test_loop_kernels.py compares it with the kernels.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+N_STATS = 9
+
+
+def population_stats(
+    w: np.ndarray,
+    sets: np.ndarray,
+    t: int,
+    sq: np.ndarray,
+    out: np.ndarray,
+    parallel: bool = True,
+) -> None:
+    """out[p] = stats of the portfolio sets[p] (`parallel` is ignored: one thread)."""
+    del parallel
+    n = sets.shape[1]
+    for p in range(sets.shape[0]):
+        acc = np.zeros(w.shape[1])
+        sumsq = 0.0
+        for row in sets[p].tolist():
+            sumsq += float(sq[row])
+            acc += w[row]
+        out[p] = stats_of(acc.tolist(), t, n, sumsq)
+
+
+def stats_of(acc: list[float], t: int, n: int, sumsq: float) -> list[float]:
+    """kernels._stats_of on a row sum: roi, max_dd, n_win, n_lose, gains, loss, zz, sumsq, sq."""
+    equity = peak = dd = gains = loss = sq = 0.0
+    n_win = n_lose = 0
+    for k in range(t):
+        x = acc[k] / n
+        equity += x
+        sq += x * x
+        if k == 0 or equity > peak:
+            peak = equity
+        if peak - equity > dd:
+            dd = peak - equity
+        if x > 0:
+            n_win += 1
+            gains += x
+        elif x < 0:
+            n_lose += 1
+            loss -= x
+    zz = 0.0
+    for k in range(t, 2 * t):
+        zz += acc[k] * acc[k]
+    return [equity, dd, n_win, n_lose, gains, loss, zz, sumsq, sq]
+
+
+def swap_stats(
+    base: np.ndarray,
+    w: np.ndarray,
+    old: np.ndarray,
+    new: np.ndarray,
+    t: int,
+    n: int,
+    base_sumsq: float,
+    sq: np.ndarray,
+    out: np.ndarray,
+) -> None:
+    """kernels.swap_stats: out[q] = stats of the set with old[q] replaced by new[q]."""
+    for q, (a, b) in enumerate(zip(old.tolist(), new.tolist(), strict=True)):
+        acc = (base + w[b]) - w[a]
+        sumsq = (float(base_sumsq) - float(sq[a])) + float(sq[b])
+        out[q] = stats_of(acc.tolist(), t, n, sumsq)
