@@ -4,9 +4,10 @@ Why: the select stage scores one winner per size (66 on the default run). With
 stratopt.engine.kernels that meant loading numba, LLVM and numba's BLAS check
 (scipy.linalg): about 1 s of CPU and 100 MB of memory for a millisecond of
 arithmetic. This module does the arithmetic of kernels._population_stats and
-kernels._stats_of with the same operations in the same order (rows of W added in
-set order to a zeroed accumulator, p_t = acc_t / n, every sum day by day; numba
-compiles without fast-math, so neither reorders nor fuses): the same bits, at
+kernels._stats_of with the same operations in the same order (rows of W made from
+the compact rows as the kernels make them, added in set order to a zeroed
+accumulator, p_t = acc_t / n, every sum day by day; numba compiles without
+fast-math, so neither reorders nor fuses): the same bits, at
 about 50 us per portfolio, far too slow for a search. Evaluator(compiled="python")
 selects it; tests/engine/test_loop_kernels.py compares it with the kernels.
 """
@@ -15,26 +16,28 @@ from __future__ import annotations
 
 import numpy as np
 
+from stratopt.engine.rows import Rows
+
 N_STATS = 9
 
 
-def population_stats(
-    w: np.ndarray,
-    sets: np.ndarray,
-    t: int,
-    sq: np.ndarray,
-    out: np.ndarray,
-    parallel: bool = True,
-) -> None:
+def _row(rows: Rows, i: int) -> np.ndarray:
+    """W[i] = [r_i | (r_i - mean_i) * scale_i], the operations of kernels._add_row."""
+    r = rows.r[i]
+    return np.concatenate([r, (r - rows.mean[i]) * rows.scale[i]])
+
+
+def population_stats(rows: Rows, sets: np.ndarray, out: np.ndarray, parallel: bool = True) -> None:
     """out[p] = stats of the portfolio sets[p] (`parallel` is ignored: one thread)."""
     del parallel
     n = sets.shape[1]
+    t = rows.n_days
     for p in range(sets.shape[0]):
-        acc = np.zeros(w.shape[1])
+        acc = np.zeros(2 * t)
         sumsq = 0.0
         for row in sets[p].tolist():
-            sumsq += float(sq[row])
-            acc += w[row]
+            sumsq += float(rows.sq_host[row])
+            acc += _row(rows, row)
         out[p] = stats_of(acc.tolist(), t, n, sumsq)
 
 
@@ -64,17 +67,16 @@ def stats_of(acc: list[float], t: int, n: int, sumsq: float) -> list[float]:
 
 def swap_stats(
     base: np.ndarray,
-    w: np.ndarray,
+    rows: Rows,
     old: np.ndarray,
     new: np.ndarray,
-    t: int,
     n: int,
     base_sumsq: float,
-    sq: np.ndarray,
     out: np.ndarray,
 ) -> None:
     """kernels.swap_stats: out[q] = stats of the set with old[q] replaced by new[q]."""
+    sq = rows.sq_host
     for q, (a, b) in enumerate(zip(old.tolist(), new.tolist(), strict=True)):
-        acc = (base + w[b]) - w[a]
+        acc = (base + _row(rows, b)) - _row(rows, a)
         sumsq = (float(base_sumsq) - float(sq[a])) + float(sq[b])
-        out[q] = stats_of(acc.tolist(), t, n, sumsq)
+        out[q] = stats_of(acc.tolist(), rows.n_days, n, sumsq)
