@@ -4,7 +4,8 @@ Same numbers as stratopt.engine.reference, computed differently:
 - the strategies are stored once as rows of W = [r_i | z_i] (N x 2T): the
   daily P&L and the normalised column (stratopt.engine.normalise), so that one row
   gather per chosen strategy yields both the portfolio sum and the sum of the
-  normalised columns;
+  normalised columns (the kernels make z from r as they read it, from each
+  column's mean and scale: stratopt.engine.rows);
 - the mean pairwise correlation of a set S of n strategies is
   (|sum z_i|^2 - sum |z_i|^2) / (n (n - 1)), O(nT) instead of the legacy's
   O(n^2) loop over a dense N x N matrix, which is never built;
@@ -331,7 +332,10 @@ class Swapper:
     def _refresh(self) -> None:
         """Running sums recomputed from scratch (exact for the current set)."""
         ev = self._ev
-        self._acc = ev._gather_sum(ev.xp.asarray(self.indices[None, :]))[0]
+        if ev._kernels is not None:  # the compact rows: one call, not a take per member
+            self._acc = ev._kernels.set_sum(ev._rows, self.indices)
+        else:
+            self._acc = ev._gather_sum(ev.xp.asarray(self.indices[None, :]))[0]
         self._sumsq = float(ev._rows.sq_host[self.indices].sum())
         self._counts = (
             numpy.bincount(self._codes()[self.indices], minlength=ev._n_labels)
@@ -451,10 +455,13 @@ class Swapper:
             value = float(
                 self._score_swaps(numpy.array([old]), numpy.array([new], dtype=numpy.int64))[0]
             )
-        pair = ev._rows.take(ev.xp.asarray([new, old]))
-        acc = self._acc + pair[0]
-        acc -= pair[1]
-        self._acc = acc
+        if ev._kernels is not None:
+            ev._kernels.swap_into(self._acc, ev._rows, old, new)
+        else:
+            pair = ev._rows.take(ev.xp.asarray([new, old]))
+            acc = self._acc + pair[0]
+            acc -= pair[1]
+            self._acc = acc
         sq = ev._rows.sq_host
         self._sumsq = (self._sumsq - float(sq[old])) + float(sq[new])
         if self._counts is not None:

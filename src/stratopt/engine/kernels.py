@@ -183,3 +183,43 @@ def swap_stats(base, rows, old, new, n, base_sumsq, out) -> None:  # noqa: ANN00
     _swap_stats(
         base, rows.r, rows.mean, rows.scale, old, new, rows.n_days, n, base_sumsq, rows.sq_host, out
     )
+
+
+@nb.njit(cache=True, nogil=True)
+def _set_sum(r, mean, scale, idx, t):  # noqa: ANN001, ANN202
+    acc = np.empty(2 * t)
+    for j in range(idx.shape[0]):
+        row = idx[j]
+        m = mean[row]
+        s = scale[row]
+        for k in range(t):
+            v = r[row, k]
+            z = (v - m) * s
+            if j == 0:  # the first row copied, then the others added in order
+                acc[k] = v
+                acc[t + k] = z
+            else:
+                acc[k] += v
+                acc[t + k] += z
+    return acc
+
+
+def set_sum(rows, idx) -> np.ndarray:  # noqa: ANN001
+    """A Swapper's running sum: W's rows idx[0], idx[1], ... added in order (2T,)."""
+    return _set_sum(rows.r, rows.mean, rows.scale, idx, rows.n_days)
+
+
+@nb.njit(cache=True, nogil=True)
+def _swap_into(acc, r, mean, scale, a, b, t):  # noqa: ANN001, ANN202
+    ma, sa = mean[a], scale[a]
+    mb, sb = mean[b], scale[b]
+    for k in range(t):
+        va = r[a, k]
+        vb = r[b, k]
+        acc[k] = (acc[k] + vb) - va
+        acc[t + k] = (acc[t + k] + (vb - mb) * sb) - (va - ma) * sa
+
+
+def swap_into(acc, rows, old: int, new: int) -> None:  # noqa: ANN001
+    """acc := (acc + W[new]) - W[old], in place: a Swapper's accepted swap."""
+    _swap_into(acc, rows.r, rows.mean, rows.scale, old, new, rows.n_days)

@@ -80,3 +80,17 @@ def swap_stats(
         acc = (base + _row(rows, b)) - _row(rows, a)
         sumsq = (float(base_sumsq) - float(sq[a])) + float(sq[b])
         out[q] = stats_of(acc.tolist(), rows.n_days, n, sumsq)
+
+
+def set_sum(rows: Rows, idx: np.ndarray) -> np.ndarray:
+    """kernels.set_sum: W's rows idx[0], idx[1], ... added in order (the first copied)."""
+    members = idx.tolist()
+    acc = _row(rows, members[0])
+    for row in members[1:]:
+        acc += _row(rows, row)
+    return acc
+
+
+def swap_into(acc: np.ndarray, rows: Rows, old: int, new: int) -> None:
+    """kernels.swap_into: acc := (acc + W[new]) - W[old], in place."""
+    acc[:] = (acc + _row(rows, new)) - _row(rows, old)
