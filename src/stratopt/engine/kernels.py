@@ -30,6 +30,10 @@ N_STATS = 9
 
 @nb.njit(cache=True, inline="always")
 def _stats_of(acc, t, n, sumsq, out):  # noqa: ANN001, ANN202 - numba kernel
+    # stratopt.engine.loop_kernels.stats_of is this in Python (select's few portfolios,
+    # without numba); it stays a copy: numba's cache does not see a change in a function
+    # of another file, so a compiled kernel inlining it could run stale code.
+    # tests/engine/test_loop_kernels.py holds the two to the same bits.
     equity = 0.0
     peak = 0.0
     dd = 0.0
@@ -161,20 +165,25 @@ def population_stats(rows, sets, out, parallel: bool = True) -> None:  # noqa: A
     kernel(rows.r, rows.mean, rows.scale, sets, rows.n_days, rows.sq_host, out)
 
 
+@nb.njit(cache=True, inline="always")
+def _swap_row(dst, src, r, mean, scale, a, b, t):  # noqa: ANN001, ANN202, PLR0913
+    """dst = (src + W[b]) - W[a], element by element (dst may be src: in place)."""
+    ma, sa = mean[a], scale[a]
+    mb, sb = mean[b], scale[b]
+    for k in range(t):
+        va = r[a, k]
+        vb = r[b, k]
+        dst[k] = (src[k] + vb) - va
+        dst[t + k] = (src[t + k] + (vb - mb) * sb) - (va - ma) * sa
+
+
 @nb.njit(cache=True, nogil=True)
 def _swap_stats(base, r, mean, scale, old, new, t, n, base_sumsq, sq, out):  # noqa: ANN001, ANN202
-    width = 2 * t
-    acc = np.empty(width)
+    acc = np.empty(2 * t)
     for q in range(len(new)):
         a = old[q]
         b = new[q]
-        ma, sa = mean[a], scale[a]
-        mb, sb = mean[b], scale[b]
-        for k in range(t):
-            va = r[a, k]
-            vb = r[b, k]
-            acc[k] = (base[k] + vb) - va
-            acc[t + k] = (base[t + k] + (vb - mb) * sb) - (va - ma) * sa
+        _swap_row(acc, base, r, mean, scale, a, b, t)
         _stats_of(acc, t, n, (base_sumsq - sq[a]) + sq[b], out[q])
 
 
@@ -211,13 +220,7 @@ def set_sum(rows, idx) -> np.ndarray:  # noqa: ANN001
 
 @nb.njit(cache=True, nogil=True)
 def _swap_into(acc, r, mean, scale, a, b, t):  # noqa: ANN001, ANN202
-    ma, sa = mean[a], scale[a]
-    mb, sb = mean[b], scale[b]
-    for k in range(t):
-        va = r[a, k]
-        vb = r[b, k]
-        acc[k] = (acc[k] + vb) - va
-        acc[t + k] = (acc[t + k] + (vb - mb) * sb) - (va - ma) * sa
+    _swap_row(acc, acc, r, mean, scale, a, b, t)
 
 
 def swap_into(acc, rows, old: int, new: int) -> None:  # noqa: ANN001
