@@ -11,6 +11,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from import_support import packages_imported
 from stratopt import registry
 from stratopt.bench.pipeline import parse_jobs
 from stratopt.engine import kernels
@@ -102,11 +103,5 @@ def test_a_jobs_closing_line_gives_its_cost(tmp_path: Path) -> None:
 
 def test_small_jobs_import_no_pandas_or_scipy() -> None:
     """store_results and correlation_summary need neither (each costs a job ~0.3 s of CPU)."""
-    code = (
-        "import sys; import stratopt.stages.store_results, stratopt.stages.correlation_summary; "
-        "print(sorted({m.split('.')[0] for m in sys.modules} & {'pandas', 'scipy', 'matplotlib'}))"
-    )
-    out = subprocess.run(
-        [sys.executable, "-c", code], capture_output=True, text=True, check=True
-    ).stdout
-    assert out.strip() == "[]"
+    jobs = ["stratopt.stages.store_results", "stratopt.stages.correlation_summary"]
+    assert packages_imported(jobs, ["pandas", "scipy", "matplotlib"]) == []
