@@ -162,10 +162,8 @@ def prepare(db: Database, config: dict[str, Any], out: PrepareOutputs) -> dict[s
 
     where = db.describe()
 
-    t0 = time.perf_counter()
-    metrics = strategy_metrics(db, matrix, prepared, order, flags, paths["metrics"])
-    seconds["metrics"] = time.perf_counter() - t0
-
+    # prepared.parquet first: its Arrow copy and the writer's buffers come and go
+    # before the metrics' temporaries are made (the stage's peak memory)
     t0 = time.perf_counter()
     if zone_data is None or zones is None:  # set together, in zone mode
         write_matrix(prepared, out.prepared, extra={"ulta": do_ulta})
@@ -175,6 +173,14 @@ def prepare(db: Database, config: dict[str, Any], out: PrepareOutputs) -> dict[s
         zone_data = None  # M in the load order is no longer needed: memory
         write_zone_matrix(prepared, zones.zones, rows, out.prepared, zone_meta, by_strategy=True)
         del rows
+    release_freed_memory()
+    exported = time.perf_counter() - t0
+
+    t0 = time.perf_counter()
+    metrics = strategy_metrics(db, matrix, prepared, order, flags, paths["metrics"])
+    seconds["metrics"] = time.perf_counter() - t0
+
+    t0 = time.perf_counter()
     write_metrics(metrics, out.metrics_csv, out.metrics_parquet)
     inverted_ids = np.flatnonzero(flags)
     write_inversion_report(
@@ -185,7 +191,7 @@ def prepare(db: Database, config: dict[str, Any], out: PrepareOutputs) -> dict[s
             [matrix.names[i] for i in inverted_ids], [matrix.labels[i] for i in inverted_ids]
         ),
     )
-    seconds["export"] = time.perf_counter() - t0
+    seconds["export"] = exported + (time.perf_counter() - t0)
 
     summary = {
         "database": where,
