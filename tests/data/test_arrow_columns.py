@@ -34,3 +34,18 @@ def test_a_missing_value_is_refused_not_made_nan() -> None:
 def test_rows_and_child_must_agree() -> None:
     with pytest.raises(ValueError):
         cols.lists([[1, 2]], cols.numbers([1], np.int32))
+
+
+def test_nullable_dates_and_blob_builders_give_pa_array_s_arrays() -> None:
+    floats = [1.5, None, -2.0, None]
+    assert cols.optional_numbers(floats, np.float64).equals(pa.array(floats, type=pa.float64()))
+    assert cols.optional_numbers([1.0, 2.0], np.float64).equals(pa.array([1.0, 2.0]))
+    words = ["930-1030", None, "", "1515-1525"]
+    assert cols.optional_strings(words).equals(pa.array(words, type=pa.string()))
+    assert cols.optional_strings(["a"]).equals(pa.array(["a"], type=pa.string()))
+    days = np.array(["1969-12-31", "2024-02-29", "2025-07-26"], dtype="datetime64[D]")
+    assert cols.dates(days).equals(pa.array(days.astype(np.int32), pa.int32()).cast(pa.date32()))
+    blob = b"1.5,-2,3e4"
+    assert cols.one_blob(blob).equals(pa.array([blob], type=pa.large_binary()))
+    big = np.arange(10.0)
+    assert cols.numbers(big, np.float64).equals(pa.array(big))

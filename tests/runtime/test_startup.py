@@ -105,3 +105,24 @@ def test_small_jobs_import_no_pandas_or_scipy() -> None:
     """store_results and correlation_summary need neither (each costs a job ~0.3 s of CPU)."""
     jobs = ["stratopt.stages.store_results", "stratopt.stages.correlation_summary"]
     assert packages_imported(jobs, ["pandas", "scipy", "matplotlib"]) == []
+
+
+def test_ingest_and_load_import_no_pandas(real_sample_csv: Path, tmp_path: Path) -> None:
+    """Reading the real CSV, writing matrix.parquet and loading it into DuckDB use Arrow
+    arrays built from buffers (stratopt.data.arrow_columns): pa.array() would import
+    pandas, about 0.5 s of CPU in each of the ingest and load_db jobs."""
+    code = (
+        "import json, sys\n"
+        "from stratopt.data.ingest import ingest\n"
+        "from stratopt.db.duckdb_backend import DuckDBDatabase\n"
+        "from stratopt.db.load import load_db\n"
+        f"out = {str(tmp_path)!r}\n"
+        f"ingest({str(real_sample_csv)!r}, out + '/matrix.parquet', out + '/ingest.json')\n"
+        "with DuckDBDatabase(out + '/db.duckdb') as db:\n"
+        "    load_db(out + '/matrix.parquet', db, out + '/load.json')\n"
+        "print(json.dumps(sorted({m.split('.')[0] for m in sys.modules} & "
+        "{'pandas', 'scipy', 'matplotlib'})))\n"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip().splitlines()[-1] == "[]"
+    assert (tmp_path / "load.json").exists()

@@ -15,6 +15,9 @@ rule optimize:
         log_of("optimize"),
     benchmark:
         benchmark_of("optimize")
+    # the longest job and on the critical path: started as soon as a core pair is
+    # free, before the correlation shards (docs/performance.md, job order)
+    priority: 10
     conda:
         conda_env("optimize")
     threads: config["optimize"]["workers"]

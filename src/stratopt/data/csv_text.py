@@ -23,6 +23,7 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from stratopt.data import arrow_columns as cols
 from stratopt.data.ingest_report import IngestReport
 from stratopt.data.matrix import Matrix
 from stratopt.errors import InputError
@@ -265,7 +266,7 @@ def _to_float(
     file, and every copy of it adds to the stage's peak memory)."""
     t, n = len(numeric), len(names)
     spaced = any(b" " in row or b"\t" in row for row in numeric)
-    joined = pa.array([b",".join(numeric)], type=pa.large_binary())
+    joined = cols.one_blob(b",".join(numeric))
     numeric.clear()
     cells = pc.cast(pc.split_pattern(joined, b",").flatten(), pa.large_string())
     del joined
@@ -273,7 +274,7 @@ def _to_float(
         cells = pc.utf8_trim_whitespace(cells)
     blanks_read = False
     try:
-        values = pc.cast(cells, pa.float64()).to_numpy()
+        values = cols.float_values(pc.cast(cells, pa.float64()))
     except pa.ArrowInvalid:
         values = _to_float_with_blanks(cells, t, names, path, report)
         blanks_read = True
@@ -310,7 +311,7 @@ def _to_float_with_blanks(
         report.warn(f"{path}: column {names[j]!r}: {per_column[j]} blank cell(s) read as 0")
     filled = pc.if_else(missing, pa.scalar("0", pa.large_string()), cells)
     try:
-        return pc.cast(filled, pa.float64()).to_numpy()
+        return cols.float_values(pc.cast(filled, pa.float64()))
     except pa.ArrowInvalid:
         pass
     for flat_index, cell in enumerate(filled.to_pylist()):

@@ -25,6 +25,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from stratopt.contracts import ContractError, Output
+from stratopt.data import arrow_columns as cols
 from stratopt.errors import InputError
 from stratopt.runtime.atomic import atomic_path
 
@@ -99,7 +100,7 @@ class Matrix:
 def to_arrow(matrix: Matrix, extra: dict[str, Any] | None = None) -> pa.Table:
     """The matrix as a table; `extra` adds keys to the file's metadata (what made it)."""
     t, n = matrix.shape
-    flat = pa.array(np.ascontiguousarray(matrix.values.T).ravel(), type=pa.float64())
+    flat = cols.numbers(np.ascontiguousarray(matrix.values.T).ravel(), np.float64)
     pnl = pa.FixedSizeListArray.from_arrays(flat, t)
     meta: dict[str, Any] = {
         **(extra or {}),
@@ -109,13 +110,14 @@ def to_arrow(matrix: Matrix, extra: dict[str, Any] | None = None) -> pa.Table:
         "days": list(matrix.days),
     }
     meta["sha256"] = _meta_digest(meta)
-    table = pa.table(
-        {
-            "strategy_id": pa.array(np.arange(n, dtype=np.int32)),
-            "strategy": pa.array(matrix.names, type=pa.string()),
-            "label": pa.array(matrix.labels, type=pa.string()),
-            "pnl": pnl,
-        }
+    table = pa.Table.from_arrays(
+        [
+            cols.numbers(np.arange(n, dtype=np.int32), np.int32),
+            cols.strings(matrix.names),
+            cols.strings(matrix.labels),
+            pnl,
+        ],
+        names=["strategy_id", "strategy", "label", "pnl"],
     )
     return table.replace_schema_metadata({META_KEY: json.dumps(meta).encode()})
 
@@ -136,8 +138,7 @@ def from_arrow(table: pa.Table, source: str | Path = "<arrow>") -> Matrix:
     if n:
         if pnl.null_count:
             raise InputError(source, "missing values in the pnl column")
-        # The buffer itself (Array.to_numpy would import pandas: 45 MB per process).
-        flat = np.frombuffer(pnl.buffers()[1], dtype=np.float64)[pnl.offset : pnl.offset + len(pnl)]
+        flat = cols.float_values(pnl)
         values = np.ascontiguousarray(flat.reshape(n, t).T)
     else:
         values = np.zeros((t, 0), dtype=np.float64)

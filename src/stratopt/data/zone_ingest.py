@@ -28,6 +28,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from stratopt import contracts
+from stratopt.data import arrow_columns as cols
 from stratopt.data.csv_text import CSV_SUFFIXES, FIRST_DATA_LINE, MISSING  # as the daily reader
 from stratopt.data.ingest_report import IngestReport, source_record
 from stratopt.data.matrix import Matrix
@@ -137,7 +138,7 @@ def _numbers(
     t, n = len(numeric), len(names)
     if t == 0:
         return np.zeros((0, n))
-    joined = pa.array([b",".join(numeric)], type=pa.large_binary())
+    joined = cols.one_blob(b",".join(numeric))
     cells = pc.utf8_trim_whitespace(
         pc.cast(pc.split_pattern(joined, b",").flatten(), pa.large_string())
     )

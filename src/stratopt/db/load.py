@@ -17,6 +17,7 @@ import numpy as np
 import pyarrow as pa
 
 from stratopt import contracts
+from stratopt.data import arrow_columns as cols
 from stratopt.data.matrix import Matrix, check_parquet, read_matrix, read_table
 from stratopt.db import schema as S
 from stratopt.db.base import Database, check_table_name
@@ -76,24 +77,6 @@ def write_back(db: Database, name: str, table: pa.Table) -> None:
     db.replace_table(check_table_name(name), table)
 
 
-# Columns from their buffers: pa.array() and pa.table() import pandas on first use,
-# which store_results needs nowhere else (with db.compute's import of it, 0.5-0.7 s
-# of CPU and 41 MB of that job: docs/performance.md).
-def _int32_column(values: list[int]) -> pa.Array:
-    """An int32 Arrow column without nulls."""
-    data = np.asarray(values, dtype=np.int32)
-    return pa.Array.from_buffers(pa.int32(), len(data), [None, pa.py_buffer(data)])
-
-
-def _string_column(values: list[str]) -> pa.Array:
-    """A UTF-8 Arrow column without nulls."""
-    encoded = [v.encode() for v in values]
-    offsets = np.zeros(len(encoded) + 1, dtype=np.int32)
-    np.cumsum([len(b) for b in encoded], out=offsets[1:])
-    text = pa.py_buffer(b"".join(encoded))
-    return pa.Array.from_buffers(pa.string(), len(encoded), [None, pa.py_buffer(offsets), text])
-
-
 def portfolio_tables(portfolios: pa.Table) -> dict[str, pa.Table]:
     """The select stage's portfolios as two flat tables both engines can store.
 
@@ -108,10 +91,13 @@ def portfolio_tables(portfolios: pa.Table) -> dict[str, pa.Table]:
     counts = [len(n) for n in names]
     members = pa.Table.from_arrays(
         [
-            _int32_column([s for s, c in zip(sizes, counts, strict=True) for _ in range(c)]),
-            _int32_column([i + 1 for c in counts for i in range(c)]),
-            _int32_column([i for row in indices for i in row]),
-            _string_column([n for row in names for n in row]),
+            # from their buffers: pa.array() would import pandas (arrow_columns)
+            cols.numbers(
+                [s for s, c in zip(sizes, counts, strict=True) for _ in range(c)], np.int32
+            ),
+            cols.numbers([i + 1 for c in counts for i in range(c)], np.int32),
+            cols.numbers([i for row in indices for i in row], np.int32),
+            cols.strings([n for row in names for n in row]),
         ],
         names=["size", "position", "strategy_index", "strategy"],
     )

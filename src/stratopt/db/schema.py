@@ -13,6 +13,7 @@ from __future__ import annotations
 import numpy as np
 import pyarrow as pa
 
+from stratopt.data import arrow_columns as cols
 from stratopt.data.matrix import Matrix
 from stratopt.data.names import parse_name
 from stratopt.errors import InputError
@@ -49,8 +50,7 @@ ZONES_SCHEMA = pa.schema([("zone_id", pa.int32()), ("zone", pa.string())])
 
 
 def _date32(dates: np.ndarray) -> pa.Array:
-    days = np.asarray(dates, dtype="datetime64[D]").astype(np.int32)
-    return pa.array(days, type=pa.int32()).cast(pa.date32())
+    return cols.dates(dates)
 
 
 def check_dates(matrix: Matrix, source: str) -> None:
@@ -69,36 +69,35 @@ def check_dates(matrix: Matrix, source: str) -> None:
 def pnl_table(matrix: Matrix) -> pa.Table:
     """One row per (strategy, day), strategy-major: a contiguous copy of values.T."""
     t, n = matrix.shape
-    dates = np.asarray(matrix.dates, dtype="datetime64[D]").astype(np.int32)
-    return pa.table(
-        {
-            "date": pa.array(np.tile(dates, n), type=pa.int32()).cast(pa.date32()),
-            "strategy_id": pa.array(np.repeat(np.arange(n, dtype=np.int32), t)),
-            "pnl": pa.array(np.ascontiguousarray(matrix.values.T).ravel()),
-        },
+    dates = np.asarray(matrix.dates, dtype="datetime64[D]")
+    return pa.Table.from_arrays(
+        [
+            cols.dates(np.tile(dates, n)),
+            cols.numbers(np.repeat(np.arange(n, dtype=np.int32), t), np.int32),
+            cols.numbers(np.ascontiguousarray(matrix.values.T).ravel(), np.float64),
+        ],
         schema=PNL_SCHEMA,
     )
 
 
 def strategies_table(matrix: Matrix) -> pa.Table:
     parsed = [parse_name(name) for name in matrix.names]
-    return pa.table(
-        {
-            "strategy_id": pa.array(np.arange(matrix.n_strategies, dtype=np.int32)),
-            "name": pa.array(matrix.names, type=pa.string()),
-            "window": pa.array([p.window for p in parsed], type=pa.string()),
-            "stop_loss": pa.array([p.stop_loss for p in parsed], type=pa.float64()),
-            "take_profit": pa.array([p.take_profit for p in parsed], type=pa.float64()),
-            "label": pa.array(matrix.labels, type=pa.string()),
-        },
+    return pa.Table.from_arrays(
+        [
+            cols.numbers(np.arange(matrix.n_strategies, dtype=np.int32), np.int32),
+            cols.strings(matrix.names),
+            cols.optional_strings([p.window for p in parsed]),
+            cols.optional_numbers([p.stop_loss for p in parsed], np.float64),
+            cols.optional_numbers([p.take_profit for p in parsed], np.float64),
+            cols.strings(matrix.labels),
+        ],
         schema=STRATEGIES_SCHEMA,
     )
 
 
 def sessions_table(matrix: Matrix) -> pa.Table:
-    return pa.table(
-        {"date": _date32(matrix.dates), "day": pa.array(matrix.days, type=pa.string())},
-        schema=SESSIONS_SCHEMA,
+    return pa.Table.from_arrays(
+        [_date32(matrix.dates), cols.strings(matrix.days)], schema=SESSIONS_SCHEMA
     )
 
 
@@ -107,10 +106,10 @@ def params_table(start: np.datetime64 | None, end: np.datetime64 | None) -> pa.T
 
     def one(d: np.datetime64 | None) -> pa.Array:
         if d is None:
-            return pa.array([None], type=pa.date32())
+            return pa.nulls(1, pa.date32())
         return _date32(np.array([d]))
 
-    return pa.table({"start_date": one(start), "end_date": one(end)}, schema=PARAMS_SCHEMA)
+    return pa.Table.from_arrays([one(start), one(end)], schema=PARAMS_SCHEMA)
 
 
 def as_date_array(column: pa.ChunkedArray) -> np.ndarray:
