@@ -102,4 +102,3 @@ def float_values(array: pa.Array) -> np.ndarray:
     return np.frombuffer(array.buffers()[1], dtype=np.float64)[
         array.offset : array.offset + len(array)
     ]
-

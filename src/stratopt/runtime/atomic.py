@@ -51,11 +51,14 @@ def write_json(path: str | Path, obj: Any, *, compact: bool = False) -> None:
     with long number lists, where the indented form cost 2-3x the time and 30 %
     more bytes.
     """
+    write_text(path, json_text(obj, compact=compact) + "\n")
+
+
+def json_text(obj: Any, *, compact: bool = False) -> str:
+    """The text write_json writes, without its closing newline."""
     if compact:
-        text = json.dumps(obj, separators=(",", ":"), default=_json_default, allow_nan=False)
-    else:
-        text = json.dumps(obj, indent=2, default=_json_default, allow_nan=False)
-    write_text(path, text + "\n")
+        return json.dumps(obj, separators=(",", ":"), default=_json_default, allow_nan=False)
+    return json.dumps(obj, indent=2, default=_json_default, allow_nan=False)
 
 
 def finite_or_none(value: Any) -> float | None:

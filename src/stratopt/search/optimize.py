@@ -22,9 +22,10 @@ from stratopt import contracts
 from stratopt.data.matrix import Matrix, read_matrix
 from stratopt.data.zone_matrix import read_zone_data
 from stratopt.errors import ConfigError, InputError
-from stratopt.runtime.atomic import write_json
+from stratopt.runtime.atomic import json_text, loads_strict, write_text
 from stratopt.runtime.memory import release_freed_memory
 from stratopt.search.checkpoints import checkpoint_path, file_digest, fingerprint, load_checkpoint
+from stratopt.search.run_text import document_text, record_text, size_entry
 from stratopt.search.runner import DEFAULT_POOL, POOLS, build_evaluator, run_units
 from stratopt.search.settings import OptimizeSettings, size_seed
 
@@ -90,14 +91,15 @@ def optimize(
             matrix.n_strategies,
         )
 
-    done: dict[str, dict[int, dict[str, Any]]] = {a: {} for a in algorithms}
+    # per size: its record's text, encoded once, and its best indices (the names)
+    done: dict[str, dict[int, tuple[str, list[int]]]] = {a: {} for a in algorithms}
     todo: list[tuple[str, int]] = []
     prints = {a: fingerprint(a, settings, digest) for a in algorithms}
     for name in algorithms:
         for size in sizes:
             record = load_checkpoint(checkpoint_path(runs_dir, name, size), prints[name])
             if record is not None:
-                done[name][size] = record
+                done[name][size] = (record_text(record), record["best"])
             else:
                 todo.append((name, size))
     resumed = sum(len(v) for v in done.values())
@@ -113,8 +115,12 @@ def optimize(
     def finished(name: str, record: dict[str, Any], bar: Any) -> None:
         size = record["size"]
         checkpoint = contracts.CHECKPOINT.checked({"fingerprint": prints[name], "result": record})
-        write_json(checkpoint_path(runs_dir, name, size), checkpoint, compact=True)
-        done[name][size] = record
+        text = json_text(checkpoint, compact=True)
+        write_text(checkpoint_path(runs_dir, name, size), text + "\n")
+        # the record's own text, cut from the checkpoint's (the trace lists are not kept)
+        prefix = '{"fingerprint":' + json_text(prints[name]) + ',"result":'
+        cut = text[len(prefix) : -1] if text.startswith(prefix) else record_text(record)
+        done[name][size] = (cut, record["best"])
         count = sum(len(v) for v in done.values())
         log.log(
             level,
@@ -145,9 +151,13 @@ def optimize(
     for name in algorithms:
         default = runs_dir / contracts.RUN.file_name(algorithm=name)
         out = Path(outputs[name]) if outputs and name in outputs else default
-        doc = run_document(name, settings, shape, matrix_path, digest, done[name], skipped)
-        doc = contracts.RUN.checked(doc | {"zone_mode": zones is not None})
-        write_json(out, doc, compact=True)
+        write_text(
+            out,
+            run_text(
+                name, settings, shape, matrix_path, digest, done[name], skipped, zones is not None
+            )
+            + "\n",
+        )
         paths[name] = out
     log.info(
         "optimize: %d algorithms x %d sizes in %.2f s (%d workers, %s pool)",
@@ -158,6 +168,38 @@ def optimize(
         pool,
     )
     return paths
+
+
+def run_text(
+    algorithm: str,
+    settings: OptimizeSettings,
+    shape: MatrixShape,
+    matrix_path: Path,
+    digest: str,
+    done: Mapping[int, tuple[str, list[int]]],
+    skipped: Iterable[int],
+    zone_mode: bool,
+) -> str:
+    """runs/{algorithm}.json's text: run_document's, spliced from the sizes' encoded
+    records (stratopt.search.run_text) instead of encoding them again. Each record was
+    checked against the contract when its checkpoint was written; the head is checked here."""
+    head = run_document(algorithm, settings, shape, matrix_path, digest, {}, skipped)
+    head = contracts.RUN.checked(head | {"zone_mode": zone_mode})
+    entries = [
+        size_entry(text, [shape.names[i] for i in best], _seed(settings, algorithm, size))
+        for size, (text, best) in sorted(done.items())
+    ]
+    spliced = document_text(head, entries)
+    if spliced is not None:
+        return spliced
+    records = {size: loads_strict(text) for size, (text, _) in done.items()}
+    doc = run_document(algorithm, settings, shape, matrix_path, digest, records, skipped)
+    return json_text(contracts.RUN.checked(doc | {"zone_mode": zone_mode}), compact=True)
+
+
+def _seed(settings: OptimizeSettings, algorithm: str, size: int) -> list[int]:
+    """What fixes a size's random stream (stratopt.search.settings.size_seed's parts)."""
+    return [settings.seed, zlib.crc32(algorithm.lower().encode()), size]
 
 
 def run_document(
@@ -174,7 +216,7 @@ def run_document(
     for size in sorted(records):
         rec = dict(records[size])
         rec["names"] = [matrix.names[i] for i in rec["best"]]
-        rec["seed"] = [settings.seed, zlib.crc32(algorithm.lower().encode()), size]
+        rec["seed"] = _seed(settings, algorithm, size)
         sizes.append(rec)
     return {
         "algorithm": algorithm,

@@ -233,7 +233,8 @@ def run_units(
         try:
             with _progress_bar(total, resumed, progress) as bar:
                 for fut in as_completed(futures):
-                    finished(futures[fut], fut.result(), bar)
+                    # popped: a finished search's record (its trace) is not kept to the end
+                    finished(futures.pop(fut), fut.result(), bar)
         except BaseException:
             for fut in futures:
                 fut.cancel()
