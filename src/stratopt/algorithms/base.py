@@ -176,6 +176,18 @@ class Tracker:
         self.trace.append(self.best_fitness)
         self.trace_evaluations.append(self.used)
 
+    def record_steps(
+        self, trace: np.ndarray, best: np.ndarray | None = None, fitness: float = -math.inf
+    ) -> None:
+        """The trace entries of steps the evaluator has already counted (a compiled
+        climb: stratopt.engine.climb), and its best portfolio when it found a better one."""
+        if best is not None:
+            self.best = best
+            self.best_fitness = float(fitness)
+        used = self.used
+        self.trace.extend(trace.tolist())
+        self.trace_evaluations.extend(range(used - len(trace) + 1, used + 1))
+
     def record_each(self, fitness: np.ndarray) -> None:
         """One trace entry per evaluated portfolio (for one-sample-per-iteration loops)."""
         if len(fitness):

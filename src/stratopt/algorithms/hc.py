@@ -24,12 +24,14 @@ import numpy as np
 from stratopt.algorithms.base import BaseAlgorithm, SearchParams, Tracker
 from stratopt.algorithms.sa import (
     apply,
+    climbed,
     greedy_swaps,
     single_portfolio,
     start_swapper,
     swap_move,
 )
 from stratopt.algorithms.settings import AlgorithmSettings, setting
+from stratopt.engine.climb import climb_score
 from stratopt.engine.protocol import EvaluatorLike
 
 LEGACY_ITERATIONS = 200
@@ -81,8 +83,12 @@ class HC(BaseAlgorithm[HCSettings]):
         patience = max(50, t.budget // 4) if s.patience is None else s.patience
         if single_portfolio(t, ev, n, rng):
             return
+        score = climb_score(ev, n)
         while t.remaining > 0:
             sw = start_swapper(t, ev, n, rng)
+            if score is not None:  # the same climb, compiled
+                climbed(t, sw, rng, score, sw.fitness, t.remaining, patience=patience)
+                continue
             members = set(sw.indices.tolist())
             current = sw.fitness
             stuck = 0

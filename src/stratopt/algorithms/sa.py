@@ -16,12 +16,14 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 
 from stratopt.algorithms.base import BaseAlgorithm, SearchParams, Tracker
 from stratopt.algorithms.moves import draw_one_outside, random_subsets
 from stratopt.algorithms.settings import AlgorithmSettings, setting
+from stratopt.engine.climb import Climb, climb, climb_score
 from stratopt.engine.protocol import EvaluatorLike, SwapperLike
 
 LEGACY_ITERATIONS = 1000
@@ -50,6 +52,22 @@ def swap_move(rng: np.random.Generator, n_total: int, members: set[int], n: int)
     return pos, draw_one_outside(rng, n_total, members)
 
 
+def climbed(
+    t: Tracker,
+    sw: SwapperLike,
+    rng: np.random.Generator,
+    score: np.ndarray,
+    current: float,
+    steps: int,
+    **options: Any,
+) -> Climb:
+    """`steps` single-swap steps run by the compiled climb, recorded in the tracker."""
+    best = np.array(t.best_indices, dtype=np.int64, copy=True)
+    done = climb(sw, rng, score, steps, current, t.best_fitness, best, **options)  # type: ignore[arg-type]
+    t.record_steps(done.trace, best if done.improved else None, done.best)
+    return done
+
+
 def apply(sw: SwapperLike, members: set[int], pos: int, new: int) -> None:
     members.discard(int(sw.indices[pos]))
     members.add(new)
@@ -61,6 +79,10 @@ def greedy_swaps(t: Tracker, ev: EvaluatorLike, n: int, rng: np.random.Generator
     if single_portfolio(t, ev, n, rng):
         return
     sw = start_swapper(t, ev, n, rng)
+    score = climb_score(ev, n)
+    if score is not None:  # the same steps, compiled
+        climbed(t, sw, rng, score, sw.fitness, t.remaining)
+        return
     members = set(sw.indices.tolist())
     current = sw.fitness
     while t.remaining > 0:
@@ -136,6 +158,10 @@ class SA(BaseAlgorithm[SASettings]):
         current = sw.fitness
         moves = max(t.remaining, 1)
         calibration = max(1, min(50, moves // 20)) if s.calibration is None else s.calibration
+        score = climb_score(ev, n)
+        if score is not None:  # the same steps, compiled
+            self._anneal_compiled(t, sw, rng, score, current, moves, calibration, s)
+            return
         worsening: list[float] = []
         temperature = 0.0
         cooling = 1.0
@@ -162,3 +188,32 @@ class SA(BaseAlgorithm[SASettings]):
                 t.offer(sw.indices, value)
             t.record()
             step += 1
+
+    @staticmethod
+    def _anneal_compiled(  # noqa: PLR0913
+        t: Tracker,
+        sw: SwapperLike,
+        rng: np.random.Generator,
+        score: np.ndarray,
+        current: float,
+        moves: int,
+        calibration: int,
+        s: SASettings,
+    ) -> None:
+        """_default's loop by the compiled climb: the greedy calibration steps, T0 and the
+        cooling from them (as the loop computes them at its last calibration step), then
+        the Metropolis steps."""
+        first = climbed(
+            t, sw, rng, score, current, min(calibration, t.remaining), keep_worsening=calibration
+        )
+        if first.steps < calibration:
+            return  # the budget ended first
+        worsening = first.worsening.tolist()
+        scale = float(np.median(worsening)) if worsening else abs(first.before_last) * 1e-3
+        temperature = scale / -math.log(s.initial_accept) if scale > 0 else 1e-12
+        cooling = s.final_ratio ** (1.0 / max(moves - calibration, 1))
+        if t.remaining > 0:
+            climbed(
+                t, sw, rng, score, first.current, t.remaining,
+                anneal=True, temperature=temperature, cooling=cooling,
+            )  # fmt: skip

@@ -18,6 +18,7 @@ and changes none of them, so every other metric's numbers are the same bits.
 
 from __future__ import annotations
 
+import math
 import types
 
 import numba as nb
@@ -226,3 +227,162 @@ def _swap_into(acc, r, mean, scale, a, b, t):  # noqa: ANN001, ANN202
 def swap_into(acc, rows, old: int, new: int) -> None:  # noqa: ANN001
     """acc := (acc + W[new]) - W[old], in place: a Swapper's accepted swap."""
     _swap_into(acc, rows.r, rows.mean, rows.scale, old, new, rows.n_days)
+
+
+# ------------------------------------------------------------------ single-swap climbs
+# The objectives a climb scores in compiled code (others: the Python loop). The
+# constants are stratopt.engine.objectives' (tests hold them equal: a numba cache does
+# not see a change in another file's globals).
+RATIO = 0
+GUARDED = 1
+DRAWDOWN_EPS = 1e-6
+STD_REL_EPS = 1e-6
+
+
+@nb.njit(cache=True, inline="always")
+def _scalar_score(st, n, n_days, metric, floor, use_corr, clip, penalty_scale, halve_below):  # noqa: ANN001, ANN202, PLR0913
+    """Evaluator._score on floats (xp=SCALAR) for `ratio` and `guarded ratio`: the same
+    operations in the same order (ScalarMath's where and maximum included)."""
+    roi = st[0]
+    dd = st[1]
+    if metric == RATIO:
+        if dd > DRAWDOWN_EPS:
+            base = roi / dd
+        elif roi > 0:
+            base = roi * 100.0
+        elif roi < 0:
+            base = roi * 10.0
+        else:
+            base = 0.0
+    else:
+        if floor < 0.0:  # the session-P&L standard deviation (objectives.session_std)
+            t = float(n_days)
+            mean = roi / t
+            mean_sq = st[8] / t
+            v = mean_sq - mean * mean
+            var = v if v >= 0.0 else 0.0
+            bound = math.sqrt(var) if var > (STD_REL_EPS * STD_REL_EPS) * mean_sq else 0.0
+        else:
+            bound = floor
+        den = dd if dd >= bound else bound
+        base = roi / den if den > DRAWDOWN_EPS else 0.0
+    if use_corr and n >= 2:
+        mean_r = (st[6] - st[7]) / float(n * (n - 1))
+        if clip:
+            mean_r = mean_r if mean_r >= 0.0 else 0.0
+        penalty = penalty_scale * mean_r
+        if halve_below > 0 and dd < halve_below:
+            penalty = penalty * 0.5
+        base = base - penalty
+    return base if math.isfinite(base) else -math.inf
+
+
+@nb.njit(cache=True, nogil=True)
+def _climb(  # noqa: ANN201, PLR0912, PLR0913, PLR0915 - numba kernel
+    rng,
+    r,
+    mean,
+    scale,
+    sq,
+    t,
+    acc,
+    sumsq,
+    indices,
+    member,
+    n_total,  # noqa: ANN001
+    score,
+    current,
+    best,
+    best_idx,
+    steps,
+    accepted,
+    refresh_every,
+    patience,
+    stuck,  # noqa: ANN001
+    anneal,
+    temperature,
+    cooling,
+    worsening,
+    trace,
+    state,  # noqa: ANN001
+):
+    """Single-swap moves as stratopt.algorithms.sa and hc make them, until `steps` are
+    done, `patience` proposals in a row failed, or an accepted swap is due a refresh.
+
+    Each step: a position, then a strategy outside the set (integers(0, n),
+    integers(0, N) until not a member: moves.swap_move's draws), its fitness by
+    swap_stats' arithmetic and _scalar_score, then greedy acceptance (value >
+    current; a worsening's size kept in `worsening` while it has room) or, when
+    `anneal`, Metropolis (delta > 0 or random() < exp(delta / temperature), then
+    temperature *= cooling). An accepted swap is applied as Swapper.accept does
+    (swap_into, the sum of squares, the members) and offered as the best. trace[k]
+    is the best after step k. `score` = (metric, floor, use_corr, clip,
+    penalty_scale, halve_below, n_days). `state` returns current, sumsq, best,
+    temperature, the current before the last step, and (as floats) the steps done,
+    accepted swaps, stuck count, worsenings kept and whether best_idx changed.
+    """
+    n = indices.shape[0]
+    metric = int(score[0])
+    floor = score[1]
+    use_corr = score[2] != 0.0
+    clip = score[3] != 0.0
+    penalty_scale = score[4]
+    halve_below = score[5]
+    n_days = int(score[6])
+    st = np.empty(9)
+    tmp = np.empty(2 * t)
+    k = 0
+    kept = 0
+    prev = current
+    improved = 0
+    while k < steps and (patience <= 0 or stuck < patience):
+        pos = rng.integers(0, n)
+        while True:
+            new = rng.integers(0, n_total)
+            if not member[new]:
+                break
+        old = indices[pos]
+        _swap_row(tmp, acc, r, mean, scale, old, new, t)
+        _stats_of(tmp, t, n, (sumsq - sq[old]) + sq[new], st)
+        value = _scalar_score(
+            st, n, n_days, metric, floor, use_corr, clip, penalty_scale, halve_below
+        )
+        prev = current
+        delta = value - current
+        if anneal:
+            accept = delta > 0 or rng.random() < math.exp(delta / temperature)
+            temperature *= cooling
+        else:
+            if delta < 0 and kept < worsening.shape[0]:
+                worsening[kept] = -delta
+                kept += 1
+            accept = value > current
+        if accept:
+            _swap_row(acc, acc, r, mean, scale, old, new, t)
+            sumsq = (sumsq - sq[old]) + sq[new]
+            member[old] = False
+            member[new] = True
+            indices[pos] = new
+            accepted += 1
+            current = value
+            stuck = 0
+            if value > best:
+                best = value
+                best_idx[:] = indices
+                improved = 1
+        else:
+            stuck += 1
+        trace[k] = best
+        k += 1
+        if accept and accepted % refresh_every == 0:
+            break
+    state[0] = current
+    state[1] = sumsq
+    state[2] = best
+    state[3] = temperature
+    state[4] = prev
+    state[5] = k
+    state[6] = accepted
+    state[7] = stuck
+    state[8] = kept
+    state[9] = improved
