@@ -207,3 +207,26 @@ def test_the_run_document_records_the_algorithms_own_settings(
     assert aco == {"ants": 4, "alpha": 2.0, "rho": 0.1, "deposit": 0.2, "tau_max": 1.0}
     assert json.loads((tmp_path / "runs" / "rs.json").read_text())["settings"]["params"] == {}
     assert main([*args[:-4], "--set", "aco.ants"]) == 2  # not ALGORITHM.SETTING=VALUE
+
+
+@pytest.mark.parametrize("name", ["ga", "pso", "sa", "de", "aco", "hc", "bo", "rs"])
+def test_defaults_are_valid_and_skip_only_an_exact_default(name: str) -> None:
+    """build_settings skips the schema check (and jsonschema's import) for the defaults
+    only: they pass the schema, and a default written with another type is checked."""
+    import jsonschema
+
+    from stratopt.algorithms import settings as S
+
+    cls = load_algorithm(name).settings_class
+    defaults = {info.name: info.default for info in describe(cls)}
+    assert not list(jsonschema.Draft202012Validator(schema_fragment(cls)).iter_errors(defaults))
+    assert S._only_defaults(cls, defaults)
+    assert S._only_defaults(cls, {})
+    assert not S._only_defaults(cls, {"no_such_setting": 1})
+    for key, value in defaults.items():
+        if isinstance(value, bool) or not isinstance(value, int | float):
+            continue
+        twisted = True if value == 1 else float(value) if isinstance(value, int) else str(value)
+        assert not S._only_defaults(cls, {key: twisted})
+        with pytest.raises(ConfigError):
+            S.build_settings(cls, {key: "not a number"}, f"optimize.params.{name}")
