@@ -103,7 +103,8 @@ def test_dry_run_dag_of_the_default_config(tmp_path: Path, shared_data: Path) ->
     work = prepare_workdir(tmp_path)
     reference = f"input={{'source': 'synthetic', 'reference_data': '{shared_data}'}}"
     proc = snakemake(work, "-n", "--config", reference)
-    assert job_counts(proc.stdout) == {"synth": 1, **STAGES}
+    # one correlation shard on the twin (config.yaml: correlation.shards)
+    assert job_counts(proc.stdout) == {"synth": 1, **STAGES, "correlation_shard": 1}
 
 
 def test_dry_run_dag_of_the_ci_config(tmp_path: Path, real_sample_csv: Path) -> None:
