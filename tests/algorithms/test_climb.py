@@ -97,3 +97,26 @@ def test_the_kernels_constants_are_the_objectives() -> None:
     """numba freezes another module's globals into its cache: the kernels keep copies."""
     assert kernels.DRAWDOWN_EPS == objectives.DRAWDOWN_EPS
     assert kernels.STD_REL_EPS == objectives.STD_REL_EPS
+
+
+@pytest.mark.parametrize(("name", "preset"), [("sa", "legacy"), ("sa", "default"),
+                                              ("hc", "legacy"), ("hc", "default")])  # fmt: skip
+def test_one_or_two_strategies_and_tiny_budgets_climb_the_same(
+    name: str, preset: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """n = 1 (integers(0, 1) draws nothing), budgets that end before, at and after the
+    start portfolio and SA's calibration."""
+    values = matrix(n=120)
+    for n in (1, 2):
+        for budget in (1, 2, 5, 60):
+            runs = []
+            for compiled in (False, True):
+                ev = Evaluator(values)
+                score = climb.climb_score if compiled else (lambda ev, n: None)
+                monkeypatch.setattr(sa, "climb_score", score)
+                monkeypatch.setattr(hc, "climb_score", score)
+                r = load_algorithm(name).run(
+                    ev, n, budget=budget, rng=np.random.default_rng(n + budget), preset=preset
+                )
+                runs.append((r.best.tolist(), r.fitness, r.trace, r.trace_evaluations))
+            assert runs[0] == runs[1]
