@@ -154,7 +154,6 @@ class SA(BaseAlgorithm[SASettings]):
         if single_portfolio(t, ev, n, rng):
             return
         sw = start_swapper(t, ev, n, rng)
-        members = set(sw.indices.tolist())
         current = sw.fitness
         moves = max(t.remaining, 1)
         calibration = max(1, min(50, moves // 20)) if s.calibration is None else s.calibration
@@ -162,6 +161,7 @@ class SA(BaseAlgorithm[SASettings]):
         if score is not None:  # the same steps, compiled
             self._anneal_compiled(t, sw, rng, score, current, moves, calibration, s)
             return
+        members = set(sw.indices.tolist())
         worsening: list[float] = []
         temperature = 0.0
         cooling = 1.0

@@ -33,8 +33,6 @@ class Climb:
     current: float
     best: float
     improved: bool
-    stuck: int
-    temperature: float
     before_last: float  # the current fitness before the last step's acceptance
     worsening: numpy.ndarray
 
@@ -130,8 +128,6 @@ def climb(  # noqa: PLR0913
         current=current,
         best=best,
         improved=improved,
-        stuck=stuck,
-        temperature=temperature,
         before_last=before_last,
         worsening=worsening[:kept],
     )
