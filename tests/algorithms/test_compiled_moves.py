@@ -58,6 +58,45 @@ def test_tournaments_and_legacy_partners_are_the_numpy_draws(seed: int) -> None:
     assert np.array_equal(want, C.legacy_partners(b, size)) and same_stream(a, b)
 
 
+@pytest.mark.parametrize("seed", range(60))
+def test_ga_breeding_is_the_numpy_rules_draw_for_draw(seed: int) -> None:
+    """Tournaments, union crossover and mutation in one compiled call (2 n < N), or
+    three (2 n >= N: NumPy's mutation), against the NumPy statements."""
+    rng = np.random.default_rng(seed)
+    n_total = (N, 200, 60, 40)[seed % 4]  # small N: 2 n >= N, shared genes, redrawn rows
+    n = int(rng.integers(1, min(101, n_total)))
+    size = int(rng.integers(2, 40))
+    pop = M.random_subsets(rng, n_total, n, size)
+    fitness = rng.normal(size=size)
+    if seed % 7 == 0:
+        fitness[rng.integers(size)] = np.nan
+    rate = float(rng.choice([0.01, 0.1, 0.3]))
+    flags = C.scratch(n_total)
+    a, b = np.random.default_rng(seed + 1), np.random.default_rng(seed + 1)
+    want = ga.numpy_breed(a, n_total, pop, fitness, rate)
+    got = ga.breed(b, n_total, pop, fitness, rate, flags)
+    assert np.array_equal(want, got) and same_stream(a, b)
+    assert not flags.any()
+    a, b = np.random.default_rng(seed), np.random.default_rng(seed)
+    other = pop[rng.permutation(size)]
+    want = M.pick_from_union(a, pop, other, n)
+    assert np.array_equal(want, C.union_picks(b, pop, other, n, flags)) and same_stream(a, b)
+    for child, x, y in zip(want.tolist(), pop.tolist(), other.tolist(), strict=True):
+        assert len(set(child)) == n and set(child) <= set(x) | set(y)
+
+
+def test_ga_crossover_draws_the_union_uniformly() -> None:
+    """Each member of the union is picked with probability n / |union|, at each place."""
+    rng = np.random.default_rng(5)
+    a, b = np.array([[0, 1, 2, 3]]), np.array([[2, 3, 4, 5]])  # union of 6, n = 4
+    draws = 12_000
+    counts = np.zeros((4, 6))
+    for _ in range(draws):
+        child = C.union_picks(rng, a, b, 4, C.scratch(6))[0]
+        counts[np.arange(4), child] += 1
+    assert np.allclose(counts / draws, 1 / 6, atol=0.015)
+
+
 def test_default_pso_and_de_moves_keep_portfolios_valid() -> None:
     rng = np.random.default_rng(3)
     pop = M.random_subsets(rng, N, 35, 30)

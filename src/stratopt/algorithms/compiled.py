@@ -147,6 +147,44 @@ def mutate_rows(rng, n_total, sets, rate, flags):  # noqa: ANN001, ANN201
     return out
 
 
+@nb.njit(cache=True, nogil=True)
+def union_picks(rng, a, b, n, flags):  # noqa: ANN001, ANN201
+    """exact: moves.pick_from_union (the GA crossover), row by row: the union in
+    the parents' order, the first n places shuffled with one uniform each."""
+    rows = a.shape[0]
+    out = np.empty((rows, n), dtype=np.int64)
+    union = np.empty(a.shape[1] + b.shape[1], dtype=np.int64)
+    for r in range(rows):
+        count = 0
+        for j in range(a.shape[1]):
+            union[count] = a[r, j]
+            flags[a[r, j]] |= IN_A
+            count += 1
+        for j in range(b.shape[1]):
+            if not flags[b[r, j]] & IN_A:
+                union[count] = b[r, j]
+                count += 1
+        for j in range(a.shape[1]):
+            flags[a[r, j]] = 0
+        for i in range(min(n, count - 1)):
+            j = i + min(int(rng.random() * (count - i)), count - i - 1)
+            t = union[i]
+            union[i] = union[j]
+            union[j] = t
+        out[r, :] = union[:n]
+    return out
+
+
+@nb.njit(cache=True, nogil=True)
+def ga_children(rng, n_total, pop, fitness, k, rate, flags):  # noqa: ANN001, ANN201, PLR0913
+    """exact: ga.breed for 2 n < N in one call (tournaments, crossover, mutation):
+    one Generator handed over per generation instead of three."""
+    size = fitness.shape[0]
+    winners = tournament_winners(rng, fitness, 2 * size, k)
+    children = union_picks(rng, pop[winners[:size]], pop[winners[size:]], pop.shape[1], flags)
+    return mutate_rows(rng, n_total, children, rate, flags)
+
+
 # ------------------------------------------------------------------ set moves (default presets)
 
 

@@ -16,7 +16,7 @@ import numpy as np
 
 from stratopt.algorithms import compiled
 from stratopt.algorithms.base import BaseAlgorithm, SearchParams, Tracker
-from stratopt.algorithms.moves import pick_from_union, random_subsets
+from stratopt.algorithms.moves import mutate_rows, pick_from_union, random_subsets
 from stratopt.algorithms.settings import AlgorithmSettings
 from stratopt.engine.protocol import EvaluatorLike
 
@@ -46,15 +46,31 @@ def breed(
 ) -> np.ndarray:
     """The next generation: tournament parents, union crossover, mutation.
 
-    Tournaments and mutation run compiled (stratopt.algorithms.compiled, the
-    same draws as the NumPy rule); the crossover stays NumPy's argpartition,
-    whose order of the picked genes decides which genes mutate.
+    All three run compiled (stratopt.algorithms.compiled, the same draws as
+    the NumPy rules here and in moves), in one call where the mutation's
+    rejection draws are exact (2 n < N).
     """
     size = len(fitness)
     k = min(TOURNAMENT, size)
-    winners = compiled.tournament_winners(rng, np.asarray(fitness, dtype=np.float64), 2 * size, k)
-    children = pick_from_union(rng, pop[winners[:size]], pop[winners[size:]], pop.shape[1])
+    fitness = np.asarray(fitness, dtype=np.float64)
+    pop = np.ascontiguousarray(pop, dtype=np.int64)
+    if 2 * pop.shape[1] < n_total:
+        return compiled.ga_children(rng, n_total, pop, fitness, k, rate, flags)
+    winners = compiled.tournament_winners(rng, fitness, 2 * size, k)
+    children = compiled.union_picks(
+        rng, pop[winners[:size]], pop[winners[size:]], pop.shape[1], flags
+    )
     return compiled.mutate(rng, n_total, children, rate, flags)
+
+
+def numpy_breed(
+    rng: np.random.Generator, n_total: int, pop: np.ndarray, fitness: np.ndarray, rate: float
+) -> np.ndarray:
+    """breed's NumPy statement: the rules the compiled call must follow draw for draw (tested)."""
+    size = len(fitness)
+    winners = tournament_winners(rng, fitness, 2 * size)
+    children = pick_from_union(rng, pop[winners[:size]], pop[winners[size:]], pop.shape[1])
+    return mutate_rows(rng, n_total, children, rate)
 
 
 @dataclass(frozen=True)

@@ -135,15 +135,25 @@ def dedupe_rows(rng: Rng, n_total: int, sets: np.ndarray) -> np.ndarray:
 def pick_from_union(rng: Rng, a: np.ndarray, b: np.ndarray, n: int) -> np.ndarray:
     """Per row, n distinct indices drawn uniformly from the union of a[row] and b[row].
 
-    The legacy's GA crossover. Vectorised: sort the concatenated parents, give
-    each distinct value a random key (repeats get +inf) and keep the n
-    smallest keys. The union of two n-sets has at least n members.
+    The legacy's GA crossover (the union of two n-sets has at least n
+    members). The union is listed in the parents' order (a's genes, then the
+    genes of b that a lacks) and its first n places are shuffled, Fisher-Yates
+    from the front: place i takes place i + floor(u (count - i)), one uniform
+    u each. The picks' order is part of the result (the mutation after it
+    draws per position) and depends on nothing but the draws; NumPy's
+    argpartition, used before, returned them in an order that differs between
+    CPUs (its AVX2 and AVX-512 selections and its plain one).
+    compiled.union_picks is this rule, draw for draw; this loop states it.
     """
-    both = np.sort(np.concatenate([a, b], axis=1), axis=1)
-    keys = rng.random(both.shape)
-    keys[:, 1:][both[:, 1:] == both[:, :-1]] = np.inf
-    pick = np.argpartition(keys, n - 1, axis=1)[:, :n]
-    return np.take_along_axis(both, pick, axis=1)
+    out = np.empty((len(a), n), dtype=np.int64)
+    for r in range(len(a)):
+        union = np.concatenate([a[r], b[r][~np.isin(b[r], a[r])]]).astype(np.int64)
+        count = len(union)
+        for i in range(min(n, count - 1)):
+            j = i + min(int(rng.random() * (count - i)), count - i - 1)
+            union[i], union[j] = union[j], union[i]
+        out[r] = union[:n]
+    return out
 
 
 def move_towards(
