@@ -140,9 +140,14 @@ def test_end_to_end_small_workload(small_run: tuple[Path, list[str]]) -> None:
     assert summary["best_overall_rule"]["rule"] == "out-of-sample"
     assert (results / "benchmarks" / "validate.tsv").exists()
     assert "validation" in (results / "report.html").read_text()
-    # A second run has nothing to do.
-    proc = snakemake(work, *args, "-n")
-    assert "Nothing to be done" in proc.stdout + proc.stderr
+    # A second run has nothing to do, and learns it without importing pandas
+    # (stratopt.runtime.snakemake_params: every job's params were compared).
+    cmd = [sys.executable, "-X", "importtime", "-m", "snakemake", "--snakefile"]
+    cmd += [str(REPO / "Snakefile"), "--directory", str(work), "--cores", "2", *args, "-n"]
+    proc = subprocess.run(cmd, capture_output=True, text=True, timeout=300)
+    assert "Nothing to be done" in proc.stdout + proc.stderr, proc.stderr[-3000:]
+    imported = {line.rsplit("|", 1)[-1].strip() for line in proc.stderr.splitlines()}
+    assert "snakemake.persistence" in imported and "pandas" not in imported
 
 
 @pytest.mark.slow  # the ingest job through Snakemake
