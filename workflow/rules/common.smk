@@ -34,10 +34,10 @@ except ConfigError as exc:
 # and benchmarks calling a stage directly build the very same values.
 from stratopt.runtime import rule_params  # noqa: E402
 
-# They are plain YAML values: Snakemake need not import pandas to fingerprint them.
-from stratopt.runtime.snakemake_params import use_plain_param_fingerprints  # noqa: E402
+# They are plain YAML values: Snakemake need not import pandas to handle them.
+from stratopt.runtime.snakemake_params import use_plain_params  # noqa: E402
 
-use_plain_param_fingerprints()
+use_plain_params()
 
 # dataset: null names the run after its input (the twin: `twin`); every rule sees the name
 config["dataset"] = dataset_name(config)
