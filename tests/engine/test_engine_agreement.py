@@ -75,6 +75,29 @@ def test_population_fitness_agrees(prepared, metric, threshold, compiled):
     assert ev.evaluations == len(flat)
 
 
+@pytest.mark.parametrize(
+    ("metric", "floor"), [("ratio", None), ("guarded ratio", None), ("guarded ratio", 50.0)]
+)
+@pytest.mark.parametrize("threshold", ["none", "median"])
+def test_kernel_scoring_gives_the_python_scorings_bits(prepared, metric, floor, threshold):
+    """Small batches are scored inside the kernel (kernels.population_fitness, the
+    climbs' scalar formulas); the fitness must be the bits of the statistics-then-
+    _score path, zero drawdowns and one-strategy portfolios included."""
+    matrix, _ = prepared
+    rng = np.random.default_rng(zlib.crc32(f"{metric}/{floor}/{threshold}".encode()))
+    by_size = [random_sets(rng, matrix.n_strategies, n, 30) for n in (1, *SIZES)]
+    thr = 0.0
+    if threshold == "median":
+        probe = Evaluator(matrix.values, metric=metric, drawdown_floor=floor)
+        thr = float(np.median(probe.statistics(by_size[6])["max_dd"]))
+    ev = Evaluator(matrix.values, metric=metric, drawdown_floor=floor, drawdown_threshold=thr)
+    assert ev._fused is not None  # the kernels score these
+    fused = _tuned_all(ev, by_size)
+    ev._fused = None
+    plain = _tuned_all(ev, by_size)
+    np.testing.assert_array_equal(fused.view(np.int64), plain.view(np.int64))
+
+
 def test_reference_without_dense_matrix_agrees_with_dense(sample):
     rng = np.random.default_rng(5)
     for s in random_sets(rng, sample.n_strategies, 30, 10):

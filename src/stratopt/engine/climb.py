@@ -20,7 +20,6 @@ from dataclasses import dataclass
 
 import numpy
 
-from stratopt.engine import objectives
 from stratopt.engine.evaluator import REFRESH_EVERY, Evaluator, Swapper
 
 
@@ -42,28 +41,9 @@ def climb_score(ev: object, n: int) -> numpy.ndarray | None:
     kernels = getattr(ev, "_kernels", None)
     if not isinstance(ev, Evaluator) or kernels is None or not hasattr(kernels, "_climb"):
         return None
-    if ev.balanced or ev.zone_mode or 2 * n >= ev.n_strategies:
+    if 2 * n >= ev.n_strategies:
         return None
-    fn = ev._metric_fn
-    if fn is objectives.ratio:
-        metric, floor = kernels.RATIO, -1.0
-    elif getattr(fn, "with_floor", None) is objectives.guarded_ratio_with_floor:
-        fixed = getattr(fn, "floor", None)
-        metric, floor = kernels.GUARDED, (-1.0 if fixed is None else float(fixed))
-    else:
-        return None
-    halve = ev.drawdown_threshold if ev._dd_rule and ev.drawdown_threshold > 0 else 0.0
-    return numpy.array(
-        [
-            metric,
-            floor,
-            float(ev._use_corr),
-            float(ev._clip_negative),
-            float(ev._penalty_scale),
-            float(halve),
-            float(ev.n_days),
-        ]
-    )
+    return ev.kernel_score()
 
 
 def climb(  # noqa: PLR0913

@@ -32,6 +32,7 @@ from typing import Any
 import numpy
 
 from stratopt.data.zones import ZoneData
+from stratopt.engine import objectives
 from stratopt.engine.backend import get_xp, to_numpy
 from stratopt.engine.kernel_choice import Compiled, load_kernels
 from stratopt.engine.objectives import (
@@ -136,8 +137,41 @@ class Evaluator:
             self._codes_host = codes.astype(numpy.int64)
             self._codes = self.xp.asarray(self._codes_host)
             self._n_labels = len(names)
+        #: the scoring parameters where the kernels score too (small batches: one call)
+        self._fused = self.kernel_score()
+        if self._fused is not None and not hasattr(self._kernels, "population_fitness"):
+            self._fused = None
 
     # ------------------------------------------------------------ internals
+
+    def kernel_score(self) -> numpy.ndarray | None:
+        """The kernels' objective parameters (kernels._scalar_score), or None where the
+        kernels cannot score: no kernels, balanced or zone mode, another metric."""
+        kernels = self._kernels
+        if kernels is None or not hasattr(kernels, "_scalar_score"):
+            return None
+        if self.balanced or self.zone_mode:
+            return None
+        fn = self._metric_fn
+        if fn is objectives.ratio:
+            metric, floor = kernels.RATIO, -1.0
+        elif getattr(fn, "with_floor", None) is objectives.guarded_ratio_with_floor:
+            fixed = getattr(fn, "floor", None)
+            metric, floor = kernels.GUARDED, (-1.0 if fixed is None else float(fixed))
+        else:
+            return None
+        halve = self.drawdown_threshold if self._dd_rule and self.drawdown_threshold > 0 else 0.0
+        return numpy.array(
+            [
+                metric,
+                floor,
+                float(self._use_corr),
+                float(self._clip_negative),
+                float(self._penalty_scale),
+                float(halve),
+                float(self.n_days),
+            ]
+        )
 
     def _gather_sum(self, sets: Any) -> Any:
         """(P, 2T): per row, the sum of W over the row's strategies."""
@@ -215,6 +249,12 @@ class Evaluator:
         xp = self.xp
         counts = self._counts(xp.asarray(chunk)) if self.balanced else None
         if self._kernels is not None:
+            if self._fused is not None and not (  # statistics and score in one call
+                self.parallel and len(chunk) >= self._kernels.PARALLEL_ROWS
+            ):
+                fit = numpy.empty(len(chunk))
+                self._kernels.population_fitness(self._rows, chunk, self._fused, fit)
+                return fit
             out = numpy.empty((len(chunk), self._kernels.N_STATS))
             self._kernels.population_stats(self._rows, chunk, out, parallel=self.parallel)
             return self._score(self._stats_of_array(out), counts, n)

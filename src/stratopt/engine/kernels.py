@@ -110,23 +110,30 @@ def _add_row(acc, r, mean, scale, row, t):  # noqa: ANN001, ANN202 - numba kerne
         acc[t + k] += (v - m) * s
 
 
+@nb.njit(cache=True, inline="always")
+def _portfolio_stats(r, flat, mean, scale, members, t, sq, acc, out):  # noqa: ANN001, ANN202, PLR0913
+    """out = stats of one portfolio (rows of W summed in `members` order); acc: 2T zeros."""
+    n = members.shape[0]
+    sumsq = 0.0
+    for j in range(n):
+        ahead = j + PREFETCH_AHEAD
+        if ahead < n:
+            start = members[ahead] * t
+            for k in range(0, t, LINE):
+                _prefetch(flat, start + k)
+        row = members[j]
+        sumsq += sq[row]
+        _add_row(acc, r, mean, scale, row, t)
+    _stats_of(acc, t, n, sumsq, out)
+
+
 def _population_stats(r, mean, scale, sets, t, sq, out):  # noqa: ANN001, ANN202 - numba kernel
     """out[p] = stats of the portfolio sets[p] (rows of W summed in set order)."""
-    p_count, n = sets.shape
+    p_count = sets.shape[0]
     flat = r.reshape(-1)
     for p in nb.prange(p_count):
         acc = np.zeros(2 * t)
-        sumsq = 0.0
-        for j in range(n):
-            ahead = j + PREFETCH_AHEAD
-            if ahead < n:
-                start = sets[p, ahead] * t
-                for k in range(0, t, LINE):
-                    _prefetch(flat, start + k)
-            row = sets[p, j]
-            sumsq += sq[row]
-            _add_row(acc, r, mean, scale, row, t)
-        _stats_of(acc, t, n, sumsq, out[p])
+        _portfolio_stats(r, flat, mean, scale, sets[p], t, sq, acc, out[p])
 
 
 def _named(func, name: str):  # noqa: ANN001, ANN202
@@ -164,6 +171,30 @@ def population_stats(rows, sets, out, parallel: bool = True) -> None:  # noqa: A
     big = parallel and len(sets) >= PARALLEL_ROWS
     kernel = population_stats_parallel if big else population_stats_serial
     kernel(rows.r, rows.mean, rows.scale, sets, rows.n_days, rows.sq_host, out)
+
+
+@nb.njit(cache=True, nogil=True)
+def _population_fitness(r, mean, scale, sets, t, sq, score, fit):  # noqa: ANN001, ANN201, PLR0913
+    """fit[p] = Evaluator._score of sets[p]'s statistics, for `ratio` and `guarded ratio`:
+    the statistics of _population_stats, the scalar formulas of _scalar_score (the
+    climbs'), in one call. `score` as for _climb."""
+    p_count, n = sets.shape
+    metric = int(score[0])
+    n_days = int(score[6])
+    flat = r.reshape(-1)
+    acc = np.empty(2 * t)
+    st = np.empty(N_STATS)
+    for p in range(p_count):
+        acc[:] = 0.0
+        _portfolio_stats(r, flat, mean, scale, sets[p], t, sq, acc, st)
+        fit[p] = _scalar_score(
+            st, n, n_days, metric, score[1], score[2] != 0.0, score[3] != 0.0, score[4], score[5]
+        )
+
+
+def population_fitness(rows, sets, score, fit) -> None:  # noqa: ANN001
+    """Fitness of every row of `sets` on one thread (small batches: the search loops')."""
+    _population_fitness(rows.r, rows.mean, rows.scale, sets, rows.n_days, rows.sq_host, score, fit)
 
 
 @nb.njit(cache=True, inline="always")
