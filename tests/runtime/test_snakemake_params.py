@@ -101,12 +101,25 @@ print(sorted(m for m in ("pandas", "numpy", "polars") if m in sys.modules))
     assert done.stdout.strip() == "[]"
 
 
-def test_the_fingerprint_swap_finds_snakemakes_own() -> None:
+def test_the_fingerprint_swap_keeps_snakemakes_own_for_other_values() -> None:
     before = PersistenceBase.__dict__["_serialize_param"]
     try:
-        assert use_plain_param_fingerprints()
+        assert use_plain_param_fingerprints() and use_plain_param_fingerprints()  # idempotent
         swapped = PersistenceBase.__dict__["_serialize_param"]
-        assert swapped.fget(types.SimpleNamespace(_serialize_param_builtin="plain")) == "plain"
+
+        class Holder:  # hashable, as Snakemake's cached choice of serialiser needs
+            def _serialize_param_builtin(self, value: Any) -> Any:
+                return ("plain", value)
+
+            def _serialize_param_pandas(self, value: Any) -> Any:
+                return ("pandas", value)
+
+        holder = Holder()
+        fingerprint = swapped.fget(holder)
+        assert fingerprint({"a": [1]}) == ("plain", {"a": [1]})
+        frame = types.SimpleNamespace()  # anything not plain: Snakemake's own choice
+        assert fingerprint(frame)[1] is frame
+        assert fingerprint(frame) == before.fget(holder)(frame)
     finally:
         PersistenceBase._serialize_param = before
 

@@ -30,17 +30,29 @@ def is_plain(value: Any) -> bool:
 
 
 def use_plain_param_fingerprints() -> bool:
-    """Fingerprint params with Snakemake's builtin serialiser; True if it was done."""
+    """Fingerprint plain params with Snakemake's builtin serialiser, others as Snakemake
+    chooses; True if it was done."""
     try:
         from snakemake.persistence import PersistenceBase
     except ImportError:
         return False
     current = PersistenceBase.__dict__.get("_serialize_param")
-    if not isinstance(current, property) or not hasattr(
-        PersistenceBase, "_serialize_param_builtin"
-    ):
+    snakemakes = current.fget if isinstance(current, property) else None
+    if snakemakes is None or not hasattr(PersistenceBase, "_serialize_param_builtin"):
         return False
-    PersistenceBase._serialize_param = property(lambda self: self._serialize_param_builtin)
+    if getattr(snakemakes, "plain_first", False):
+        return True
+
+    def serialiser(self: Any) -> Any:
+        def fingerprint(value: Any) -> Any:
+            if is_plain(value):
+                return self._serialize_param_builtin(value)
+            return snakemakes(self)(value)
+
+        return fingerprint
+
+    serialiser.plain_first = True  # type: ignore[attr-defined]
+    PersistenceBase._serialize_param = property(serialiser)
     return True
 
 
