@@ -21,6 +21,7 @@ from dataclasses import dataclass
 import numpy
 
 from stratopt.engine.evaluator import REFRESH_EVERY, Evaluator, Swapper
+from stratopt.engine.kernel_score import kernel_score
 
 
 @dataclass
@@ -43,7 +44,7 @@ def climb_score(ev: object, n: int) -> numpy.ndarray | None:
         return None
     if 2 * n >= ev.n_strategies:
         return None
-    return ev.kernel_score()
+    return kernel_score(ev)
 
 
 def climb(  # noqa: PLR0913

@@ -32,9 +32,9 @@ from typing import Any
 import numpy
 
 from stratopt.data.zones import ZoneData
-from stratopt.engine import objectives
 from stratopt.engine.backend import get_xp, to_numpy
 from stratopt.engine.kernel_choice import Compiled, load_kernels
+from stratopt.engine.kernel_score import kernel_score
 from stratopt.engine.objectives import (
     SCALAR,
     STAT_KEYS,
@@ -138,40 +138,11 @@ class Evaluator:
             self._codes = self.xp.asarray(self._codes_host)
             self._n_labels = len(names)
         #: the scoring parameters where the kernels score too (small batches: one call)
-        self._fused = self.kernel_score()
+        self._fused = kernel_score(self)
         if self._fused is not None and not hasattr(self._kernels, "population_fitness"):
             self._fused = None
 
     # ------------------------------------------------------------ internals
-
-    def kernel_score(self) -> numpy.ndarray | None:
-        """The kernels' objective parameters (kernels._scalar_score), or None where the
-        kernels cannot score: no kernels, balanced or zone mode, another metric."""
-        kernels = self._kernels
-        if kernels is None or not hasattr(kernels, "_scalar_score"):
-            return None
-        if self.balanced or self.zone_mode:
-            return None
-        fn = self._metric_fn
-        if fn is objectives.ratio:
-            metric, floor = kernels.RATIO, -1.0
-        elif getattr(fn, "with_floor", None) is objectives.guarded_ratio_with_floor:
-            fixed = getattr(fn, "floor", None)
-            metric, floor = kernels.GUARDED, (-1.0 if fixed is None else float(fixed))
-        else:
-            return None
-        halve = self.drawdown_threshold if self._dd_rule and self.drawdown_threshold > 0 else 0.0
-        return numpy.array(
-            [
-                metric,
-                floor,
-                float(self._use_corr),
-                float(self._clip_negative),
-                float(self._penalty_scale),
-                float(halve),
-                float(self.n_days),
-            ]
-        )
 
     def _gather_sum(self, sets: Any) -> Any:
         """(P, 2T): per row, the sum of W over the row's strategies."""
