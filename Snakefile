@@ -32,6 +32,7 @@ rule all:
 # and the answer with the paths of the files to open.
 from stratopt.data.ingest_summary import summary_if_current
 from stratopt.report.answer import emit, format_answer
+from stratopt.runtime.snakemake_exit import cancel_scheduler_timers
 
 
 onstart:
@@ -42,5 +43,11 @@ onstart:
         )
 
 
+# Once the scheduler has returned, its pending 1 s wake-up need not delay the exit.
 onsuccess:
+    cancel_scheduler_timers()
     emit(f"\n{format_answer(RESULTS)}")
+
+
+onerror:
+    cancel_scheduler_timers()
