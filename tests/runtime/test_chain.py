@@ -86,3 +86,24 @@ def test_auto_chains_small_inputs_only(
     jobs = JOB.findall(proc.stdout)
     assert expected in jobs
     assert ("chain" in jobs) == (expected == "chain")
+
+
+def test_a_chained_stage_is_imported_inside_its_own_figures() -> None:
+    """The stage module loads when the stage runs (inside run_rule's clock), not when the
+    chain names it; a profiled stage's child gets it by reference."""
+    import subprocess
+    import sys
+
+    code = (
+        "import pickle, sys\n"
+        "from stratopt.runtime.chain import ChainedStage\n"
+        "stage = pickle.loads(pickle.dumps(ChainedStage('correlation_summary')))\n"
+        "assert 'stratopt.stages.correlation_summary' not in sys.modules\n"
+        "try:\n"
+        "    stage(None)\n"
+        "except AttributeError:\n"
+        "    pass\n"
+        "assert 'stratopt.stages.correlation_summary' in sys.modules\n"
+    )
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert done.returncode == 0, done.stderr
