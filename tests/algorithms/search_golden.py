@@ -5,7 +5,9 @@ case below; tests/algorithms/data/search_golden.json was written this way by
 the code before the settings became dataclasses (commit 5155c9c), so that
 test_algorithm_settings.py proves the defaults give the same bits. Its six GA
 entries were written again when the GA's crossover stopped depending on the
-CPU (2026-12-01: moves.pick_from_union); the 42 others are unchanged.
+CPU (2026-12-01: moves.pick_from_union), its four default ACO entries when
+the ants began to draw by rejection (2026-12-01: sum_tree.sample_ants, the
+same law); the 38 others are unchanged.
 test_cpu_independence.py reruns all 48 without the CPU's SIMD code.
 """
 

@@ -164,13 +164,63 @@ def test_sum_tree_samples_without_replacement_in_proportion() -> None:
     sum_tree.tree_build(weights, tree, leaves)
     rng = np.random.default_rng(0)
     draws = 40_000
-    ants = sum_tree.sample_ants(rng, tree, leaves, 2, draws)
+    flags = np.zeros(6, dtype=np.uint8)
+    ants = sum_tree.sample_ants(rng, tree, leaves, 2, draws, flags)
     assert all(a[0] != a[1] for a in ants)
+    assert not flags.any()  # the scratch handed back zeroed
     gumbel = np.argpartition(-(np.log(weights) + rng.gumbel(size=(draws, 6))), 1, axis=1)[:, :2]
     got = np.bincount(ants.ravel(), minlength=6) / draws
     want = np.bincount(gumbel.ravel(), minlength=6) / draws
     np.testing.assert_allclose(got, want, atol=0.015)
     np.testing.assert_array_equal(tree[leaves : leaves + 6], weights)  # restored after each ant
+
+
+def sequential_inclusion(weights: np.ndarray, n: int) -> np.ndarray:
+    """Exact inclusion probabilities of sequential sampling without replacement (enumeration)."""
+    out = np.zeros(len(weights))
+
+    def walk(held: tuple[int, ...], p: float) -> None:
+        if len(held) == n:
+            out[list(held)] += p
+            return
+        free = [i for i in range(len(weights)) if i not in held]
+        total = sum(weights[i] for i in free)
+        for i in free:
+            walk((*held, i), p * weights[i] / total)
+
+    walk((), 1.0)
+    return out
+
+
+@pytest.mark.parametrize(
+    "weights, n",
+    [
+        ([1.0, 2.0, 3.0, 0.5, 4.0, 1.5], 4),  # held weight passes half: the ant switches
+        ([50.0, 30.0, 1.0, 1.0, 0.01, 0.02, 0.5], 3),  # one heavy strategy: the switch at once
+        ([1.0, 1.0, 1.0, 1.0, 1.0, 1.0, 1.0], 6),  # rejection all the way to n - 1 of N
+    ],
+)
+def test_sum_tree_ants_keep_the_sequential_law_through_the_switch(
+    weights: list[float], n: int
+) -> None:
+    """Both ways of drawing (rejection while the ant holds under half the weight, then
+    taking drawn strategies out of the tree) give sequential sampling's law exactly."""
+    w = np.array(weights)
+    leaves = 8
+    tree = np.zeros(2 * leaves)
+    sum_tree.tree_build(w, tree, leaves)
+    before = tree.copy()
+    flags = np.zeros(len(w), dtype=np.uint8)
+    draws = 60_000
+    ants = sum_tree.sample_ants(np.random.default_rng(1), tree, leaves, n, draws, flags)
+    assert all(len(set(a.tolist())) == n for a in ants)
+    np.testing.assert_array_equal(tree, before)  # every node restored, bit for bit
+    assert not flags.any()
+    got = np.bincount(ants.ravel(), minlength=len(w)) / draws
+    np.testing.assert_allclose(got, sequential_inclusion(w, n), atol=0.012)
+    # the first pick alone: in proportion to the weights
+    first = np.bincount(ants[:, 0], minlength=len(w)) / draws
+    np.testing.assert_allclose(first, w / w.sum(), atol=0.01)
 
 
 def test_surrogate_posterior_equals_the_dense_dual_solve() -> None:

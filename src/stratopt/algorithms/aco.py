@@ -16,10 +16,11 @@ ruled out. Same G evaluations.
 Cost: the loop never touches all N values per iteration (`Trail`): the
 trail is stored as tau_i = max(scale * v_i, tau_min), so evaporation is one
 multiplication of `scale`; the sampling weights v_i ** alpha sit in a sum
-tree (stratopt.algorithms.compiled), so an ant costs O(n log N) instead of
-N Gumbel draws, and a deposit O(log N) per strategy. The floor tau_min only
-binds after about log(N) / rho iterations without a deposit; from then on
-each iteration rebuilds the tree (O(N)).
+tree (stratopt.algorithms.sum_tree: drawn with replacement, a strategy the
+ant holds drawn again, while it holds under half the weight), so an ant
+costs O(n log N) instead of N Gumbel draws, and a deposit O(log N) per
+strategy. The floor tau_min only binds after about log(N) / rho iterations
+without a deposit; from then on each iteration rebuilds the tree (O(N)).
 """
 
 from __future__ import annotations
@@ -84,7 +85,7 @@ class Trail:
         )
 
     def sample(self, rng: np.random.Generator, n: int, ants: int) -> np.ndarray:
-        return sum_tree.sample_ants(rng, self.tree, self.leaves, n, ants)
+        return sum_tree.sample_ants(rng, self.tree, self.leaves, n, ants, self.flags)
 
     def update(self, iteration_best: np.ndarray, best: np.ndarray) -> None:
         """Evaporate, then deposit on the iteration's best ant and the best so far, then clip."""

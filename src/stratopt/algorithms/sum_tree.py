@@ -34,36 +34,77 @@ def tree_set(tree, leaves, i, value):  # noqa: ANN001, ANN201
         node //= 2
 
 
+#: An ant draws with replacement and rejects what it holds until its strategies carry this
+#: share of the total weight, then takes each drawn strategy out of the tree instead.
+REJECTION_SHARE = 0.5
+
+
 @nb.njit(cache=True, nogil=True)
-def sample_ants(rng, tree, leaves, n, ants):  # noqa: ANN001, ANN201
+def _descend(tree, leaves, u):  # noqa: ANN001, ANN202
+    """The leaf whose cumulative weight interval holds u (0 <= u < tree[1])."""
+    node = 1
+    while node < leaves:
+        left = tree[2 * node]
+        if u < left:
+            node = 2 * node
+        else:
+            u -= left
+            node = 2 * node + 1
+    return node
+
+
+@nb.njit(cache=True, nogil=True)
+def sample_ants(rng, tree, leaves, n, ants, flags):  # noqa: ANN001, ANN201
     """`ants` n-subsets, each drawn one strategy at a time with probability
     proportional to its leaf weight among those not yet drawn (sequential
-    sampling without replacement, the same law as Gumbel top-k); the tree is
-    restored after each ant."""
+    sampling without replacement, the same law as Gumbel top-k).
+
+    While the ant's strategies carry less than REJECTION_SHARE of the total
+    weight, a draw is from the whole tree and one already held is drawn again
+    (rejection: the same conditional law, at most two draws per pick on average,
+    and the tree untouched); from then on each drawn strategy is taken out of
+    the tree (two O(log N) updates), and put back after the ant. `flags` is the
+    caller's zeroed scratch (compiled.scratch), zeroed again on return.
+    """
     out = np.empty((ants, n), dtype=np.int64)
     saved = np.empty(n)
+    total = tree[1]
     for a in range(ants):
         k = 0
+        held = 0.0
+        removed = -1  # picks before this index were drawn by rejection, not yet taken out
         while k < n:
-            u = rng.random() * tree[1]
-            node = 1
-            while node < leaves:
-                left = tree[2 * node]
-                if u < left:
-                    node = 2 * node
-                else:
-                    u -= left
-                    node = 2 * node + 1
-            i = node - leaves
+            if removed < 0:
+                if held < REJECTION_SHARE * total:
+                    node = _descend(tree, leaves, rng.random() * total)
+                    w = tree[node]
+                    i = node - leaves
+                    if w <= 0.0 or flags[i]:  # rounding at the far end, or held: draw again
+                        continue
+                    flags[i] = 1
+                    out[a, k] = i
+                    saved[k] = w
+                    held += w
+                    k += 1
+                    continue
+                for j in range(k):
+                    tree_set(tree, leaves, out[a, j], 0.0)
+                removed = k
+            node = _descend(tree, leaves, rng.random() * tree[1])
             w = tree[node]
-            if w <= 0.0:  # rounding at the far end of the total: draw again
+            if w <= 0.0:
                 continue
+            i = node - leaves
+            flags[i] = 1
             out[a, k] = i
             saved[k] = w
             tree_set(tree, leaves, i, 0.0)
             k += 1
-        for k in range(n - 1, -1, -1):
-            tree_set(tree, leaves, out[a, k], saved[k])
+        if removed >= 0:
+            for j in range(n - 1, -1, -1):
+                tree_set(tree, leaves, out[a, j], saved[j])
+        for j in range(n):
+            flags[out[a, j]] = 0
     return out
 
 
