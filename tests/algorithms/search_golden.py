@@ -7,7 +7,9 @@ test_algorithm_settings.py proves the defaults give the same bits. Its six GA
 entries were written again when the GA's crossover stopped depending on the
 CPU (2026-12-01: moves.pick_from_union), its four default ACO entries when
 the ants began to draw by rejection (2026-12-01: sum_tree.sample_ants, the
-same law); the 38 others are unchanged.
+same law), its four default BO entries when its Thompson draws began to
+cover a shortlist (2026-12-01: `shortlist`; test_algorithm_settings.py keeps
+the earlier four for `shortlist: null`); the 34 others are unchanged.
 test_cpu_independence.py reruns all 48 without the CPU's SIMD code.
 """
 

@@ -67,6 +67,35 @@ def test_the_defaults_give_the_same_bits_as_before(real_sample_csv: Path) -> Non
     assert got == want
 
 
+#: The default BO's four golden digests before its shortlist (2026-12-01), when every
+#: seen strategy entered each Thompson draw: `shortlist: null` must still give them.
+BO_EVERY_CANDIDATE = {
+    "bo-default-2000-10": "5d41bd4144900aa618dae978d87baea8ba00d172aeb5b1ce7c88ea5275c3b610",
+    "bo-default-2000-60": "d05208140e2602191b6a8a07f12aaaa584fa02bc413250b36c3384f6ec3c777f",
+    "bo-default-rule-10": "b159316a7cdec39b3d209156cac2a7ea5b50d43159c84e5c7dc1c34f71660c53",
+    "bo-default-rule-60": "d1c40928ebc143e4e4357f865af3a9dd678293d0a77ca74836f3b944d4572612",
+}
+
+
+def test_a_null_bo_shortlist_gives_the_earlier_law_bit_for_bit(real_sample_csv: Path) -> None:
+    from stratopt.search.runner import build_evaluator, search_one
+
+    matrix = prepared_sample(real_sample_csv)
+    got = {}
+    for budget in (2000, None):
+        section = search_golden.optimize_config("default", budget)["optimize"]
+        config = validated({**section, "params": {"bo": {"shortlist": None}}})
+        settings = OptimizeSettings.from_config(config)
+        evaluator = build_evaluator(matrix, settings)
+        for size in search_golden.SIZES:
+            record = search_one(evaluator, "bo", size, settings)
+            got[search_golden.case_id("bo", "default", budget, size)] = search_golden.digest(record)
+    assert got == BO_EVERY_CANDIDATE
+    assert set(got.values()).isdisjoint(
+        v["digest"] for v in json.loads(GOLDEN.read_text()).values()
+    )
+
+
 def test_the_schema_holds_each_algorithms_settings_class() -> None:
     params = yaml.safe_load(SCHEMA.read_text())["properties"]["optimize"]["properties"]["params"]
     assert set(params["properties"]) == set(EIGHT)

@@ -5,8 +5,9 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
+from stratopt.algorithms import moves as M
 from stratopt.algorithms.bo import InclusionSurrogate
-from stratopt.algorithms.bo_algebra import _kth_smallest
+from stratopt.algorithms.bo_algebra import SHORTLIST_BAND, _kth_smallest, _shortlist
 
 
 @pytest.mark.parametrize("seed", range(6))
@@ -66,3 +67,37 @@ def test_a_batch_of_observations_keeps_the_better_half_in_order() -> None:
     gram = np.eye(model.m) + scale * member @ member.T
     chol = np.tril(model.chol[: model.m, : model.m])
     np.testing.assert_allclose(chol @ chol.T, gram, rtol=1e-12, atol=1e-12)
+
+
+@pytest.mark.parametrize("seed", range(4))
+def test_the_shortlist_is_the_stable_top_k_of_the_optimistic_score(seed: int) -> None:
+    """The `keep` largest mean + band x scale, ties to the earlier candidates, in
+    candidate order: what a stable argsort gives."""
+    rng = np.random.default_rng(seed)
+    for _ in range(200):
+        count = int(rng.integers(1, 300))
+        keep = int(rng.integers(1, count + 1))
+        loc = rng.normal(size=count)
+        scale = rng.uniform(0.1, 1.0, size=count)
+        if seed % 2:  # ties
+            loc, scale = loc.round(1), np.full(count, 0.5)
+        score = loc + SHORTLIST_BAND * scale
+        want = np.sort(np.argsort(-score, kind="stable")[:keep])
+        np.testing.assert_array_equal(_shortlist(loc, scale, keep), want)
+
+
+def test_proposals_with_a_shortlist_draw_only_from_it() -> None:
+    n_total, n = 4000, 12
+    rng = np.random.default_rng(3)
+    model = InclusionSurrogate(n_total, n, max_model=64)
+    model.add(M.random_subsets(rng, n_total, n, 60), rng.normal(size=60))
+    model.refit()
+    mean, sd, _ = model.posterior()
+    cand = model.cand[: model.n_cand]
+    score = mean[cand] + SHORTLIST_BAND * 0.1 * sd[cand]
+    listed = set(cand[np.argsort(-score, kind="stable")[: 2 * n]].tolist())
+    sets = model.propose(rng, 50, 0.1, 0.0, shortlist=2.0)
+    assert all(len(set(s.tolist())) == n for s in sets)
+    assert set(sets.ravel().tolist()) <= listed
+    everyone = model.propose(rng, 50, 0.1, 0.0, shortlist=None)
+    assert not set(everyone.ravel().tolist()) <= listed

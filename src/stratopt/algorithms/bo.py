@@ -99,9 +99,15 @@ class InclusionSurrogate:
         return self.mean, post_sd, self.seen
 
     def propose(
-        self, rng: np.random.Generator, count: int, explore: float, fresh: float
+        self,
+        rng: np.random.Generator,
+        count: int,
+        explore: float,
+        fresh: float,
+        shortlist: float | None = None,
     ) -> np.ndarray:
-        """`count` Thompson-sampling portfolios from the current posterior (refit() first)."""
+        """`count` Thompson-sampling portfolios from the current posterior (refit() first);
+        `shortlist` x n candidates drawn over (None: all)."""
         n = self.n
         n_fresh = min(int(round(fresh * n)), self.n_total - self.n_cand)
         n_seen = min(n - n_fresh, self.n_cand)
@@ -118,6 +124,7 @@ class InclusionSurrogate:
             n_fresh,
             self.prior_var,
             explore,
+            self.n_cand if shortlist is None else max(1, int(round(shortlist * n))),
             out,
         )
         return out
@@ -153,6 +160,13 @@ class BOSettings(AlgorithmSettings):
     )
     max_model: int = setting(
         128, "portfolios the model holds; when full it keeps the better half", minimum=2
+    )
+    shortlist: float | None = setting(
+        4.0,
+        "a proposal's Thompson draw covers this many candidates per portfolio place, those "
+        "of highest posterior mean + 2 noise scales (chosen once per round)",
+        when_null="every strategy seen (the law before 2026-12-01)",
+        minimum=1,
     )
 
 
@@ -195,7 +209,7 @@ class BO(BaseAlgorithm[BOSettings]):
         model.add(sets, fit)
         while t.remaining > 0:
             model.refit()
-            sets = model.propose(rng, min(batch, t.remaining), explore, fresh)
+            sets = model.propose(rng, min(batch, t.remaining), explore, fresh, s.shortlist)
             fit = t.evaluate(sets)
             t.record_each(fit)
             model.add(sets, fit)

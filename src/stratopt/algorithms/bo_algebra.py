@@ -12,6 +12,9 @@ from __future__ import annotations
 import numba as nb
 import numpy as np
 
+#: The shortlist ranks candidates by mean + this many Thompson noise scales (optimism).
+SHORTLIST_BAND = 2.0
+
 
 @nb.njit(cache=True, nogil=True)
 def bo_append(sets, m, s, chol, scale, flags):  # noqa: ANN001, ANN201
@@ -124,13 +127,17 @@ def bo_add(new_sets, new_values, sets, values, m, chol, scale, flags, seen, is_c
 
 
 @nb.njit(cache=True, nogil=True)
-def bo_propose(rng, mean, seen, cand, n_cand, is_cand, n_seen, n_fresh, tau2, explore, out):  # noqa: ANN001, ANN201, PLR0913
+def bo_propose(
+    rng, mean, seen, cand, n_cand, is_cand, n_seen, n_fresh, tau2, explore, shortlist, out
+):  # noqa: ANN001, ANN201, PLR0913
     """Thompson-sampling portfolios, one per row of `out`: the top n_seen
     candidates of mean + explore * sd * N(0, 1) (sd the posterior's diagonal),
     then n_fresh distinct strategies never seen, uniformly.
     Each candidate's mean and noise scale are gathered once per call, not once per
     row: the same numbers in the same order, so the same draws give the same
-    portfolios."""
+    portfolios. With `shortlist` < n_cand the rows draw only over the `shortlist`
+    candidates of highest mean + SHORTLIST_BAND noise scales (ties in candidate
+    order), chosen once per call: a draw per shortlisted candidate, not per seen one."""
     n = out.shape[1]
     loc = np.empty(n_cand)
     scale = np.empty(n_cand)
@@ -138,12 +145,40 @@ def bo_propose(rng, mean, seen, cand, n_cand, is_cand, n_seen, n_fresh, tau2, ex
         i = cand[c]
         loc[c] = mean[i]
         scale[c] = explore * np.sqrt(tau2 / (1.0 + tau2 * seen[i] / (n * n)))
-    neg = np.empty(n_cand)
+    pool = cand[:n_cand]
+    if n_seen > 0 and shortlist < n_cand:
+        chosen = _shortlist(loc, scale, max(shortlist, n_seen))
+        loc = loc[chosen]
+        scale = scale[chosen]
+        pool = pool[chosen]
+    neg = np.empty(pool.shape[0])
     heap = np.empty(max(n_seen, 1))
     for row in range(out.shape[0]):
         _thompson(
-            rng, loc, scale, neg, heap, cand, is_cand, n_seen, n_fresh, mean.shape[0], out[row]
+            rng, loc, scale, neg, heap, pool, is_cand, n_seen, n_fresh, mean.shape[0], out[row]
         )
+
+
+@nb.njit(cache=True, nogil=True)
+def _shortlist(loc, scale, keep):  # noqa: ANN001, ANN202
+    """The positions of the `keep` largest loc + SHORTLIST_BAND * scale, in position
+    order (ties: the earlier positions)."""
+    count = loc.shape[0]
+    neg = np.empty(count)
+    for c in range(count):
+        neg[c] = -(loc[c] + SHORTLIST_BAND * scale[c])
+    cut = _kth_smallest(neg, keep, np.empty(keep))
+    chosen = np.empty(keep, dtype=np.int64)
+    k = 0
+    for c in range(count):
+        if neg[c] < cut:
+            chosen[k] = c
+            k += 1
+    for c in range(count):
+        if k < keep and neg[c] == cut:
+            chosen[k] = c
+            k += 1
+    return np.sort(chosen[:k])
 
 
 @nb.njit(cache=True, nogil=True)
