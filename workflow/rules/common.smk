@@ -127,8 +127,17 @@ def validation_input(wildcards):
 
 
 def correlation_resources():
-    """One GPU per shard job on the CuPy backend, so --resources gpu=1 serialises them."""
-    return {"gpu": 1} if config["correlation"]["backend"] == "cupy" else {}
+    """One GPU per shard job on the CuPy backend, so --resources gpu=1 serialises them;
+    one side-job slot (stratopt.runtime.scheduling)."""
+    gpu = {"gpu": 1} if config["correlation"]["backend"] == "cupy" else {}
+    return {**gpu, SIDE_JOBS: 1}
+
+
+# On few local cores, validate and the correlation shards run one at a time, so
+# that the search gets its cores as soon as prepare ends (stratopt.runtime.scheduling).
+from stratopt.runtime.scheduling import SIDE_JOBS, register_side_jobs  # noqa: E402
+
+register_side_jobs(workflow, config["optimize"]["workers"])
 
 
 def input_strategies(path):

@@ -18,6 +18,7 @@ rule validate:
         conda_env("validate")
     resources:
         gpu=1 if config["optimize"]["backend"] == "cupy" else 0,
+        side_jobs=1,
     params:
         **rule_params.for_rule("validate", config),
     script:
