@@ -1,9 +1,10 @@
-"""On few local cores the side jobs (validate, correlation shards) run one at a time.
+"""On few local cores validate and the correlation shards do not run together.
 
-stratopt.runtime.scheduling registers a `side_jobs` resource of cores - workers
-slots (at least one) for local runs; the workflow's validate and correlation
-shard jobs take one each, so that on two cores a shard cannot take the core the
-search is waiting for. Checked with Snakemake itself: the resources it reports.
+stratopt.runtime.scheduling registers a `side_jobs` resource of one unit per
+core where validate, a shard and the search do not fit together; validate takes
+every unit and a shard one, so that on two cores a shard cannot take the core
+the search is waiting for, while shards still run side by side. Checked with
+Snakemake itself: the resources it reports.
 """
 
 from __future__ import annotations
@@ -28,12 +29,16 @@ rule all:
     shell: "echo done > {output}"
 """
 PROVIDED = re.compile(r"Provided resources: .*side_jobs=Resource\(\"side_jobs\", (\d+)\)")
+JOB = re.compile(r"^(?:local)?rule (\w+):\n(?:    .*\n)*?    resources: (.*)$", re.M)
 
 
 @pytest.mark.parametrize(
-    ("cores", "workers", "slots"), [(2, 2, 1), (1, 2, 1), (4, 2, 2), (8, 1, 7)]
+    ("cores", "workers", "slots"),
+    [(2, 2, 2), (1, 2, 1), (3, 2, 3), (2, 1, 2), (4, 2, None), (8, 1, None), (3, 1, None)],
 )
-def test_slots_leave_the_search_its_cores(cores: int, workers: int, slots: int) -> None:
+def test_a_limit_only_where_validate_a_shard_and_the_search_do_not_fit(
+    cores: int, workers: int, slots: int | None
+) -> None:
     assert side_job_slots(cores, workers) == slots
 
 
@@ -52,21 +57,26 @@ def provided_slots(workdir: Path, *args: str) -> int | None:
 
 def test_a_local_run_gets_the_limit_and_the_command_line_wins(tmp_path: Path) -> None:
     (tmp_path / "Snakefile").write_text(SNAKEFILE)
-    assert provided_slots(tmp_path, "--cores", "2") == 1
-    assert provided_slots(tmp_path, "--cores", "4") == 2
-    assert provided_slots(tmp_path, "--cores", "4", "--config", "workers=1") == 3
+    assert provided_slots(tmp_path, "--cores", "2") == 2
+    assert provided_slots(tmp_path, "--cores", "4") is None
+    assert provided_slots(tmp_path, "--cores", "4", "--config", "workers=3") == 4
     assert provided_slots(tmp_path, "--cores", "2", "--resources", "side_jobs=5") == 5
 
 
-def test_the_workflows_side_jobs_take_a_slot_and_the_others_none(
+def test_validate_takes_every_unit_a_shard_one_and_the_others_none(
     tmp_path: Path, real_sample_csv: Path
 ) -> None:
+    """Two cores, two workers: validate excludes the shards; two shards fit together."""
     work = prepare_workdir(tmp_path)
+    shards = tmp_path / "shards.yaml"  # numbers in --config {...} arrive as text
+    shards.write_text("correlation:\n  shards: 2\n")
     args = small_config_args(real_sample_csv)
-    proc = snakemake(work, "-n", *args, "chain={'mode': 'never'}")
-    jobs = re.findall(
-        r"^(?:local)?rule (\w+):\n(?:    .*\n)*?    resources: (.*)$", proc.stdout, re.M
-    )
-    taking = {rule for rule, res in jobs if "side_jobs=1" in res}
-    assert taking == {"validate", "correlation_shard"}
-    assert {rule for rule, _ in jobs} >= {"optimize", "select", "report", "load_db"}
+    proc = snakemake(work, "-n", *args, "chain={'mode': 'never'}", "--configfile", str(shards))
+    units: dict[str, set[int]] = {}
+    for rule, res in JOB.findall(proc.stdout):
+        found = re.search(r"side_jobs=(\d+)", res)
+        units.setdefault(rule, set()).add(int(found.group(1)) if found else 0)
+    assert units["validate"] == {2}
+    assert units["correlation_shard"] == {1}
+    assert all(units[r] == {0} for r in units if r not in ("validate", "correlation_shard"))
+    assert set(units) >= {"optimize", "select", "report", "load_db"}

@@ -128,16 +128,23 @@ def validation_input(wildcards):
 
 def correlation_resources():
     """One GPU per shard job on the CuPy backend, so --resources gpu=1 serialises them;
-    one side-job slot (stratopt.runtime.scheduling)."""
+    one side-job unit (stratopt.runtime.scheduling)."""
     gpu = {"gpu": 1} if config["correlation"]["backend"] == "cupy" else {}
     return {**gpu, SIDE_JOBS: 1}
 
 
-# On few local cores, validate and the correlation shards run one at a time, so
-# that the search gets its cores as soon as prepare ends (stratopt.runtime.scheduling).
+# On few local cores validate and the correlation shards do not run together, so
+# that the search gets its cores as soon as prepare ends (stratopt.runtime.scheduling):
+# validate takes every side-job unit, a shard one.
 from stratopt.runtime.scheduling import SIDE_JOBS, register_side_jobs  # noqa: E402
 
-register_side_jobs(workflow, config["optimize"]["workers"])
+SIDE_SLOTS = register_side_jobs(workflow, config["optimize"]["workers"])
+
+
+def validate_resources():
+    """Validate's side-job units (every one: no shard beside it) and its GPU."""
+    gpu = 1 if config["optimize"]["backend"] == "cupy" else 0
+    return {"gpu": gpu, SIDE_JOBS: SIDE_SLOTS or 1}
 
 
 def input_strategies(path):

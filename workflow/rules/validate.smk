@@ -17,8 +17,7 @@ rule validate:
     conda:
         conda_env("validate")
     resources:
-        gpu=1 if config["optimize"]["backend"] == "cupy" else 0,
-        side_jobs=1,
+        **validate_resources(),
     params:
         **rule_params.for_rule("validate", config),
     script:

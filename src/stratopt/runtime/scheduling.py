@@ -6,35 +6,42 @@ fits in a free core and never keeps one for a job that is waiting: on two
 cores, when prepare ended while validate still held the other core, the
 correlation shard took the free one, and optimize waited until both were free
 again (2.2 s of the default run's 21.9 s on the twin, timeline of 2026-12-01).
+
 Validate and the correlation shards need nothing from optimize, nor it from
-them, so the workflow lets at most `cores - workers` of them (at least one)
-run at a time: on two cores the shard waits for validate, then for optimize,
-and runs beside select instead. With more cores the limit binds less, and on
-a cluster (`--jobs`) it is not set at all.
+them. Where validate, a shard and the search cannot run together (fewer than
+workers + 2 cores), the workflow makes validate and the shards exclusive: a
+`side_jobs` resource of one unit per core, every unit for validate, one for
+each shard. The shards still run side by side, and beside the search; a shard
+no longer starts while validate runs, so on two cores it waits for validate,
+then for the search that prepare made ready, and runs beside select instead.
+With more cores nothing is limited, and on a cluster (`--jobs`) neither.
 """
 
 from __future__ import annotations
 
 from typing import Any
 
-#: The resource the side jobs (validate, correlation_shard) take one of.
+#: The resource validate takes every unit of and each correlation shard one.
 SIDE_JOBS = "side_jobs"
 
 
-def side_job_slots(cores: int, workers: int) -> int:
-    """Side jobs that may run at once on `cores` local cores beside a search of `workers`."""
-    return max(1, cores - workers)
+def side_job_slots(cores: int, workers: int) -> int | None:
+    """`side_jobs` units for a local run: one per core where validate, a shard and a
+    search of `workers` threads do not fit together, else None (no limit)."""
+    return cores if cores < workers + 2 else None
 
 
 def register_side_jobs(workflow: Any, workers: int) -> int | None:
-    """Give the workflow its `side_jobs` limit for a local run (the slots), unless the
-    command line sets one (`--resources side_jobs=N` wins) or the run is on a cluster."""
+    """Give a local run its `side_jobs` units; the units in effect (`--resources
+    side_jobs=N` wins), None when they are unlimited."""
     resources = workflow.global_resources
+    if SIDE_JOBS in resources:
+        value = resources[SIDE_JOBS].value
+        return value if isinstance(value, int) else None
     cores = resources["_cores"].value
     if not isinstance(cores, int) or resources["_nodes"].value is not None:
         return None
-    if SIDE_JOBS in resources:
-        return None
     slots = side_job_slots(cores, workers)
-    workflow.register_resource(SIDE_JOBS, slots)
+    if slots is not None:
+        workflow.register_resource(SIDE_JOBS, slots)
     return slots
