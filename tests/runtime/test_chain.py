@@ -107,3 +107,48 @@ def test_a_chained_stage_is_imported_inside_its_own_figures() -> None:
     )
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
     assert done.returncode == 0, done.stderr
+
+
+@pytest.mark.parametrize("validation", [True, False])
+def test_the_plan_keeps_each_name_on_its_files_around_an_unpacked_function(
+    validation: bool,
+) -> None:
+    """select's inputs start with an unpacked function that adds validation.json only
+    when validation runs: the names after it must follow their files either way."""
+    from snakemake.iocontainers import Namedlist
+
+    from stratopt.runtime.chain_plan import plain_named
+
+    def validation_input(wildcards: object) -> dict[str, str]:
+        return {"validation": "r/validation.json"} if validation else {}
+
+    named = Namedlist([validation_input, "r/prepared.parquet", "r/runs/ga.json", "r/runs/rs.json"])
+    named._set_name("matrix", 1)
+    named._set_name("runs", 2, end=4)
+    plan = plain_named(named, {})
+    first = 1 if validation else 0
+    items, names = plan["items"], plan["names"]
+    assert items[names["matrix"]] == "r/prepared.parquet"
+    assert items[names["runs"][0] : names["runs"][1]] == ["r/runs/ga.json", "r/runs/rs.json"]
+    assert ("validation" in names) == validation
+    assert names["matrix"] == first and len(items) == 3 + first
+
+
+@pytest.mark.slow  # the whole pipeline through Snakemake
+def test_a_chained_run_without_validation_selects_from_the_runs(
+    tmp_path: Path, real_sample_csv: Path
+) -> None:
+    """Validation off: select's inputs are one fewer, and the chain still hands it the
+    prepared matrix and the runs by name (it once handed it a run as the matrix)."""
+    work = prepare_workdir(tmp_path)
+    overlay = tmp_path / "off.yaml"
+    overlay.write_text("validation: {enabled: false}\nchain: {mode: always}\n")
+    args = small_config_args(real_sample_csv)
+    at = args.index("--config")
+    args = [*args[:at], str(overlay), *args[at:]]
+    proc = snakemake(work, *args)
+    assert "chain" in JOB.findall(proc.stdout + proc.stderr)
+    root = work / "results" / DATASET
+    assert DONE.search((root / "logs" / "select.log").read_text())
+    assert not (root / "validation.json").exists()
+    assert (root / "summary.json").is_file() and (root / "report.html").is_file()

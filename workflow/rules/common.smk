@@ -194,22 +194,7 @@ def chain_steps():
     return steps
 
 
-def plain(named, wildcards):
-    """A Snakemake Namedlist as plain data, {wildcard} patterns filled in; an unpacked
-    input function (select's validation input) is called, its files added by name."""
-    items = []
-    names = {}
-    for name, where in named._names.items():
-        start, end = where
-        names[name] = start if end is None else [start, end]
-    for x in named:
-        if callable(x):
-            for key, path in x(Wildcards(fromdict=wildcards)).items():
-                names[key] = len(items)
-                items.append(str(path))
-        else:
-            items.append(str(x).format(**wildcards) if isinstance(x, str) else x)
-    return {"items": items, "names": names}
+from stratopt.runtime.chain_plan import plain_named  # noqa: E402
 
 
 def chain_plan():
@@ -220,10 +205,10 @@ def chain_plan():
         plan.append(
             {
                 "rule": rule,
-                "input": plain(proxy.input, wildcards),
-                "output": plain(proxy.output, wildcards),
-                "params": plain(proxy.params, wildcards),
-                "log": plain(proxy.log, wildcards),
+                "input": plain_named(proxy.input, wildcards),
+                "output": plain_named(proxy.output, wildcards),
+                "params": plain_named(proxy.params, wildcards),
+                "log": plain_named(proxy.log, wildcards),
                 "benchmark": str(proxy.benchmark).format(**wildcards),
                 "wildcards": {
                     "items": list(wildcards.values()),
