@@ -13,6 +13,9 @@ rule correlation_shard:
         log_of("correlation_shard_{shard}"),
     benchmark:
         benchmark_of("correlation_shard_{shard}")
+    # after the search, the shards before select: the report waits on both branches,
+    # and the shards' (with their summary) is the longer one when there are several
+    priority: 1
     conda:
         conda_env("correlation_shard", "correlation")
     resources:
