@@ -360,3 +360,27 @@ def test_one_timing_module_measures_the_child_alone_and_its_children_when_asked(
         run_isolated("os:no_such_function")
     with pytest.raises(RuntimeError):  # run_isolated's callers catch RuntimeError
         run_stage("os:no_such_function")
+
+
+@pytest.mark.parametrize("budget", [None, 300])
+def test_the_speed_table_runs_each_loop_at_the_budget_asked(
+    tmp_path: Path, real_sample_csv: Path, budget: int | None
+) -> None:
+    """`bench search --speed --speed-budget N`: every search spends N evaluations (the
+    pipeline's regime); without it, each algorithm its natural count (ACO, BO: G)."""
+    import json
+
+    from search_support import write_prepared
+    from stratopt.bench.search import ALGORITHMS, speed_child
+
+    prepared = write_prepared(real_sample_csv, tmp_path / "prepared.parquet")
+    out = tmp_path / "speed.json"
+    speed_child(str(prepared), "default", 10, 1e-9, str(out), budget=budget)
+    figures = json.loads(out.read_text())
+    assert set(figures) == set(ALGORITHMS)
+    for name, f in figures.items():
+        assert f["searches"] == 1 and f["loop_per_s"] > 0 and f["plain_per_s"] > 0, name
+        if budget is not None:
+            assert f["evaluations"] == budget, name
+    if budget is None:
+        assert figures["bo"]["evaluations"] == 100 and figures["aco"]["evaluations"] == 100

@@ -57,6 +57,13 @@ def register(sub: argparse._SubParsersAction) -> None:
     )
     parser.add_argument("--speed-size", type=int, default=35, help="n for --speed")
     parser.add_argument("--speed-seconds", type=float, default=1.0, help="CPU s per algorithm")
+    parser.add_argument(
+        "--speed-budget",
+        type=int,
+        default=None,
+        help="evaluations per search for --speed (default: each algorithm's natural count, "
+        "G = 100 for ACO and BO; the pipeline's default config gives every one G x P = 3000)",
+    )
     parser.add_argument("--json", type=Path, help="also write the figures here")
     parser.set_defaults(func=_run)
 
@@ -164,9 +171,16 @@ SPEED_GOAL = 100_000.0
 
 
 def speed_child(
-    prepared: str, preset: str, size: int, seconds: float, out: str, seed: int = 42
+    prepared: str,
+    preset: str,
+    size: int,
+    seconds: float,
+    out: str,
+    seed: int = 42,
+    budget: int | None = None,
 ) -> None:
     """Evaluations per CPU-second of each algorithm's loop, and of plain evaluation."""
+    import dataclasses
     import json
     import time
 
@@ -174,7 +188,12 @@ def speed_child(
     from stratopt.data.matrix import read_matrix
     from stratopt.search.runner import build_evaluator, search_one
 
-    settings = _production_settings(preset, seed, size, size)
+    def settings_for(run_seed: int) -> Any:
+        return dataclasses.replace(
+            _production_settings(preset, run_seed, size, size), budget=budget
+        )
+
+    settings = settings_for(seed)
     evaluator = build_evaluator(read_matrix(prepared), settings)
     figures: dict[str, dict[str, float]] = {}
     rng = np.random.default_rng(seed)
@@ -182,7 +201,7 @@ def speed_child(
         search_one(evaluator, name, size, settings)  # warm-up: its kernels loaded
         evals, used, k = 0, 0.0, 0
         while used < seconds:
-            run_settings = _production_settings(preset, seed + k, size, size)
+            run_settings = settings_for(seed + k)
             start = time.process_time()
             evals += search_one(evaluator, name, size, run_settings)["evaluations"]
             used += time.process_time() - start
@@ -206,7 +225,9 @@ def speed_child(
         json.dump(figures, fh)
 
 
-def speed_table(prepared: Path, tmp: Path, repeats: int, size: int, seconds: float) -> dict:
+def speed_table(
+    prepared: Path, tmp: Path, repeats: int, size: int, seconds: float, budget: int | None = None
+) -> dict:
     """Medians over `repeats` children per preset, presets alternating."""
     import json
 
@@ -224,13 +245,15 @@ def speed_table(prepared: Path, tmp: Path, repeats: int, size: int, seconds: flo
                     "size": size,
                     "seconds": seconds,
                     "out": str(out),
+                    "budget": budget,
                 },
             )
             runs[preset].append(json.loads(out.read_text()))
     table: dict[str, dict[str, dict[str, float]]] = {}
     print(
-        f"\nSearch loop speed at n = {size} (G = 100, P = 30), evaluations per CPU-second, "
-        f"median of {repeats}"
+        f"\nSearch loop speed at n = {size} (G = 100, P = 30, "
+        f"{'natural budgets' if budget is None else f'{budget} evaluations per search'}), "
+        f"evaluations per CPU-second, median of {repeats}"
     )
     print(
         f"{'algorithm':<10} {'preset':<8} {'loop /s':>10} {'plain /s':>10} {'loop/plain':>10}  goal"
@@ -263,7 +286,12 @@ def _run(args: argparse.Namespace) -> int:
         print(f"matrix: {source}, ULTA applied; sizes {args.min_size}..{args.max_size}")
         if args.speed:
             report["speed"] = speed_table(
-                prepared, tmp, args.repeats, args.speed_size, args.speed_seconds
+                prepared,
+                tmp,
+                args.repeats,
+                args.speed_size,
+                args.speed_seconds,
+                args.speed_budget,
             )
         if not args.skip_timing and not args.speed:
             common = {
