@@ -101,3 +101,37 @@ def test_proposals_with_a_shortlist_draw_only_from_it() -> None:
     assert set(sets.ravel().tolist()) <= listed
     everyone = model.propose(rng, 50, 0.1, 0.0, shortlist=None)
     assert not set(everyone.ravel().tolist()) <= listed
+
+
+@pytest.mark.parametrize("seed", range(4))
+def test_appending_a_batch_gives_the_factor_of_appending_one_at_a_time_bit_for_bit(
+    seed: int,
+) -> None:
+    """bo_append_many (interleaved solves, overlaps for a whole batch) against bo_append
+    row by row: the same sets and the same factor, bit for bit, with batches of more
+    than 64 rows, an empty model and sets drawn from a small pool (heavy overlaps)."""
+    from stratopt.algorithms.bo_algebra import bo_append, bo_append_many
+
+    rng = np.random.default_rng(seed)
+    n_total = 400
+    for trial in range(150):
+        n = int(rng.integers(1, 14))
+        b = int(rng.integers(1, 150 if trial % 3 == 0 else 40))
+        m = int(rng.integers(0, 50))
+        cap = m + b
+        scale = float(rng.uniform(0.01, 1.0))
+        pool = rng.choice(n_total, n + int(rng.integers(0, 3 * n + 1)), replace=False)
+        sets = [rng.choice(pool, n, replace=False) for _ in range(cap)]
+        one = (np.zeros((cap, n), np.int64), np.zeros((cap, cap)))
+        many = (np.zeros((cap, n), np.int64), np.zeros((cap, cap)))
+        flags, masks = np.zeros(n_total, np.uint8), np.zeros(n_total, np.uint64)
+        for j in range(m):
+            bo_append(one[0], j, sets[j], one[1], scale, flags)
+            bo_append(many[0], j, sets[j], many[1], scale, flags)
+        for q in range(b):
+            bo_append(one[0], m + q, sets[m + q], one[1], scale, flags)
+        bo_append_many(many[0], m, np.array(sets[m:]), many[1], scale, masks)
+        np.testing.assert_array_equal(one[0], many[0])
+        lower = np.tril(one[1]), np.tril(many[1])
+        assert np.array_equal(lower[0].view(np.uint64), lower[1].view(np.uint64)), trial
+        assert not flags.any() and not masks.any()  # the scratch handed back zeroed

@@ -128,6 +128,7 @@ CHANGES: dict[str, tuple[Any, set[str]]] = {
     "optimize.params.bo.fresh": (0.2, R),
     "optimize.params.bo.prior_var": (5.0, R),
     "optimize.params.bo.max_model": (64, R),
+    "optimize.params.bo.shortlist": (2.0, R),
     # validation: off, select loses its validation input; any setting reruns validate
     "validation.enabled": (False, {"select"} | R),
     "validation.scheme": ("expanding", {"validate"} | R),

@@ -24,7 +24,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from stratopt.algorithms import bo_algebra, compiled
+from stratopt.algorithms import bo_algebra
 from stratopt.algorithms.aco import sample_uniform
 from stratopt.algorithms.base import BaseAlgorithm, SearchParams, Tracker
 from stratopt.algorithms.moves import random_subsets
@@ -59,7 +59,8 @@ class InclusionSurrogate:
         self.cand = np.zeros(n_total, dtype=np.int64)
         self.n_cand = 0
         self.mean = np.zeros(n_total, dtype=np.float64)
-        self._flags = compiled.scratch(n_total)
+        #: per strategy, a bit per new observation while a batch is added (bo_algebra._overlaps)
+        self._masks = np.zeros(n_total, dtype=np.uint64)
 
     def add(self, sets: np.ndarray, values: np.ndarray) -> None:
         """Observe each portfolio in order (one compiled call: bo_algebra.bo_add)."""
@@ -71,7 +72,7 @@ class InclusionSurrogate:
             self.m,
             self.chol,
             self.prior_var / (self.n * self.n),
-            self._flags,
+            self._masks,
             self.seen,
             self.is_cand,
             self.cand,

@@ -3,8 +3,10 @@
 Each observation adds one row of the factor (O(m n + m^2)) instead of a new
 dense solve; the posterior mean over the candidates and the Thompson draws
 run in compiled code. The conventions of stratopt.algorithms.compiled hold
-here: the algorithm's own numpy Generator is passed in, and `flags` is the
-caller's zeroed membership scratch (compiled.scratch).
+here: the algorithm's own numpy Generator is passed in, and `flags` (`masks`)
+is the caller's zeroed membership scratch (compiled.scratch; uint64 per strategy).
+A batch of observations is added at once (bo_append_many): the same numbers as
+bo_append's one at a time, bit for bit.
 """
 
 from __future__ import annotations
@@ -92,7 +94,103 @@ def bo_count(s, seen, is_cand, cand, n_cand):  # noqa: ANN001, ANN201
 
 
 @nb.njit(cache=True, nogil=True)
-def _keep_best_half(sets, values, m, chol, scale, flags, seen, is_cand, cand, keep):  # noqa: ANN001, ANN202, PLR0913
+def _overlaps(sets, m, b, n, masks, g, scale):  # noqa: ANN001, ANN202, PLR0913
+    """g[q, j] = scale * |S_{m+q} & S_j| for the b new rows q and every earlier row j
+    (j < m + q), bo_append's counts, 64 new rows per pass.
+
+    Each strategy of the pass's new rows gets a row of 64 bytes, one per new
+    row holding it (`masks` holds that row's index + 1 meanwhile, 0 again on
+    return). An earlier row's members then add their byte rows into 64
+    counters (vectorised): one lookup per member for all the new rows at once,
+    instead of one per member and new row."""
+    counts = np.zeros((b, m + b), dtype=np.int64)
+    for lo in range(0, b, 64):
+        hi = min(b, lo + 64)
+        columns = np.empty((hi - lo) * n, dtype=np.int64)
+        lanes = np.zeros(((hi - lo) * n, 64), dtype=np.uint8)
+        width = 0
+        for q in range(lo, hi):
+            for k in range(n):
+                i = sets[m + q, k]
+                if masks[i] == 0:
+                    columns[width] = i
+                    width += 1
+                    masks[i] = width
+                lanes[masks[i] - 1, q - lo] = 1
+        tally = np.zeros(64, dtype=np.int32)
+        for j in range(m + hi - 1):
+            tally[:] = 0
+            for k in range(n):
+                c = masks[sets[j, k]]
+                if c != 0:
+                    row = lanes[c - 1]
+                    for t in range(64):
+                        tally[t] += row[t]
+            for q in range(max(lo, j - m + 1), hi):
+                counts[q, j] = tally[q - lo]
+        for p in range(width):
+            masks[columns[p]] = 0
+    for q in range(b):
+        for j in range(m + q):
+            g[q, j] = scale * counts[q, j]
+
+
+@nb.njit(cache=True, nogil=True)
+def bo_append_many(sets, m, new, chol, scale, masks):  # noqa: ANN001, ANN201
+    """bo_append of each row of `new` in turn (observations m, m + 1, ...), the same
+    numbers bit for bit, with the rows' triangular solves interleaved.
+
+    Each new row's entry r takes its subtractions in bo_append's order, but the
+    rows' solves run side by side, a lane per row: a step of every lane is
+    independent of the others (vectorised), where one row alone is a chain of
+    dependent subtractions. A lane joins the earlier new rows' columns once
+    their rows are complete (its diagonal taken from its own sum of squares).
+    The overlaps come from one pass over the observations for all new rows
+    (_overlaps); `masks` is the caller's zeroed uint64 scratch (one per strategy)."""
+    b = new.shape[0]
+    n = new.shape[1]
+    for q in range(b):
+        for k in range(n):
+            sets[m + q, k] = new[q, k]
+    g = np.empty((b, m + b))
+    _overlaps(sets, m, b, n, masks, g, scale)
+    x = np.empty((m + b, b))  # x[r, q]: new row q's entry r
+    total = np.zeros(b)
+    acc = np.empty(b)
+    for r in range(m + b):
+        first = 0
+        if r >= m:  # row r is new row r - m: complete, so it becomes a row of the factor
+            j = r - m
+            for k in range(r):
+                chol[r, k] = x[k, j]
+            chol[r, r] = np.sqrt(1.0 + scale * n - total[j])
+            first = j + 1
+        q = first
+        while q + 4 <= b:  # four lanes at a time in registers: four independent chains
+            a0, a1, a2, a3 = g[q, r], g[q + 1, r], g[q + 2, r], g[q + 3, r]
+            for k in range(r):
+                lk = chol[r, k]
+                a0 -= lk * x[k, q]
+                a1 -= lk * x[k, q + 1]
+                a2 -= lk * x[k, q + 2]
+                a3 -= lk * x[k, q + 3]
+            acc[q], acc[q + 1], acc[q + 2], acc[q + 3] = a0, a1, a2, a3
+            q += 4
+        while q < b:
+            a0 = g[q, r]
+            for k in range(r):
+                a0 -= chol[r, k] * x[k, q]
+            acc[q] = a0
+            q += 1
+        d = chol[r, r]
+        for q in range(first, b):
+            v = acc[q] / d
+            x[r, q] = v
+            total[q] += v * v
+
+
+@nb.njit(cache=True, nogil=True)
+def _keep_best_half(sets, values, m, chol, scale, masks, seen, is_cand, cand, keep):  # noqa: ANN001, ANN202, PLR0913
     """Drop the worse half of the m observations (ties: the earlier stays) and rebuild
     the factor and the candidates from the kept half, in their first order."""
     order = np.argsort(-values[:m], kind="mergesort")[:keep]
@@ -102,27 +200,31 @@ def _keep_best_half(sets, values, m, chol, scale, flags, seen, is_cand, cand, ke
     seen[:] = 0
     is_cand[:] = False
     n_cand = 0
+    bo_append_many(sets, 0, kept_sets, chol, scale, masks)
     for j in range(keep):
-        bo_append(sets, j, kept_sets[j], chol, scale, flags)
         values[j] = kept_values[j]
         n_cand = bo_count(kept_sets[j], seen, is_cand, cand, n_cand)
     return n_cand
 
 
 @nb.njit(cache=True, nogil=True)
-def bo_add(new_sets, new_values, sets, values, m, chol, scale, flags, seen, is_cand, cand, n_cand):  # noqa: ANN001, ANN201, PLR0913
+def bo_add(new_sets, new_values, sets, values, m, chol, scale, masks, seen, is_cand, cand, n_cand):  # noqa: ANN001, ANN201, PLR0913
     """Add the observations new_sets[q] -> new_values[q] in order; a full model
     (m == its capacity) first keeps its better half. Returns (m, n_cand)."""
     capacity = sets.shape[0]
-    for q in range(new_sets.shape[0]):
+    q = 0
+    while q < new_sets.shape[0]:
         if m == capacity:
             keep = capacity // 2
-            n_cand = _keep_best_half(sets, values, m, chol, scale, flags, seen, is_cand, cand, keep)
+            n_cand = _keep_best_half(sets, values, m, chol, scale, masks, seen, is_cand, cand, keep)
             m = keep
-        bo_append(sets, m, new_sets[q], chol, scale, flags)
-        values[m] = new_values[q]
-        m += 1
-        n_cand = bo_count(new_sets[q], seen, is_cand, cand, n_cand)
+        take = min(new_sets.shape[0] - q, capacity - m)  # up to the next better-half rule
+        bo_append_many(sets, m, new_sets[q : q + take], chol, scale, masks)
+        for i in range(take):
+            values[m + i] = new_values[q + i]
+            n_cand = bo_count(new_sets[q + i], seen, is_cand, cand, n_cand)
+        m += take
+        q += take
     return m, n_cand
 
 
