@@ -59,7 +59,7 @@ class InclusionSurrogate:
         self.cand = np.zeros(n_total, dtype=np.int64)
         self.n_cand = 0
         self.mean = np.zeros(n_total, dtype=np.float64)
-        #: per strategy, a bit per new observation while a batch is added (bo_algebra._overlaps)
+        #: per strategy, bo_algebra._overlaps' scratch (zero between calls)
         self._masks = np.zeros(n_total, dtype=np.uint64)
 
     def add(self, sets: np.ndarray, values: np.ndarray) -> None:

@@ -3,8 +3,8 @@
 Each observation adds one row of the factor (O(m n + m^2)) instead of a new
 dense solve; the posterior mean over the candidates and the Thompson draws
 run in compiled code. The conventions of stratopt.algorithms.compiled hold
-here: the algorithm's own numpy Generator is passed in, and `flags` (`masks`)
-is the caller's zeroed membership scratch (compiled.scratch; uint64 per strategy).
+here: the algorithm's own numpy Generator is passed in, and `flags` (uint8,
+compiled.scratch) or `masks` (uint64) is the caller's zeroed per-strategy scratch.
 A batch of observations is added at once (bo_append_many): the same numbers as
 bo_append's one at a time, bit for bit.
 """
@@ -141,9 +141,8 @@ def bo_append_many(sets, m, new, chol, scale, masks):  # noqa: ANN001, ANN201
     numbers bit for bit, with the rows' triangular solves interleaved.
 
     Each new row's entry r takes its subtractions in bo_append's order, but the
-    rows' solves run side by side, a lane per row: a step of every lane is
-    independent of the others (vectorised), where one row alone is a chain of
-    dependent subtractions. A lane joins the earlier new rows' columns once
+    rows' solves run side by side, four rows at a time in registers: four
+    independent chains of subtractions, where one row alone is a single chain. A lane joins the earlier new rows' columns once
     their rows are complete (its diagonal taken from its own sum of squares).
     The overlaps come from one pass over the observations for all new rows
     (_overlaps); `masks` is the caller's zeroed uint64 scratch (one per strategy)."""
