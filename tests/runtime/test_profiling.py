@@ -235,9 +235,11 @@ def test_attached_py_spy_follows_the_worker_pool_only_when_there_is_one(
     config = {
         "dataset": "p",
         "optimize": {
+            # long enough (540,000 evaluations) for py-spy to find and sample the pool's
+            # workers on a fast machine: at 54,000 a run ended in 0.2 s, before it did
             "min_size": 5,
             "max_size": 10,
-            "generations": 150,
+            "generations": 1500,
             "population": 60,
             "pool": "process",
         },
