@@ -150,3 +150,46 @@ def test_the_report_names_a_broken_file_and_guesses_nothing(tmp_path: Path) -> N
     # an output that is simply absent is "not run", never a note
     empty = collect(tmp_path / "nothing")
     assert empty.broken == [] and empty.notes == []
+
+
+DOCUMENTS = [
+    b'{"size": 35, "fitness": 12.5, "best": [3, 1, 2], "names": ["a\\u00e9", "b"]}',
+    b"[1e-320, 1.7976931348623157e308, -0.0, 0.1, 1E5, 9223372036854775807, -0]",
+    b'{"a": 1, "a": 2}',
+    b'"\\ud800"',  # a lone surrogate: orjson refuses it, the standard library reads it
+    b"1e400",  # beyond a double: orjson refuses it, the standard library says inf
+    b"NaN",
+    b'{"x": Infinity}',
+    b'{"fitness":NaN,"was":1}',
+    b"\xef\xbb\xbf{}",
+    b"[1,2,]",
+    b'"a\x01b"',
+    b"\xff\xfe",
+    b"",
+]
+
+
+@pytest.mark.parametrize("data", DOCUMENTS)
+def test_orjson_reads_what_the_standard_library_reads_and_fails_as_it_does(
+    data: bytes, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """loads_strict with orjson (installed with stratopt) against the standard library
+    alone: the same values of the same types, or the same error message."""
+    assert C.orjson is not None
+
+    def outcome() -> tuple[str, str]:
+        try:
+            return "value", repr(C.loads_strict(data))
+        except ValueError as exc:
+            return "error", str(exc)
+
+    fast = outcome()
+    monkeypatch.setattr(C, "orjson", None)
+    assert outcome() == fast
+
+
+def test_a_nan_token_in_a_run_is_refused_by_name(tmp_path: Path) -> None:
+    path = tmp_path / "ga.json"
+    path.write_bytes(b'{"algorithm":"ga","sizes":[{"fitness":NaN}]}')
+    with pytest.raises(ContractError, match="not valid JSON: NaN is not valid JSON"):
+        C.RUN.read_json_at(path)
