@@ -175,16 +175,18 @@ def test_orjson_reads_what_the_standard_library_reads_and_fails_as_it_does(
 ) -> None:
     """loads_strict with orjson (installed with stratopt) against the standard library
     alone: the same values of the same types, or the same error message."""
-    assert C.orjson is not None
+    from stratopt.runtime import atomic
+
+    assert atomic.orjson is not None
 
     def outcome() -> tuple[str, str]:
         try:
-            return "value", repr(C.loads_strict(data))
+            return "value", repr(atomic.loads_strict(data))
         except ValueError as exc:
             return "error", str(exc)
 
     fast = outcome()
-    monkeypatch.setattr(C, "orjson", None)
+    monkeypatch.setattr(atomic, "orjson", None)
     assert outcome() == fast
 
 

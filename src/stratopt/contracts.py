@@ -10,8 +10,8 @@ breaks its contract. Producers may add keys and columns; readers rely only
 on what is listed here.
 
 Imported by the Snakefile when it is parsed and by every stage, so this
-module needs the standard library only (it parses JSON with orjson where that
-is installed, as it is with stratopt, and falls back): a Parquet schema is checked here
+module needs the standard library only (runtime.atomic parses JSON with orjson
+where that is installed, as it is with stratopt): a Parquet schema is checked here
 (`check_schema`), read by stratopt.data.matrix (`check_parquet`, `read_output`).
 
 A JSON spec is a type (int, float, str, bool, dict, list, None), a tuple of
@@ -23,21 +23,16 @@ no number accepts a boolean.
 
 from __future__ import annotations
 
-import json
 import numbers
 import os
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-
-try:  # parses the runs' traces 4-5x faster; the standard library's parser where it is absent
-    import orjson
-except ImportError:  # pragma: no cover - Snakemake's own environment, a minimal install
-    orjson = None  # type: ignore[assignment]
 from pathlib import Path
 from typing import Any
 
 from stratopt.errors import InputError
+from stratopt.runtime.atomic import loads_strict
 
 Spec = Any
 
@@ -258,27 +253,6 @@ def _say(problems: list[str]) -> str:
 def _key(problem: str) -> str | None:
     key = problem.split(":", 1)[0]
     return None if key == "the document" else key
-
-
-def _refuse_constant(token: str) -> Any:
-    raise ValueError(f"{token} is not valid JSON")
-
-
-def loads_strict(data: bytes) -> Any:
-    """A UTF-8 JSON document without NaN or Infinity tokens.
-
-    orjson where installed; whatever it refuses (NaN, numbers beyond a double's
-    range, a lone surrogate, bad JSON) goes to the standard library's parser, so
-    that every error message is the standard library's. One difference remains:
-    orjson reads an integer beyond 64 bits as a float, so a key that must be an
-    integer then fails its contract, naming the key (no writer of ours writes one:
-    the largest integer in a twin run's JSON files is 3,407,832,851)."""
-    if orjson is not None:
-        try:
-            return orjson.loads(data)
-        except orjson.JSONDecodeError:
-            pass
-    return json.loads(data.decode("utf-8"), parse_constant=_refuse_constant)
 
 
 # ---------------------------------------------------------------- the documents
