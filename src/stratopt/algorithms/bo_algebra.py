@@ -103,7 +103,6 @@ def _overlaps(sets, m, b, n, masks, g, scale):  # noqa: ANN001, ANN202, PLR0913
     return). An earlier row's members then add their byte rows into 64
     counters (vectorised): one lookup per member for all the new rows at once,
     instead of one per member and new row."""
-    counts = np.zeros((b, m + b), dtype=np.int64)
     for lo in range(0, b, 64):
         hi = min(b, lo + 64)
         columns = np.empty((hi - lo) * n, dtype=np.int64)
@@ -127,12 +126,9 @@ def _overlaps(sets, m, b, n, masks, g, scale):  # noqa: ANN001, ANN202, PLR0913
                     for t in range(64):
                         tally[t] += row[t]
             for q in range(max(lo, j - m + 1), hi):
-                counts[q, j] = tally[q - lo]
+                g[q, j] = scale * tally[q - lo]
         for p in range(width):
             masks[columns[p]] = 0
-    for q in range(b):
-        for j in range(m + q):
-            g[q, j] = scale * counts[q, j]
 
 
 @nb.njit(cache=True, nogil=True)
@@ -254,9 +250,21 @@ def bo_propose(
         pool = pool[chosen]
     neg = np.empty(pool.shape[0])
     heap = np.empty(max(n_seen, 1))
+    picked = np.empty(max(n_seen, 1), dtype=np.int64)
     for row in range(out.shape[0]):
         _thompson(
-            rng, loc, scale, neg, heap, pool, is_cand, n_seen, n_fresh, mean.shape[0], out[row]
+            rng,
+            loc,
+            scale,
+            neg,
+            heap,
+            picked,
+            pool,
+            is_cand,
+            n_seen,
+            n_fresh,
+            mean.shape[0],
+            out[row],
         )
 
 
@@ -264,40 +272,41 @@ def bo_propose(
 def _shortlist(loc, scale, keep):  # noqa: ANN001, ANN202
     """The positions of the `keep` largest loc + SHORTLIST_BAND * scale, in position
     order (ties: the earlier positions)."""
-    count = loc.shape[0]
-    neg = np.empty(count)
-    for c in range(count):
+    neg = np.empty(loc.shape[0])
+    for c in range(loc.shape[0]):
         neg[c] = -(loc[c] + SHORTLIST_BAND * scale[c])
-    cut = _kth_smallest(neg, keep, np.empty(keep))
     chosen = np.empty(keep, dtype=np.int64)
-    k = 0
-    for c in range(count):
-        if neg[c] < cut:
-            chosen[k] = c
-            k += 1
-    for c in range(count):
-        if k < keep and neg[c] == cut:
-            chosen[k] = c
-            k += 1
+    k = _top_k(neg, keep, np.empty(keep), chosen)
     return np.sort(chosen[:k])
 
 
 @nb.njit(cache=True, nogil=True)
-def _thompson(rng, loc, scale, neg, heap, cand, is_cand, n_seen, n_fresh, n_total, out):  # noqa: ANN001, ANN202, PLR0913
-    n_cand = neg.shape[0]
+def _top_k(neg, k, heap, picked):  # noqa: ANN001, ANN202
+    """The positions of the k smallest of `neg` into `picked`: those under the k-th
+    smallest value in position order, then ties at it in position order; how many."""
+    cut = _kth_smallest(neg, k, heap)
+    j = 0
+    for c in range(neg.shape[0]):
+        if neg[c] < cut:
+            picked[j] = c
+            j += 1
+    for c in range(neg.shape[0]):
+        if j < k and neg[c] == cut:
+            picked[j] = c
+            j += 1
+    return j
+
+
+@nb.njit(cache=True, nogil=True)
+def _thompson(
+    rng, loc, scale, neg, heap, picked_scratch, cand, is_cand, n_seen, n_fresh, n_total, out
+):  # noqa: ANN001, ANN202, PLR0913
     if n_seen > 0:
-        for c in range(n_cand):
+        for c in range(neg.shape[0]):
             neg[c] = -(loc[c] + scale[c] * rng.standard_normal())
-        cut = _kth_smallest(neg, n_seen, heap)
-        k = 0
-        for c in range(n_cand):
-            if neg[c] < cut:
-                out[k] = cand[c]
-                k += 1
-        for c in range(n_cand):
-            if k < n_seen and neg[c] == cut:
-                out[k] = cand[c]
-                k += 1
+        picked = _top_k(neg, n_seen, heap, picked_scratch)
+        for k in range(picked):
+            out[k] = cand[picked_scratch[k]]
     for f in range(n_seen, n_seen + n_fresh):
         while True:
             v = rng.integers(0, n_total)
