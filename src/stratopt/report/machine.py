@@ -22,6 +22,7 @@ PACKAGES = (
     "scipy",
     "snakemake",
     "matplotlib",
+    "pillow",
     "jinja2",
     "py-spy",
     "psutil",
