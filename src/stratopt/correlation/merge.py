@@ -2,7 +2,7 @@
 
 Counts add; top lists and partners are re-ranked with the same tie rule as
 in the shards (r, then the pair); the near-duplicate forests are unioned and
-their connected components taken (scipy). The window-by-window means come straight from the matrix (by
+their connected components taken (a union-find). The window-by-window means come straight from the matrix (by
 linearity they need no pairs at all). Nothing here depends on how the pairs were split into shards.
 """
 

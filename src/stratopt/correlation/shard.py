@@ -451,19 +451,6 @@ def spanning_forest(pairs: Pairs, n: int) -> Pairs:
     """A maximum-r spanning forest: the same connected components with at most n - 1 edges."""
     if len(pairs) == 0:
         return pairs
-    from scipy.sparse import coo_matrix
-    from scipy.sparse.csgraph import minimum_spanning_tree
+    from stratopt.correlation.forest import spanning_forest as kruskal
 
-    weight = 2.0 - pairs.r  # >= 1, so no edge vanishes as a zero
-    graph = coo_matrix((weight, (pairs.i, pairs.j)), shape=(n, n)).tocsr()
-    tree = minimum_spanning_tree(graph).tocoo()
-    i, j = (
-        np.minimum(tree.row, tree.col).astype(np.int64),
-        np.maximum(tree.row, tree.col).astype(np.int64),
-    )
-    order = np.lexsort((j, i))
-    i, j = i[order], j[order]
-    keys = pairs.i * n + pairs.j
-    by_key = np.argsort(keys)
-    found = by_key[np.searchsorted(keys, i * n + j, sorter=by_key)]
-    return Pairs(i, j, pairs.r[found])
+    return pairs.take(kruskal(pairs.i, pairs.j, pairs.r, n))
