@@ -14,6 +14,10 @@ from __future__ import annotations
 import numba as nb
 import numpy as np
 
+from stratopt.engine.numba_setup import skip_blas_check
+
+skip_blas_check()  # numba without its scipy BLAS check (engine/numba_setup.py)
+
 #: The shortlist ranks candidates by mean + this many Thompson noise scales (optimism).
 SHORTLIST_BAND = 2.0
 

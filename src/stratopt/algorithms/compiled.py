@@ -35,6 +35,10 @@ from __future__ import annotations
 import numba as nb
 import numpy as np
 
+from stratopt.engine.numba_setup import skip_blas_check
+
+skip_blas_check()  # numba without its scipy BLAS check (engine/numba_setup.py)
+
 IN_X, IN_TARGET, IN_KEEP = 1, 2, 4
 IN_A, IN_B, IN_C = 8, 16, 32
 

@@ -12,6 +12,10 @@ from __future__ import annotations
 import numba as nb
 import numpy as np
 
+from stratopt.engine.numba_setup import skip_blas_check
+
+skip_blas_check()  # numba without its scipy BLAS check (engine/numba_setup.py)
+
 
 @nb.njit(cache=True, nogil=True)
 def tree_build(weights, tree, leaves):  # noqa: ANN001, ANN201

@@ -29,6 +29,9 @@ import numpy as np
 from stratopt.correlation.pairs import Pairs, ranked
 from stratopt.correlation.plan import Tile
 from stratopt.correlation.settings import CorrelationSettings, Grid
+from stratopt.engine.numba_setup import skip_blas_check
+
+skip_blas_check()  # numba without its scipy BLAS check (engine/numba_setup.py)
 
 # counters in `fill`
 NEAR, SPECIAL, TOP_POS, TOP_NEG = 0, 1, 2, 3

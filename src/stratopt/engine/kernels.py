@@ -26,6 +26,10 @@ import numpy as np
 from llvmlite import ir
 from numba.extending import intrinsic
 
+from stratopt.engine.numba_setup import skip_blas_check
+
+skip_blas_check()  # numba without its scipy BLAS check (engine/numba_setup.py)
+
 N_STATS = 9
 
 
