@@ -2,11 +2,12 @@
 
 Why not matplotlib: in the report job its import (0.6 s) and the drawing of
 seven PNG charts (1.2 s) were two thirds of the job's CPU, and the report is
-the last job of every run (docs/performance.md, "The report's charts"). The
-charts need lines, steps, areas, bars, reference lines, a raster heatmap,
-axes with round-number, power-of-ten or calendar ticks and a legend: a few
-SVG elements each, written as text. Coordinates are rounded to 0.1 px, so
-the same data gives the same bytes; text is escaped; nothing is fetched.
+the last job of every run (docs/performance.md, "The report's charts and the
+select stage's pictures without matplotlib"). The charts need lines, steps,
+areas, bars, reference lines, a raster heatmap, axes with round-number,
+power-of-ten or calendar ticks and a legend: a few SVG elements each, written
+as text. Coordinates are rounded to 0.1 px, so the same data gives the same
+bytes; text is escaped; nothing is fetched.
 """
 
 from __future__ import annotations
@@ -32,7 +33,7 @@ def _n(v: float) -> str:
 
 
 def text_width(text: str, size: float) -> float:
-    """An estimate of a label's width in px (no font metrics: 0.6 em per character)."""
+    """An estimate of a label's width in px (no font metrics: 0.62 em per character)."""
     return 0.62 * size * len(text)
 
 

@@ -1,13 +1,14 @@
 """The select stage's legacy pictures: equity_curve_size{n}.png and drawdown_size{n}.png.
 
 Drawn with Pillow, not matplotlib: on the default run (66 sizes, 132
-pictures) matplotlib's import and figure set-up cost the select job 0.9 s of
-CPU and each picture 29 ms, 14 of them its text (docs/performance.md, "The
-select stage's pictures with Pillow"). Here each picture is drawn at twice
-its size and halved (anti-aliased lines and text); every part that does not
-depend on the portfolio (frame, date axis, vertical grid, axis label, the
-title but its size) is drawn once per figure and copied; the value axis and
-the curve are drawn per picture. Ticks come from stratopt.report.ticks.
+pictures) matplotlib's import and figure set-up cost the select job 0.8-0.9 s
+of CPU and each picture 27-28 ms; here 0.05 s and 13 ms (docs/performance.md,
+"The report's charts and the select stage's pictures without matplotlib").
+Each picture is drawn at twice its size and halved (anti-aliased lines and
+text); every part that does not depend on the portfolio (frame, date axis,
+vertical grid, axis label, the title but its size) is drawn once per figure
+and copied; the value axis and the curve are drawn per picture. Ticks come
+from stratopt.report.ticks.
 """
 
 from __future__ import annotations
