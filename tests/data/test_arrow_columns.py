@@ -49,3 +49,26 @@ def test_nullable_dates_and_blob_builders_give_pa_array_s_arrays() -> None:
     assert cols.one_blob(blob).equals(pa.array([blob], type=pa.large_binary()))
     big = np.arange(10.0)
     assert cols.numbers(big, np.float64).equals(pa.array(big))
+
+
+def test_masked_is_pa_array_with_a_mask() -> None:
+    v = np.array([1.0, np.inf, -2.0, np.nan])
+    valid = np.isfinite(v)
+    assert cols.masked(v, valid).equals(pa.array(v, mask=~valid, type=pa.float64()))
+    assert cols.masked(v[valid], valid[valid]).null_count == 0
+
+
+def test_column_values_read_what_to_numpy_reads() -> None:
+    floats = pa.chunked_array([pa.array([1.5, None]), pa.array([-2.0, 3.0, None])])
+    got = cols.column_values(floats)
+    np.testing.assert_array_equal(got, [1.5, np.nan, -2.0, 3.0, np.nan])
+    ints = pa.array(np.arange(20, dtype=np.int32)).slice(3, 9)  # an offset into the buffer
+    np.testing.assert_array_equal(cols.column_values(ints), np.arange(3, 12))
+    assert cols.column_values(ints).dtype == np.int32
+    flags = pa.array([True, False, True, True, False, False, False, False, True]).slice(1)
+    np.testing.assert_array_equal(cols.column_values(flags), flags.to_numpy(zero_copy_only=False))
+    view = cols.column_values(pa.array([1.0, 2.0]), copy=False)
+    assert not view.flags.writeable  # the buffer itself
+    assert cols.column_values(pa.array([], type=pa.float64())).shape == (0,)
+    with pytest.raises(ValueError, match="missing values"):
+        cols.column_values(pa.array([1, None], type=pa.int64()))

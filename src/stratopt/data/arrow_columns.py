@@ -39,6 +39,19 @@ def optional_numbers(values: Sequence[Any], dtype: type) -> pa.Array:
     return pa.Array.from_buffers(kind, len(data), [valid, pa.py_buffer(data)], null_count=nulls)
 
 
+def masked(values: np.ndarray, valid: np.ndarray) -> pa.Array:
+    """A primitive column of NumPy `values`, null where `valid` is False (pa.array's
+    `mask=~valid`: the slot keeps its value, which no reader sees)."""
+    data: np.ndarray = np.ascontiguousarray(values)
+    kind = pa.from_numpy_dtype(data.dtype)
+    present = np.asarray(valid, dtype=bool)
+    if present.all():
+        return pa.Array.from_buffers(kind, len(data), [None, pa.py_buffer(data)])
+    bits = pa.py_buffer(np.packbits(present, bitorder="little"))
+    nulls = int(len(data) - present.sum())
+    return pa.Array.from_buffers(kind, len(data), [bits, pa.py_buffer(data)], null_count=nulls)
+
+
 def dates(days: np.ndarray) -> pa.Array:
     """A date32 column from datetime64 values (whole days since 1970-01-01)."""
     data = np.ascontiguousarray(np.asarray(days, dtype="datetime64[D]").astype(np.int32))
@@ -53,7 +66,7 @@ def one_blob(blob: bytes) -> pa.Array:
     )
 
 
-def booleans(values: Sequence[bool]) -> pa.Array:
+def booleans(values: Sequence[bool] | np.ndarray) -> pa.Array:
     """A bool column (bits, least significant first, as Arrow packs them)."""
     bits = np.packbits(np.asarray(values, dtype=bool), bitorder="little")
     return pa.Array.from_buffers(pa.bool_(), len(values), [None, pa.py_buffer(bits)])
@@ -102,3 +115,32 @@ def float_values(array: pa.Array) -> np.ndarray:
     return np.frombuffer(array.buffers()[1], dtype=np.float64)[
         array.offset : array.offset + len(array)
     ]
+
+
+def column_values(column: pa.Array | pa.ChunkedArray, *, copy: bool = True) -> np.ndarray:
+    """A numeric or bool column as NumPy, from its buffers (Array.to_numpy and
+    ChunkedArray.to_numpy import pandas): a null becomes NaN in a float column and is
+    refused in any other. copy=False: a read-only view where there are no nulls."""
+    arr = column.combine_chunks() if isinstance(column, pa.ChunkedArray) else column
+    n, first = len(arr), arr.offset
+    if pa.types.is_boolean(arr.type):
+        data = _bits(arr.buffers()[1], first, n)
+    else:
+        dtype = np.dtype(arr.type.to_pandas_dtype())
+        buffer = arr.buffers()[1]
+        data = np.frombuffer(buffer, dtype=dtype)[first : first + n] if n else np.zeros(0, dtype)
+        if copy or arr.null_count:
+            data = data.copy()
+        else:
+            data.flags.writeable = False  # Arrow's memory, shared
+    if arr.null_count:
+        if data.dtype.kind != "f":
+            raise ValueError(f"a {arr.type} column with {arr.null_count} missing values")
+        data[~_bits(arr.buffers()[0], first, n)] = np.nan
+    return data
+
+
+def _bits(buffer: pa.Buffer, first: int, n: int) -> np.ndarray:
+    """Bits first..first+n-1 of an Arrow bitmap (least significant first) as bools."""
+    raw = np.frombuffer(buffer, dtype=np.uint8)
+    return np.unpackbits(raw, bitorder="little")[first : first + n].astype(bool)

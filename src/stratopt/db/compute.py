@@ -9,9 +9,10 @@ both; FASTER records which one won there, and the default ("auto") takes it.
 from __future__ import annotations
 
 import numpy as np
-import pandas as pd
 import pyarrow as pa
 
+from stratopt.data.arrow_columns import column_values, masked, numbers, strings
+from stratopt.data.columns import Columns
 from stratopt.data.matrix import Matrix
 from stratopt.db.base import Database, check_table_name, quote
 from stratopt.db.paths import COMPUTATIONS, FASTER, PATHS
@@ -48,13 +49,16 @@ def choose_paths(compute: str) -> dict[str, str]:
 
 
 def _float(column: pa.ChunkedArray, null_as: float) -> np.ndarray:
-    """A DOUBLE column as float64; NULL (the SQL texts' "infinite") becomes `null_as`."""
-    return np.asarray(column.to_pandas().astype("float64").fillna(null_as), dtype=np.float64)
+    """A DOUBLE column as float64; NULL (the SQL texts' "infinite") and NaN become `null_as`."""
+    out = column_values(column).astype(np.float64)  # NULL -> NaN
+    if not np.isnan(null_as):
+        out[np.isnan(out)] = null_as
+    return out
 
 
 def _by_id(table: pa.Table, n: int) -> np.ndarray:
     """The row order that puts strategy ids 0..n-1 in place."""
-    ids = table.column("strategy_id").to_numpy().astype(np.int64)
+    ids = column_values(table.column("strategy_id")).astype(np.int64)
     if len(ids) != n or not np.array_equal(np.sort(ids), np.arange(n)):
         raise ValueError(f"expected one row per strategy id 0..{n - 1}, got {len(ids)} rows")
     return np.argsort(ids)
@@ -62,9 +66,10 @@ def _by_id(table: pa.Table, n: int) -> np.ndarray:
 
 def metrics_sql(
     db: Database, names: list[str], source: str = FILTERED_TABLE, table_name: str = METRICS_TABLE
-) -> pd.DataFrame:
+) -> Columns:
     """The metrics in SQL of the series in table or view `source`, kept as table
-    `table_name` (one row per strategy id) and returned as the legacy frame (id order)."""
+    `table_name` (one row per strategy id) and returned as the legacy columns (id order;
+    `.to_frame(names)` for the legacy frame)."""
     db.replace_view(METRICS_INPUT, f'SELECT "strategy_id", "date", "pnl" FROM {quote(source)}')
     db.replace_table_as(check_table_name(table_name), sql_text("metrics"))
     table = db.execute(f"SELECT * FROM {quote(table_name)}")
@@ -73,7 +78,7 @@ def metrics_sql(
         legacy: _float(table.column(col), np.inf if col == "profit_factor" else np.nan)[order]
         for col, legacy in _SQL_METRIC_COLUMNS.items()
     }
-    return pd.DataFrame(data, index=pd.Index(names, name="strategy"), columns=METRIC_COLUMNS)
+    return Columns(data, METRIC_COLUMNS)
 
 
 def metrics_numpy(
@@ -81,60 +86,60 @@ def metrics_numpy(
     matrix: Matrix,
     table_name: str = METRICS_TABLE,
     ids: np.ndarray | None = None,
-) -> pd.DataFrame:
+) -> Columns:
     """The metrics in NumPy, stored back as table `table_name` (NULL = infinite).
 
     `ids`: the database's strategy id of each column (default 0..N-1: the
     columns in load order); the frame keeps the matrix's column order.
     """
-    from stratopt.engine.strategy_metrics import metrics_frame
+    from stratopt.engine.strategy_metrics import metrics_columns
 
-    frame = metrics_frame(matrix)
-    db.replace_table(table_name, metrics_arrow(frame, ids))
-    return frame
+    columns = metrics_columns(matrix)
+    db.replace_table(table_name, metrics_arrow(columns, ids))
+    return columns
 
 
-def metrics_arrow(frame: pd.DataFrame, ids: np.ndarray | None = None) -> pa.Table:
+def metrics_arrow(frame: Columns, ids: np.ndarray | None = None) -> pa.Table:
     """The metrics table's layout: strategy_id and the five metrics, NULL for infinite."""
     ids = np.arange(len(frame)) if ids is None else np.asarray(ids)
-    cols = {"strategy_id": pa.array(ids.astype(np.int32))}
+    cols = {"strategy_id": numbers(ids, np.int32)}
     for col, legacy in _SQL_METRIC_COLUMNS.items():
-        v = frame[legacy].to_numpy(dtype=np.float64)
-        cols[col] = pa.array(v, mask=~np.isfinite(v), type=pa.float64())
+        v = np.asarray(frame[legacy], dtype=np.float64)
+        cols[col] = masked(v, np.isfinite(v))
     return pa.table(cols)
 
 
-def ulta_sql(db: Database, matrix: Matrix) -> tuple[np.ndarray, pd.DataFrame]:
+def ulta_sql(db: Database, matrix: Matrix) -> tuple[np.ndarray, Columns]:
     """The ULTA decisions in SQL (tables "ulta" and "inversion"): flags per id and the report."""
     db.replace_table_as(ULTA_TABLE, sql_text("ulta"))
     db.replace_table_as(INVERSION_TABLE, sql_text("inversion"))
     decisions = db.execute(f'SELECT "strategy_id", "inverted" FROM "{ULTA_TABLE}"')
     order = _by_id(decisions, matrix.n_strategies)
-    flags = decisions.column("inverted").to_numpy()[order].astype(bool)
+    flags = column_values(decisions.column("inverted"))[order].astype(bool)
     inv = db.execute(f'SELECT * FROM "{INVERSION_TABLE}" ORDER BY "strategy_id"')
-    report = pd.DataFrame(
+    report = Columns(
         {
-            "strategy": pd.array(inv.column("strategy").to_pylist(), dtype=object),
+            "strategy": [str(s) for s in inv.column("strategy").to_pylist()],
             **{
                 c: _float(inv.column(c), np.inf if c.endswith("ratio") else np.nan)
                 for c in REPORT_COLUMNS[1:]
             },
         },
-        columns=REPORT_COLUMNS,
+        REPORT_COLUMNS,
     )
     return flags, report
 
 
-def ulta_numpy(db: Database, matrix: Matrix) -> tuple[np.ndarray, pd.DataFrame]:
+def ulta_numpy(db: Database, matrix: Matrix) -> tuple[np.ndarray, Columns]:
     """The ULTA decisions in NumPy; the report is stored back as table "inversion"."""
     from stratopt.engine.ulta import inversion_decisions
 
     d = inversion_decisions(matrix.values)
     flags = np.asarray(d["invert"], dtype=bool)
     idx = np.flatnonzero(flags)
-    report = pd.DataFrame(
+    report = Columns(
         {
-            "strategy": pd.array([matrix.names[i] for i in idx], dtype=object),
+            "strategy": [matrix.names[i] for i in idx],
             "original_roi": d["roi"][idx],
             "inverted_roi": d["inv_roi"][idx],
             "original_worst_day": d["worst"][idx],
@@ -142,21 +147,21 @@ def ulta_numpy(db: Database, matrix: Matrix) -> tuple[np.ndarray, pd.DataFrame]:
             "original_ratio": d["ratio"][idx],
             "inverted_ratio": d["inv_ratio"][idx],
         },
-        columns=REPORT_COLUMNS,
+        REPORT_COLUMNS,
     )
     db.replace_table(INVERSION_TABLE, inversion_arrow(report, idx))
     return flags, report
 
 
-def inversion_arrow(report: pd.DataFrame, ids: np.ndarray) -> pa.Table:
+def inversion_arrow(report: Columns, ids: np.ndarray) -> pa.Table:
     """The inversion table's layout (NULL for an infinite ratio, as the SQL text gives)."""
     cols: dict[str, pa.Array] = {
-        "strategy_id": pa.array(np.asarray(ids, dtype=np.int32)),
-        "strategy": pa.array([str(s) for s in report["strategy"]], type=pa.string()),
+        "strategy_id": numbers(ids, np.int32),
+        "strategy": strings([str(s) for s in report["strategy"]]),
     }
     for c in REPORT_COLUMNS[1:]:
-        v = report[c].to_numpy(dtype=np.float64)
-        cols[c] = pa.array(v, mask=~np.isfinite(v), type=pa.float64())
+        v = np.asarray(report[c], dtype=np.float64)
+        cols[c] = masked(v, np.isfinite(v))
     return pa.table(cols)
 
 
@@ -164,8 +169,8 @@ def flags_arrow(flags: np.ndarray) -> pa.Table:
     """The ULTA flags table: every strategy id with 1 where it was inverted."""
     return pa.table(
         {
-            "strategy_id": pa.array(np.arange(len(flags), dtype=np.int32)),
-            "inverted": pa.array(np.asarray(flags, dtype=np.int32)),
+            "strategy_id": numbers(np.arange(len(flags)), np.int32),
+            "inverted": numbers(flags, np.int32),
         }
     )
 

@@ -16,10 +16,10 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-import pandas as pd
 import pyarrow as pa
 
 from stratopt import contracts
+from stratopt.data.columns import Columns
 from stratopt.data.date_range import date_range
 from stratopt.data.matrix import Matrix, write_matrix
 from stratopt.data.zone_matrix import write_zone_matrix
@@ -108,13 +108,12 @@ def _filtered_matrix(
     return S.matrix_from_long(sessions, pnl, strategies)
 
 
-def _no_inversion(db: Database) -> pd.DataFrame:
+def _no_inversion(db: Database) -> Columns:
     from stratopt.db.compute import inversion_arrow
     from stratopt.engine.reference import REPORT_COLUMNS
 
-    report = pd.DataFrame({c: [] for c in REPORT_COLUMNS}).astype(
-        {c: "float64" for c in REPORT_COLUMNS[1:]}
-    )
+    empty = {c: np.zeros(0, dtype=np.float64) for c in REPORT_COLUMNS[1:]}
+    report = Columns({"strategy": [], **empty}, REPORT_COLUMNS)
     db.replace_table(INVERSION_TABLE, inversion_arrow(report, np.zeros(0, dtype=np.int32)))
     db.execute(f'DROP TABLE IF EXISTS "{ULTA_TABLE}"')
     return report

@@ -18,9 +18,10 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
-import pandas as pd
 import pyarrow as pa
 
+from stratopt.data.arrow_columns import booleans, numbers, optional_strings, strings
+from stratopt.data.columns import Columns
 from stratopt.data.matrix import Matrix, write_table
 from stratopt.db.base import Database
 from stratopt.db.compute import (
@@ -46,8 +47,8 @@ class StrategyMetrics:
     prepared: Matrix  # the search's matrix (names with `_inv`)
     original_ids: np.ndarray  # load-order id of each prepared column
     inverted: np.ndarray  # bool per prepared column
-    searched: pd.DataFrame  # METRIC_COLUMNS of the series as searched
-    raw: pd.DataFrame  # METRIC_COLUMNS before the inversion
+    searched: Columns  # METRIC_COLUMNS of the series as searched
+    raw: Columns  # METRIC_COLUMNS before the inversion
 
 
 def strategy_metrics(
@@ -60,21 +61,19 @@ def strategy_metrics(
     inverted = np.asarray(flags, dtype=bool)[order]
     if path == "sql":
         db.replace_view(PREPARED_VIEW, sql_text("prepared_pnl"))
-        searched = metrics_sql(db, raw.names, PREPARED_VIEW, METRICS_TABLE).iloc[order]
+        searched = metrics_sql(db, raw.names, PREPARED_VIEW, METRICS_TABLE).take(order)
         if inverted.any():
-            raw_frame = metrics_sql(db, raw.names, FILTERED_TABLE, RAW_METRICS_TABLE).iloc[order]
+            raw_frame = metrics_sql(db, raw.names, FILTERED_TABLE, RAW_METRICS_TABLE).take(order)
         else:
             db.replace_table_as(RAW_METRICS_TABLE, f'SELECT * FROM "{METRICS_TABLE}"')
             raw_frame = searched
     else:
         searched = metrics_numpy(db, prepared, METRICS_TABLE, ids=order)
         if inverted.any():
-            raw_frame = metrics_numpy(db, raw, RAW_METRICS_TABLE).iloc[order]
+            raw_frame = metrics_numpy(db, raw, RAW_METRICS_TABLE).take(order)
         else:
             db.replace_table_as(RAW_METRICS_TABLE, f'SELECT * FROM "{METRICS_TABLE}"')
             raw_frame = searched
-    searched = searched.set_axis(pd.Index(prepared.names, name="strategy"))
-    raw_frame = raw_frame.set_axis(pd.Index(prepared.names, name="strategy"))
     return StrategyMetrics(prepared, np.asarray(order), inverted, searched, raw_frame)
 
 
@@ -87,15 +86,15 @@ def metrics_table(m: StrategyMetrics) -> pa.Table:
     ]
     return pa.table(
         {
-            "strategy_id": pa.array(np.arange(n, dtype=np.int32)),
-            "strategy": pa.array(m.prepared.names, type=pa.string()),
-            "original_strategy": pa.array(originals, type=pa.string()),
-            "original_id": pa.array(m.original_ids.astype(np.int32)),
-            "inverted": pa.array(m.inverted, type=pa.bool_()),
-            "label": pa.array(m.prepared.labels, type=pa.string()),
-            **{c: pa.array(m.searched[c].to_numpy(dtype=np.float64)) for c in METRIC_COLUMNS},
+            "strategy_id": numbers(np.arange(n), np.int32),
+            "strategy": strings(m.prepared.names),
+            "original_strategy": strings(originals),
+            "original_id": numbers(m.original_ids, np.int32),
+            "inverted": booleans(m.inverted),
+            "label": optional_strings(m.prepared.labels),
+            **{c: numbers(np.asarray(m.searched[c]), np.float64) for c in METRIC_COLUMNS},
             **{
-                f"{RAW_PREFIX}{c}": pa.array(m.raw[c].to_numpy(dtype=np.float64))
+                f"{RAW_PREFIX}{c}": numbers(np.asarray(m.raw[c]), np.float64)
                 for c in METRIC_COLUMNS
             },
         }
@@ -107,6 +106,6 @@ def write_metrics(m: StrategyMetrics, csv_path: Path, parquet_path: Path) -> Non
     write_metrics_csv(
         csv_path,
         legacy_names(m.prepared.names, m.prepared.labels),
-        m.searched[METRIC_COLUMNS].to_numpy(dtype=np.float64),
+        np.column_stack([np.asarray(m.searched[c], dtype=np.float64) for c in METRIC_COLUMNS]),
     )
     write_table(metrics_table(m), parquet_path)  # with page checksums

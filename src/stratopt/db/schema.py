@@ -117,7 +117,11 @@ def as_date_array(column: pa.ChunkedArray) -> np.ndarray:
     arr = column.combine_chunks()
     if pa.types.is_timestamp(arr.type):
         arr = arr.cast(pa.timestamp("s")).cast(pa.date32())
-    return np.asarray(arr.cast(pa.date32()).to_numpy(zero_copy_only=False), dtype="datetime64[D]")
+    if arr.null_count:
+        raise ValueError("a date column with a missing date")
+    # days since 1970 as int32, then datetime64[D] (to_numpy would import pandas)
+    days = cols.column_values(arr.cast(pa.date32()).cast(pa.int32()))
+    return days.astype(np.int64).astype("datetime64[D]")
 
 
 def matrix_from_long(sessions: pa.Table, pnl: pa.Table, strategies: pa.Table) -> Matrix:
@@ -127,8 +131,8 @@ def matrix_from_long(sessions: pa.Table, pnl: pa.Table, strategies: pa.Table) ->
     duplicated row is an error, never a silent zero or a doubled value.
     """
     dates = as_date_array(sessions.column("date"))
-    order = np.argsort(strategies.column("strategy_id").to_numpy())
-    ids = strategies.column("strategy_id").to_numpy()[order]
+    order = np.argsort(cols.column_values(strategies.column("strategy_id")))
+    ids = cols.column_values(strategies.column("strategy_id"))[order]
     all_names = strategies.column("name").to_pylist()
     all_labels = strategies.column("label").to_pylist()
     names = [all_names[i] for i in order]
@@ -142,7 +146,7 @@ def matrix_from_long(sessions: pa.Table, pnl: pa.Table, strategies: pa.Table) ->
     # 17 MB on the production shape, and this read is the prepare stage's peak
     flat = np.searchsorted(dates, as_date_array(pnl.column("date"))).astype(np.int64, copy=False)
     flat *= n
-    flat += pnl.column("strategy_id").to_numpy()
+    flat += cols.column_values(pnl.column("strategy_id"), copy=False)
     if flat.size and (flat.min() < 0 or flat.max() >= t * n):
         raise ValueError("pnl has missing or duplicated (date, strategy) rows")
     # t * n rows in range, each cell hit: then each is hit exactly once
@@ -152,7 +156,7 @@ def matrix_from_long(sessions: pa.Table, pnl: pa.Table, strategies: pa.Table) ->
         raise ValueError("pnl has missing or duplicated (date, strategy) rows")
     del seen
     values = np.empty(t * n, dtype=np.float64)
-    values[flat] = pnl.column("pnl").to_numpy()
+    values[flat] = cols.column_values(pnl.column("pnl"), copy=False)
     days = [d or "" for d in sessions.column("day").to_pylist()]
     return Matrix(dates=dates, days=days, names=names, values=values.reshape(t, n), labels=labels)
 
@@ -186,7 +190,7 @@ def zone_slice_from_long(dates: np.ndarray, n: int, rows: pa.Table, zone: str) -
     """
     d = len(dates)
     day = np.searchsorted(dates, as_date_array(rows.column("date"))).astype(np.int64)
-    col = rows.column("strategy_id").to_numpy().astype(np.int64)
+    col = cols.column_values(rows.column("strategy_id")).astype(np.int64)
     if rows.num_rows != d * n:
         raise ValueError(f"zone {zone!r}: {rows.num_rows} zone_pnl rows for {d} x {n} cells")
     flat = day * n + col
@@ -194,5 +198,5 @@ def zone_slice_from_long(dates: np.ndarray, n: int, rows: pa.Table, zone: str) -
     if np.bincount(flat, minlength=d * n).max(initial=0) != 1:
         raise ValueError(f"zone {zone!r}: missing or duplicated (date, strategy) rows")
     values = np.empty(d * n, dtype=np.float64)
-    values[flat] = rows.column("pnl").to_numpy()
+    values[flat] = cols.column_values(rows.column("pnl"), copy=False)
     return values.reshape(d, n)

@@ -8,15 +8,18 @@ device (stratopt.engine.backend.to_numpy brings them back).
 from __future__ import annotations
 
 from types import ModuleType
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy
-import pandas as pd
 
+from stratopt.data.columns import Columns
 from stratopt.data.matrix import Matrix
 from stratopt.engine.backend import to_numpy
 from stratopt.engine.objectives import running_max
 from stratopt.engine.reference import METRIC_COLUMNS
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 #: Strategies per block: every metric is a column's own, so blocks give the same bits,
 #: and the (T, block) temporaries (equity, peaks, drawdowns, gains) stay a few MB
@@ -62,8 +65,13 @@ def _block_metrics(x: Any, xp: ModuleType) -> dict[str, Any]:
     }
 
 
-def metrics_frame(matrix: Matrix, xp: ModuleType = numpy) -> pd.DataFrame:
-    """strategy_metrics of a Matrix as the legacy-layout table (index = strategy names)."""
+def metrics_columns(matrix: Matrix, xp: ModuleType = numpy) -> Columns:
+    """strategy_metrics of a Matrix as the legacy-layout columns (the matrix's column order)."""
     cols = strategy_metrics(matrix.values, xp)
     data = {k: numpy.asarray(to_numpy(cols[k]), dtype=numpy.float64) for k in METRIC_COLUMNS}
-    return pd.DataFrame(data, index=pd.Index(matrix.names, name="strategy"), columns=METRIC_COLUMNS)
+    return Columns(data, METRIC_COLUMNS)
+
+
+def metrics_frame(matrix: Matrix, xp: ModuleType = numpy) -> pd.DataFrame:
+    """The same as a legacy-layout frame (index = strategy names), for comparisons."""
+    return metrics_columns(matrix, xp).to_frame(matrix.names, "strategy")

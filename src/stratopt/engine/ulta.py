@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Any
 import numpy
 import pyarrow as pa
 
+from stratopt.data.arrow_columns import numbers, strings
 from stratopt.data.matrix import Matrix, write_table
 from stratopt.engine.backend import to_numpy
 from stratopt.engine.reference import REPORT_COLUMNS
@@ -24,6 +25,8 @@ from stratopt.runtime.atomic import atomic_path
 
 if TYPE_CHECKING:  # pandas only where a report is built: the decisions alone never need it
     import pandas as pd
+
+    from stratopt.data.columns import Columns
 
 
 def _ratio(roi: Any, worst: Any, xp: ModuleType) -> Any:
@@ -109,7 +112,7 @@ def apply_ulta(matrix: Matrix, xp: ModuleType = numpy) -> tuple[Matrix, pd.DataF
 
 
 def write_inversion_report(
-    report_df: pd.DataFrame,
+    report_df: Columns | pd.DataFrame,
     md_path: str | Path,
     parquet_path: str | Path,
     legacy_names: Sequence[str] | None = None,
@@ -127,15 +130,15 @@ def write_inversion_report(
     frame = report_df[REPORT_COLUMNS]
     table = pa.table(
         {
-            "strategy": pa.array([str(s) for s in frame["strategy"]], type=pa.string()),
+            "strategy": strings([str(s) for s in frame["strategy"]]),
             **{
-                c: pa.array(frame[c].to_numpy(dtype=numpy.float64), type=pa.float64())
+                c: numbers(numpy.asarray(frame[c], dtype=numpy.float64), numpy.float64)
                 for c in REPORT_COLUMNS[1:]
             },
         }
     )
     write_table(table, parquet_path)  # with page checksums
-    names = list(frame["strategy"].astype(str)) if legacy_names is None else list(legacy_names)
+    names = [str(s) for s in frame["strategy"]] if legacy_names is None else list(legacy_names)
     text = inversion_report_text(frame, names)
     with atomic_path(md_path) as tmp:
         tmp.write_bytes(text.encode("utf-8"))  # the legacy's CRLF kept as built

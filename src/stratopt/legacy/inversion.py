@@ -25,10 +25,14 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
-import pandas as pd
+import numpy as np
 
 from stratopt.legacy import NEWLINE
+
+if TYPE_CHECKING:  # the report is written from any table with its columns; read back as a frame
+    import pandas as pd
 
 TITLE = "# Inversion Report"
 INTRO = "The following strategies had their returns inverted based on ULTA logic:"
@@ -44,12 +48,12 @@ FIELDS = (
 _BULLET = re.compile(r"^- \*\*(?P<label>[^*]+):\*\* (?P<value>\S+)$")
 
 
-def inversion_report_text(report: pd.DataFrame, names: Sequence[str]) -> str:
+def inversion_report_text(report: Any, names: Sequence[str]) -> str:
     """The file's text: one entry per row of `report` (ulta.REPORT_COLUMNS), named by `names`."""
     if len(names) != len(report):
         raise ValueError(f"{len(names)} names for {len(report)} inverted strategies")
     lines = [TITLE, "", INTRO]
-    columns = {col: report[col].to_numpy(dtype=float) for _, col in FIELDS}
+    columns = {col: np.asarray(report[col], dtype=float) for _, col in FIELDS}
     for i, name in enumerate(names):
         lines.append(f"## {name}")
         lines += [f"- **{label}:** {columns[col][i]:.2f}" for label, col in FIELDS]
@@ -74,6 +78,8 @@ def parse_inversion_report(text: str, source: str = "<text>") -> pd.DataFrame:
     incomplete = [r["strategy"] for r in rows if len(r) != len(FIELDS) + 1]
     if incomplete:
         raise ValueError(f"{source}: entries without all six figures: {incomplete[:3]}")
+    import pandas as pd
+
     return pd.DataFrame(rows, columns=["strategy", *(col for _, col in FIELDS)])
 
 

@@ -13,12 +13,15 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
-import pandas as pd
 
 from stratopt.legacy import NEWLINE
 from stratopt.runtime.atomic import atomic_path
+
+if TYPE_CHECKING:  # reading back gives a frame; writing needs no pandas
+    import pandas as pd
 
 COLUMNS = ("ROI", "Max Drawdown", "Win Percentage", "Profit Factor", "Expectancy")
 
@@ -59,6 +62,8 @@ def write_metrics_csv(path: str | Path, names: Sequence[str], values: np.ndarray
 
 def read_metrics_csv(path: str | Path) -> pd.DataFrame:
     """A legacy-layout metrics file (the legacy's or ours): index = names as written."""
+    import pandas as pd
+
     frame = pd.read_csv(path, index_col=0)
     missing = [c for c in COLUMNS if c not in frame.columns]
     if missing:
