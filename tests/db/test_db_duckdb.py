@@ -273,3 +273,19 @@ def test_equality_on_the_production_shape(tmp_path):
             reference.strategy_metrics(m),
         )
         assert_ulta_equal(db, matrix)
+
+
+def test_the_sql_path_gives_the_same_bytes_every_run(tmp_path, sample):
+    """DuckDB's parallel SUM of doubles varied in its last bits between runs (2 threads,
+    real sample: three runs, three different strategy_metrics.parquet); Database.serial."""
+    write_matrix(sample, tmp_path / "matrix.parquet")
+    outputs = []
+    for run in range(3):
+        folder = tmp_path / f"run{run}"
+        out = PrepareOutputs.under(folder)
+        with DuckDBDatabase(folder / "stratopt.duckdb", threads=2) as db:
+            load_db(tmp_path / "matrix.parquet", db, folder / "load.json")
+            prepare(db, {"database": {"compute": "sql"}}, out)
+            assert db.execute("SELECT current_setting('threads') AS t").column("t")[0].as_py() == 2
+        outputs.append([out.metrics_parquet.read_bytes(), out.inversion_parquet.read_bytes()])
+    assert outputs[0] == outputs[1] == outputs[2]

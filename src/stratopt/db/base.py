@@ -12,6 +12,8 @@ from __future__ import annotations
 
 import re
 from abc import ABC, abstractmethod
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -79,6 +81,13 @@ class Database(ABC):
     @abstractmethod
     def tables(self) -> list[str]:
         """Names of the tables that exist now."""
+
+    @contextmanager
+    def serial(self) -> Iterator[None]:
+        """Statements whose floating-point sums must not depend on how the engine splits
+        the rows between its threads (same data, same bits). Engines that cannot pin
+        themselves to one thread run the statements as they are."""
+        yield
 
     def load(self, name: str, table: pa.Table) -> None:
         """Load an Arrow table under `name`; an existing table of that name is replaced."""

@@ -71,7 +71,8 @@ def metrics_sql(
     `table_name` (one row per strategy id) and returned as the legacy columns (id order;
     `.to_frame(names)` for the legacy frame)."""
     db.replace_view(METRICS_INPUT, f'SELECT "strategy_id", "date", "pnl" FROM {quote(source)}')
-    db.replace_table_as(check_table_name(table_name), sql_text("metrics"))
+    with db.serial():  # the same sums, in the same order, every run
+        db.replace_table_as(check_table_name(table_name), sql_text("metrics"))
     table = db.execute(f"SELECT * FROM {quote(table_name)}")
     order = _by_id(table, len(names))
     data = {
@@ -111,8 +112,9 @@ def metrics_arrow(frame: Columns, ids: np.ndarray | None = None) -> pa.Table:
 
 def ulta_sql(db: Database, matrix: Matrix) -> tuple[np.ndarray, Columns]:
     """The ULTA decisions in SQL (tables "ulta" and "inversion"): flags per id and the report."""
-    db.replace_table_as(ULTA_TABLE, sql_text("ulta"))
-    db.replace_table_as(INVERSION_TABLE, sql_text("inversion"))
+    with db.serial():  # the same sums, in the same order, every run
+        db.replace_table_as(ULTA_TABLE, sql_text("ulta"))
+        db.replace_table_as(INVERSION_TABLE, sql_text("inversion"))
     decisions = db.execute(f'SELECT "strategy_id", "inverted" FROM "{ULTA_TABLE}"')
     order = _by_id(decisions, matrix.n_strategies)
     flags = column_values(decisions.column("inverted"))[order].astype(bool)

@@ -8,6 +8,8 @@ through `to_arrow_table()` (DuckDB 2.0 removed `fetch_arrow_table`).
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -50,6 +52,18 @@ class DuckDBDatabase(Database):
         self._con.execute("SET enable_progress_bar = false")
         if self.threads:
             self._con.execute(f"SET threads = {int(self.threads)}")
+
+    @contextmanager
+    def serial(self) -> Iterator[None]:
+        """One thread: DuckDB adds a group's rows in per-thread partial sums that it then
+        combines, so with several threads a SUM of doubles varied in its last bits from
+        one run to the next (the prepare stage's SQL metrics, real sample, 2 cores)."""
+        before = self.con.execute("SELECT current_setting('threads')").fetchone()
+        self.con.execute("SET threads = 1")
+        try:
+            yield
+        finally:
+            self.con.execute(f"SET threads = {int(before[0]) if before else 1}")
 
     def close(self) -> None:
         if self._con is not None:
