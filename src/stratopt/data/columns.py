@@ -33,10 +33,10 @@ class Columns:
             raise ValueError(f"columns of different lengths: {sorted(lengths)}")
         self._rows = lengths.pop() if lengths else 0
 
-    def __getitem__(self, name: str | list[str]) -> Any:
-        if isinstance(name, list):
-            return Columns(self._data, name)
-        return self._data[name]
+    def __getitem__(self, name: str | Sequence[str]) -> Any:
+        if isinstance(name, str):
+            return self._data[name]
+        return Columns(self._data, list(name))
 
     def __len__(self) -> int:
         return self._rows

@@ -31,29 +31,9 @@ __all__ = [
 
 BLUE, ORANGE, RED, GREY = "#1f5fa8", "#e67e22", "#c0392b", "#7f8c8d"
 #: matplotlib's tab10 cycle: one colour per algorithm.
-CYCLE: tuple[str, ...] = (
-    "#1f77b4",
-    "#ff7f0e",
-    "#2ca02c",
-    "#d62728",
-    "#9467bd",
-    "#8c564b",
-    "#e377c2",
-    "#7f7f7f",
-)
-CYCLE += ("#bcbd22", "#17becf")
+TAB10 = "1f77b4 ff7f0e 2ca02c d62728 9467bd 8c564b e377c2 7f7f7f bcbd22 17becf"
 #: ColorBrewer RdBu (11 classes), blue for -1 to red for +1, linearly interpolated.
-RDBU_R: tuple[str, ...] = (
-    "053061",
-    "2166ac",
-    "4393c3",
-    "92c5de",
-    "d1e5f0",
-    "f7f7f7",
-    "fddbc7",
-    "f4a582",
-)
-RDBU_R += ("d6604d", "b2182b", "67001f")
+RDBU_R = "053061 2166ac 4393c3 92c5de d1e5f0 f7f7f7 fddbc7 f4a582 d6604d b2182b 67001f"
 
 
 def _x_axis(dates: np.ndarray, n: int) -> tuple[np.ndarray, list[ticks.Tick], Scale]:
@@ -134,7 +114,8 @@ def histogram(edges: Sequence[float], counts: Sequence[float]) -> str:
 
 def _colours(matrix: np.ndarray) -> np.ndarray:
     """RdBu_r on [-1, 1] as RGB bytes; NaN (no pairs) white."""
-    anchors = np.array([[int(c[k : k + 2], 16) for k in (0, 2, 4)] for c in RDBU_R], dtype=float)
+    colours = RDBU_R.split(" ")
+    anchors = np.array([[int(c[k : k + 2], 16) for k in (0, 2, 4)] for c in colours], dtype=float)
     t = (np.clip(np.nan_to_num(matrix, nan=0.0), -1.0, 1.0) + 1.0) / 2.0 * (len(anchors) - 1)
     low = np.minimum(np.floor(t).astype(int), len(anchors) - 2)
     frac = (t - low)[..., None]
@@ -283,7 +264,8 @@ def convergence(curves: dict[str, Sequence[Sequence[float]]], title: str) -> str
     ax.frame(ticks.symlog_ticks(hi * 1.05, 10.0), yticks)
     entries = []
     for k, (name, pts) in enumerate(drawn.items()):
-        colour = CYCLE[k % len(CYCLE)]
+        cycle = TAB10.split(" ")
+        colour = "#" + cycle[k % len(cycle)]
         ax.step(pts[:, 0], pts[:, 1], colour, 1.4)
         entries.append((name.upper(), colour, None))
     ax.xlabel("evaluations")

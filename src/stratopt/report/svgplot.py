@@ -70,13 +70,11 @@ class Figure:
         anchor: str = "start",
         rotate: float | None = None,
         colour: str = INK,
-        bold: bool = False,
     ) -> None:
         turn = f' transform="rotate({_n(rotate)} {_n(x)} {_n(y)})"' if rotate else ""
-        weight = ' font-weight="bold"' if bold else ""
         self.parts.append(
             f'<text x="{_n(x)}" y="{_n(y)}" font-size="{_n(size)}" text-anchor="{anchor}" '
-            f'fill="{colour}"{weight}{turn}>{escape(str(s))}</text>'
+            f'fill="{colour}"{turn}>{escape(str(s))}</text>'
         )
 
     def panel(
@@ -300,27 +298,22 @@ class Panel:
     def title(self, text: str, size: float = 13) -> None:
         self.fig.text(self.left + self.width / 2, self.top - 8, text, size=size, anchor="middle")
 
-    def legend(
-        self, entries: Sequence[tuple[str, str, str | None]], *, size: float = 10, columns: int = 1
-    ) -> None:
+    def legend(self, entries: Sequence[tuple[str, str, str | None]], *, size: float = 10) -> None:
         """(label, colour, dash) per entry, in the corner where the least is drawn.
 
         dash: None (a solid line), an SVG dash array, or "fill" (a swatch, for bars and areas).
         """
         if not entries:
             return
-        rows = -(-len(entries) // columns)
-        col_w = 44 + max(text_width(label, size) for label, _, _ in entries)
-        w, h = columns * col_w + 8, rows * (size + 6) + 8
+        w = 52 + max(text_width(label, size) for label, _, _ in entries)
+        h = len(entries) * (size + 6) + 8
         x0, y0 = self._corner(w, h)
         self.fig.parts.append(
             f'<rect x="{_n(x0)}" y="{_n(y0)}" width="{_n(w)}" height="{_n(h)}" fill="#ffffff" '
             f'fill-opacity="0.85" stroke="{GRID}"/>'
         )
         for k, entry in enumerate(entries):
-            cx = x0 + 6 + (k // rows) * col_w
-            cy = y0 + 4 + (k % rows) * (size + 6) + (size + 6) / 2
-            self._key(cx, cy, entry, size)
+            self._key(x0 + 6, y0 + 4 + k * (size + 6) + (size + 6) / 2, entry, size)
 
     def legend_below(
         self, entries: Sequence[tuple[str, str, str | None]], at: float, *, size: float = 10
