@@ -9,7 +9,7 @@ follow the pattern are still valid strategies: their parsed fields are None.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from typing import NamedTuple
 
 INVERTED_SUFFIX = "_inv"
 
@@ -20,9 +20,12 @@ _PATTERN = re.compile(
 )
 
 
-@dataclass(frozen=True)
-class StrategyName:
-    """The parts of one strategy name; None where the name does not say."""
+class StrategyName(NamedTuple):
+    """The parts of one strategy name; None where the name does not say.
+
+    A NamedTuple, not a frozen dataclass: the load_db and correlation_summary jobs
+    parse every name (25,544 on the production shape), and a frozen dataclass's
+    construction was most of a parse (docs/performance.md)."""
 
     name: str
     underlying: str | None
@@ -33,11 +36,15 @@ class StrategyName:
     inverted: bool  # the name carries ULTA's "_inv" suffix
 
 
-def parse_name(name: str) -> StrategyName:
-    """Split a strategy name into window, stop loss and take profit."""
+def _match(name: str) -> tuple[re.Match[str] | None, bool]:
     inverted = name.endswith(INVERTED_SUFFIX)
     base = name[: -len(INVERTED_SUFFIX)] if inverted else name
-    match = _PATTERN.match(base.strip())
+    return _PATTERN.match(base.strip()), inverted
+
+
+def parse_name(name: str) -> StrategyName:
+    """Split a strategy name into window, stop loss and take profit."""
+    match, inverted = _match(name)
     if match is None:
         return StrategyName(name, None, None, None, None, None, inverted)
     tp = match.group("tp")
@@ -53,5 +60,6 @@ def parse_name(name: str) -> StrategyName:
 
 
 def window_of(name: str) -> str | None:
-    """The entry-exit window of a name, or None when it has none."""
-    return parse_name(name).window
+    """The entry-exit window of a name, or None when it has none (parse_name(name).window)."""
+    match = _match(name)[0]
+    return None if match is None else match.group("window")
