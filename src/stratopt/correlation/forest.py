@@ -12,24 +12,34 @@ from __future__ import annotations
 import numpy as np
 
 
-def spanning_forest(i: np.ndarray, j: np.ndarray, r: np.ndarray, n: int) -> np.ndarray:
-    """Indices of the edges i-j (nodes < n) that form a maximum-r spanning forest,
-    sorted by (i, j): highest r first, ties to the smaller (i, j), each edge kept
-    when it joins two components."""
-    parent = list(range(n))
+class Components:
+    """A union-find over the nodes 0..n-1: path halving, the smaller root kept."""
 
-    def root(x: int) -> int:
+    def __init__(self, n: int) -> None:
+        self.parent = list(range(n))
+
+    def root(self, x: int) -> int:
+        parent = self.parent
         while parent[x] != x:
             parent[x] = parent[parent[x]]
             x = parent[x]
         return x
 
-    kept = []
-    for k, a, b in zip(*_by_r(i, j, r), strict=True):
-        ra, rb = root(a), root(b)
-        if ra != rb:
-            parent[max(ra, rb)] = min(ra, rb)
-            kept.append(k)
+    def join(self, a: int, b: int) -> bool:
+        """Put a and b in one component; False when they already were."""
+        ra, rb = self.root(a), self.root(b)
+        if ra == rb:
+            return False
+        self.parent[max(ra, rb)] = min(ra, rb)
+        return True
+
+
+def spanning_forest(i: np.ndarray, j: np.ndarray, r: np.ndarray, n: int) -> np.ndarray:
+    """Indices of the edges i-j (nodes < n) that form a maximum-r spanning forest,
+    sorted by (i, j): highest r first, ties to the smaller (i, j), each edge kept
+    when it joins two components."""
+    components = Components(n)
+    kept = [k for k, a, b in zip(*_by_r(i, j, r), strict=True) if components.join(a, b)]
     keep = np.asarray(kept, dtype=np.int64)
     return keep[np.lexsort((j[keep], i[keep]))]
 

@@ -12,6 +12,7 @@ from typing import Any
 
 import numpy as np
 
+from stratopt.correlation.forest import Components
 from stratopt.correlation.pairs import Pairs, ranked
 from stratopt.correlation.plan import total_pairs
 from stratopt.correlation.shard import ShardSummary, constant_columns, normalised
@@ -69,19 +70,10 @@ def component_roots(i: np.ndarray, j: np.ndarray, n: int) -> np.ndarray:
     scipy.sparse.csgraph, whose import cost the correlation_summary job more
     CPU than the whole merge (docs/performance.md).
     """
-    parent = list(range(n))
-
-    def root(x: int) -> int:
-        while parent[x] != x:
-            parent[x] = parent[parent[x]]
-            x = parent[x]
-        return x
-
+    components = Components(n)
     for a, b in zip(i.tolist(), j.tolist(), strict=True):
-        ra, rb = root(a), root(b)
-        if ra != rb:
-            parent[max(ra, rb)] = min(ra, rb)
-    return np.fromiter((root(x) for x in range(n)), dtype=np.int64, count=n)
+        components.join(a, b)
+    return np.fromiter((components.root(x) for x in range(n)), dtype=np.int64, count=n)
 
 
 def near_duplicate_groups(forest: Pairs, n: int) -> list[np.ndarray]:
