@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import shutil
 import subprocess
 import sys
@@ -439,3 +440,81 @@ def test_component_roots_are_scipys_components() -> None:
         # the same partition: equal labels exactly where the roots are equal
         assert np.array_equal(label[:, None] == label[None, :], roots[:, None] == roots[None, :])
         assert np.all(roots <= np.arange(n))
+
+
+# -- threads inside a shard job, and BLAS threads ------------------------------
+@pytest.mark.parametrize(
+    "kwargs",
+    [
+        {"shards": 1, "tile": 64, "top_pairs": 20, "near_duplicate": 0.95},
+        {"shards": 2, "tile": 77, "dtype": "float32", "thresholds": (0.5, 0.97)},
+        {"shards": 1, "tile": 33, "bins": 7, "thresholds": (0.0, 1.0), "near_duplicate": 1.0},
+        {"shards": 1, "tile": 100, "thresholds": (0.123456789, 0.8), "bins": 1000},
+    ],
+)
+def test_threads_give_the_one_thread_summary(sample, kwargs):
+    settings = CorrelationSettings(**kwargs)
+    for k in range(settings.shards):
+        one = compute_shard(sample, k, settings, fused=True)
+        for threads in (2, 3, 64):
+            assert_same_summary(
+                compute_shard(sample, k, settings, fused=True, threads=threads), one
+            )
+
+
+def test_threads_give_the_one_thread_summary_on_specials_and_full_buffers():
+    x = np.array([1.0, -1.0, 0.0, 0.0, 2.0, -2.0])
+    y = np.array([1.0, 0.0, -1.0, 0.0, 1.0, -1.0])
+    values = np.column_stack([x, y, -y, x + 0.0, 3 * x, np.full(6, 0.1), -x, y + x])
+    settings = CorrelationSettings(shards=1, tile=3, bins=4, thresholds=(0.5,), top_pairs=3)
+    one = compute_shard(make_matrix(values), 0, settings, fused=True)
+    assert one.meta["specials"] > 0
+    assert_same_summary(compute_shard(make_matrix(values), 0, settings, fused=True, threads=2), one)
+    # every pair a near duplicate: each thread's kernel runs out of room and resumes
+    rng = np.random.default_rng(7)
+    close = rng.standard_normal((20, 1)) + 1e-6 * rng.standard_normal((20, 300))
+    settings = CorrelationSettings(shards=1, tile=50, near_duplicate=0.5)
+    one = compute_shard(make_matrix(close), 0, settings, fused=True)
+    assert_same_summary(compute_shard(make_matrix(close), 0, settings, fused=True, threads=3), one)
+
+
+def test_the_array_path_ignores_threads(sample):
+    settings = CorrelationSettings(shards=2, tile=128)
+    assert_same_summary(
+        compute_shard(sample, 1, settings, fused=False, threads=2),
+        compute_shard(sample, 1, settings, fused=False),
+    )
+
+
+WINDOW_MEANS_CHILD = """
+import hashlib, numpy as np
+from stratopt.correlation.merge import window_means
+from stratopt.data.matrix import Matrix
+t, n, w = 82, 25544, 124  # the production shape; each window's strategies side by side
+rng = np.random.default_rng(3)
+m = Matrix(
+    dates=np.datetime64("2024-01-04") + np.arange(t) * 7,
+    days=["Thursday"] * t,
+    names=[f"SENSEX {900 + i * w // n}-1500 SL{i + 1}%" for i in range(n)],
+    values=rng.standard_normal((t, n)),
+)
+print(hashlib.sha256(window_means(m)[1].tobytes()).hexdigest())
+"""
+
+
+def test_window_means_do_not_depend_on_blas_threads(tmp_path):
+    # z @ onehot in a threaded BLAS split each window's long sum between threads: the
+    # last bits followed OPENBLAS_NUM_THREADS (a shell against a one-thread stage job)
+    digests = set()
+    for threads in ("1", "2", "4"):
+        env = {**os.environ, "OPENBLAS_NUM_THREADS": threads, "OMP_NUM_THREADS": threads}
+        out = subprocess.run(
+            [sys.executable, "-c", WINDOW_MEANS_CHILD],
+            env=env,
+            capture_output=True,
+            text=True,
+            check=True,
+            cwd=tmp_path,
+        )
+        digests.add(out.stdout.strip())
+    assert len(digests) == 1

@@ -79,6 +79,7 @@ CHANGES: dict[str, tuple[Any, set[str]]] = {
     "database.heavydb.password_env": ("OTHER_PASSWORD", set()),
     "correlation.enabled": (False, R),
     "correlation.shards": (3, {"correlation_shard", "correlation_summary"} | R),
+    "correlation.threads": (2, R),  # the shard jobs' threads: the same summary
     "correlation.backend": ("cupy", {"correlation_shard"} | R),
     "correlation.dtype": ("float32", {"correlation_shard"} | R),
     "correlation.tile": (256, {"correlation_shard"} | R),

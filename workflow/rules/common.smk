@@ -199,6 +199,10 @@ from stratopt.runtime.chain_plan import plain_named  # noqa: E402
 
 def chain_plan():
     """What each stage's own rule would hand its script."""
+    step_threads = {  # as the rules' own `threads:`
+        "optimize": config["optimize"]["workers"],
+        "correlation_shard": config["correlation"]["threads"],
+    }
     plan = []
     for rule, wildcards in chain_steps():
         proxy = getattr(rules, rule)
@@ -214,7 +218,7 @@ def chain_plan():
                     "items": list(wildcards.values()),
                     "names": {k: i for i, k in enumerate(wildcards)},
                 },
-                "threads": config["optimize"]["workers"] if rule == "optimize" else 1,
+                "threads": step_threads.get(rule, 1),
             }
         )
     return plan

@@ -18,6 +18,9 @@ rule correlation_shard:
     priority: 1
     conda:
         conda_env("correlation_shard", "correlation")
+    # its tiles split between threads (the same summary): where the shards have the
+    # cores to themselves, one job with every core pays one process start, not one per core
+    threads: config["correlation"]["threads"]
     resources:
         **correlation_resources(),
     params:

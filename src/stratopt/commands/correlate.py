@@ -50,6 +50,12 @@ def register(sub: argparse._SubParsersAction) -> None:
         default=DEFAULTS["near_duplicate"],
         help="|r| from which two strategies count as near duplicates",
     )
+    shard.add_argument(
+        "--threads",
+        type=int,
+        default=1,
+        help="threads of the compiled tile reduction (the same summary whatever their number)",
+    )
     shard.add_argument("input", help="matrix Parquet (prepared.parquet or matrix.parquet)")
     shard.add_argument("output", help="shard summary Parquet (correlation/shard_{i}.parquet)")
     shard.set_defaults(func=_shard)
@@ -76,7 +82,7 @@ def _shard(args: argparse.Namespace) -> int:
         top_pairs=args.top_pairs,
         near_duplicate=args.near_duplicate,
     )
-    run_shard(args.input, args.output, args.shard, settings)
+    run_shard(args.input, args.output, args.shard, settings, threads=max(1, args.threads))
     return 0
 
 

@@ -16,7 +16,10 @@ The arithmetic is that of the array path, in the same dtype and order
 dtype as NumPy rounds a Python float against a float32 array), and every
 selection follows the same total order (r, then the pair), so the summaries
 are bit for bit those of the array path (tested); the array path stays for
-CuPy. Threads: none; shards are the parallelism (one process per core).
+CuPy. Threads: a shard job with several threads gives each a contiguous run of
+its tiles and its own reducer (the products and the kernel release the GIL),
+then folds the later reducers into the first (FusedReducer.absorb): the same
+summary bit for bit as one thread.
 """
 
 from __future__ import annotations
@@ -320,6 +323,25 @@ class FusedReducer:
         self.offgrid_counts = [int(c) for c in self._offgrid_counts]
         self.top_pos = self._top(0, descending=True)
         self.top_neg = self._top(1, descending=False)
+
+    def absorb(self, later: FusedReducer) -> None:
+        """Take in a closed reducer of the tiles that follow this one's (another thread's):
+        the state one reducer would hold after both runs of tiles, bit for bit. Counts
+        add, the pair lists follow in tile order, the top lists and best partners are
+        re-ranked by the same total order (r, then the pair)."""
+        self.fine += later.fine
+        self.offgrid_counts = [
+            a + b for a, b in zip(self.offgrid_counts, later.offgrid_counts, strict=True)
+        ]
+        self.near = self.near + later.near
+        self.specials = self.specials + later.specials
+        self.top_pos = ranked(self.top_pos.concat(later.top_pos), self.n, self.k, descending=True)
+        self.top_neg = ranked(self.top_neg.concat(later.top_neg), self.n, self.k, descending=False)
+        better = (later.best_r > self.best_r) | (
+            (later.best_r == self.best_r) & (later.best_j < self.best_j)
+        )
+        self.best_r = np.where(better, later.best_r, self.best_r)
+        self.best_j = np.where(better, later.best_j, self.best_j)
 
     def _top(self, side: int, *, descending: bool) -> Pairs:
         m = int(self._fill[TOP_POS + side])

@@ -26,15 +26,19 @@ def run_shard(
     shard: int,
     settings: CorrelationSettings,
     fused: bool | None = None,
+    threads: int = 1,
 ) -> None:
     """Read the matrix, compute shard `shard` of settings.shards, write its summary.
 
     fused: the compiled tile kernel (True), the array path (False), or the
-    faster one for this shard (None, see shard.use_compiled).
+    faster one for this shard (None, see shard.use_compiled); threads: the
+    compiled kernel's threads (the same summary whatever their number).
     """
     matrix = read_matrix(matrix_path)
     xp = get_xp(settings.backend)
-    summary = compute_shard(matrix, shard, settings, xp=xp, source=str(matrix_path), fused=fused)
+    summary = compute_shard(
+        matrix, shard, settings, xp=xp, source=str(matrix_path), fused=fused, threads=threads
+    )
     write_shard(summary, out_path)
     log.info(
         "correlation shard %d/%d: %d tiles, %d pairs, %d specials, %.2f s",

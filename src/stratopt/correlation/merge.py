@@ -95,6 +95,30 @@ def window_index(names: list[str]) -> tuple[list[str], np.ndarray]:
     return labels, np.array([number[w] if w else -1 for w in found], dtype=np.int64)
 
 
+def _window_sums(
+    z: np.ndarray, ids: np.ndarray, w: int
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Per window: the sum of its z columns (T x W), of their z_i . z_i, and its size.
+
+    Summed by NumPy in strategy order, not by a BLAS product (z @ onehot): a
+    threaded BLAS splits a long sum between its threads, so the last bits of
+    the window means followed OPENBLAS_NUM_THREADS (a stage job has one
+    thread, `stratopt correlate merge` in a shell had every core)."""
+    order = np.argsort(ids, kind="stable")
+    order = order[ids[order] >= 0]
+    n = np.bincount(ids[order], minlength=w).astype(np.float64)
+    if w == 0 or order.size == 0:
+        return np.zeros((z.shape[0], w)), np.zeros(w), n
+    starts = np.concatenate([[0], np.cumsum(n[:-1])]).astype(np.int64)
+    present = n > 0
+    a = np.zeros((z.shape[0], w))
+    self_dot = np.zeros(w)
+    zs = z[:, order]
+    a[:, present] = np.add.reduceat(zs, starts[present], axis=1)
+    self_dot[present] = np.add.reduceat(np.einsum("ti,ti->i", zs, zs), starts[present])
+    return a, self_dot, n
+
+
 def window_means(matrix: Matrix) -> tuple[list[str], np.ndarray, np.ndarray, int]:
     """(windows, mean r, pairs) for every window pair, without any N x N matrix.
 
@@ -108,13 +132,10 @@ def window_means(matrix: Matrix) -> tuple[list[str], np.ndarray, np.ndarray, int
     labels, ids = window_index(matrix.names)
     w = len(labels)
     has = ids >= 0
-    onehot = np.zeros((matrix.n_strategies, w))
-    onehot[np.flatnonzero(has), ids[has]] = 1.0
     z = normalised(matrix.values, constant_columns(matrix.values))
-    a = z @ onehot
-    self_dot = (z * z).sum(axis=0) @ onehot
-    n = onehot.sum(axis=0)
-    ordered_sum = a.T @ a - np.diag(self_dot)
+    a, self_dot, n = _window_sums(z, ids, w)
+    # einsum's own loop, not BLAS: the same bits whatever BLAS's thread count
+    ordered_sum = np.einsum("ta,tb->ab", a, a) - np.diag(self_dot)
     ordered_pairs = np.outer(n, n) - np.diag(n)
     with np.errstate(invalid="ignore", divide="ignore"):
         mean = np.where(

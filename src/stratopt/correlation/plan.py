@@ -59,14 +59,18 @@ def plan_shards(n: int, shards: int, tile: int) -> list[list[Tile]]:
     """
     if shards < 1:
         raise ValueError(f"shards must be at least 1, got {shards}")
-    tiles = plan_tiles(n, tile)
+    return split(plan_tiles(n, tile), shards)
+
+
+def split(tiles: list[Tile], parts: int) -> list[list[Tile]]:
+    """`tiles` cut into `parts` contiguous runs of similar work (some may be empty)."""
     total = sum(t.pairs for t in tiles)
-    plan: list[list[Tile]] = [[] for _ in range(shards)]
+    plan: list[list[Tile]] = [[] for _ in range(parts)]
     done = 0
     for t in tiles:
-        # the shard whose share contains this tile's midpoint of work
+        # the part whose share contains this tile's midpoint of work
         mid2 = 2 * done + t.pairs  # twice the midpoint, to stay in integers
-        index = min(shards - 1, (mid2 * shards) // (2 * total)) if total else 0
+        index = min(parts - 1, (mid2 * parts) // (2 * total)) if total else 0
         plan[index].append(t)
         done += t.pairs
     return plan

@@ -64,9 +64,11 @@ def prepare(config: Config) -> dict[str, Any]:
 
 
 def correlation(config: Config) -> dict[str, Any]:
-    """Everything a correlation shard computes with (`enabled` picks the targets only)."""
+    """Everything a correlation shard computes with (`enabled` picks the targets only;
+    `threads` changes how fast, not what: a change reruns nothing)."""
     section = _section(config, "correlation")
     section.pop("enabled", None)
+    section.pop("threads", None)
     return section
 
 

@@ -11,4 +11,5 @@ from stratopt.correlation.settings import CorrelationSettings
 def run(smk: Any) -> None:
     """Settings from the rule's params (rule_params.correlation), never the whole config."""
     settings = CorrelationSettings.from_config(dict(smk.params.correlation))
-    run_shard(smk.input[0], smk.output[0], int(smk.wildcards.shard), settings)
+    shard = int(smk.wildcards.shard)
+    run_shard(smk.input[0], smk.output[0], shard, settings, threads=int(smk.threads))
