@@ -4,14 +4,21 @@ Snakemake deletes a failed job's outputs, and records the failed job's
 metadata as if it had run; a small source that failed then looks ingested.
 So the pipeline's ingest rule writes into results/{dataset}/ingest/{stamp}/,
 where the stamp names the source as it is now (its files' names, sizes and
-modification times), and `publish_ingest` hard-links the staged files into
+modification times), and `publish_ingest` copies the staged files into
 place as matrix.parquet and ingest.json:
 
 - a failed ingest loses only its own staged files; the published ones stay;
 - a changed source is a new stamp, so publish_ingest's input changes and
   Snakemake reruns ingest (and everything after it) whatever the target,
   until the source reads cleanly;
-- a hard link costs no space; published and staged are the same bytes.
+- published and staged are the same bytes, in files of their own: after a
+  job Snakemake touches its outputs one by one and then checks that none is
+  older than its newest input. Hard links (until 2026-12-01) made each
+  published file one of the job's inputs too, so touching ingest.json made
+  the staged ingest.json newer than the already touched matrix.parquet, and
+  whenever the clock's tick fell between the two touches the run stopped
+  with Snakemake's "clock skew" error (CI hit it in the zone-mode tests).
+  The copy costs about 10 ms and the matrix's size on disk (16 MB on the twin).
 
 Standard library only: the Snakefile computes the stamp when it is parsed.
 """
@@ -20,7 +27,6 @@ from __future__ import annotations
 
 import hashlib
 import logging
-import os
 import shutil
 from collections.abc import Mapping
 from pathlib import Path
@@ -48,14 +54,10 @@ def source_stamp(source: str | Path) -> str:
 
 
 def publish(staged: Mapping[str, str | Path], published: Mapping[str, str | Path]) -> None:
-    """Put each staged file in place as a hard link (a copy across file systems), atomically."""
+    """Put a copy of each staged file in place, atomically (a file of its own: see above)."""
     for key, src in staged.items():
         with atomic_path(published[key]) as tmp:
-            tmp.unlink()
-            try:
-                os.link(src, tmp)
-            except OSError:
-                shutil.copy2(src, tmp)
+            shutil.copyfile(src, tmp)
 
 
 def prune_stages(current: Path) -> list[Path]:
