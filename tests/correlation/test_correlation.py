@@ -518,3 +518,13 @@ def test_window_means_do_not_depend_on_blas_threads(tmp_path):
         )
         digests.add(out.stdout.strip())
     assert len(digests) == 1
+
+
+def test_a_shard_without_tiles_on_threads():
+    settings = CorrelationSettings(shards=5, tile=16)
+    m = make_matrix(np.random.default_rng(1).standard_normal((12, 3)))
+    empty = [k for k in range(5) if not plan_shards(3, 5, 16)[k]]
+    assert empty
+    for k in empty:
+        summary = compute_shard(m, k, settings, fused=True, threads=2)
+        assert summary.meta["pairs"] == 0 and summary.hist.sum() == 0

@@ -3,7 +3,8 @@
 The P&L matrix goes to the device once; the columns are normalised there
 (r_ij = z_i . z_j, stratopt.engine.normalise) and each tile r = Z_I^T Z_J is one
 matrix product, reduced at once and dropped: only the shard's tiles are ever
-computed and at most one tile is alive. All reductions stay on the device;
+computed and at most one tile is alive (one per thread with
+`threads`). All reductions stay on the device;
 the small results come back once at the end. The same code runs with
 xp = numpy or xp = cupy.
 
@@ -303,7 +304,7 @@ def compute_shard(
 
     if fused is None:
         fused = use_compiled(xp, settings.dtype, sum(t.pairs for t in tiles))
-    runs = [run for run in split(tiles, max(1, threads)) if run] if fused else [tiles]
+    runs = ([run for run in split(tiles, max(1, threads)) if run] if fused else []) or [tiles]
     log.info(
         "shard %d/%d: %d tiles, %s tile reduction, %d thread(s)",
         shard,
