@@ -8,7 +8,8 @@ import numpy as np
 from PIL import Image
 
 from import_support import packages_after
-from stratopt.selection.pictures import BOX, COLOURS, FILL, Pictures
+from stratopt.runtime.scheduling import select_threads
+from stratopt.selection.pictures import BOX, COLOURS, FILL, Pictures, draw_all
 
 DATES = np.datetime64("2024-01-05") + 7 * np.arange(40)
 
@@ -68,3 +69,24 @@ def test_the_pictures_import_no_matplotlib() -> None:
         "Pictures(d).draw(pathlib.Path(tempfile.mkdtemp()), 5, np.ones(5))\n"
     )
     assert packages_after(code, ["matplotlib"]) == []
+
+
+def test_threads_draw_the_same_files(tmp_path: Path) -> None:
+    rng = np.random.default_rng(9)
+    winners = [(size, rng.normal(20.0, 300.0, len(DATES))) for size in range(35, 48)]
+    for threads in (1, 2, 5):
+        (tmp_path / str(threads)).mkdir()
+        draw_all(DATES, tmp_path / str(threads), winners, threads)
+    one = sorted(p.name for p in (tmp_path / "1").iterdir())
+    assert len(one) == 2 * len(winners)
+    for threads in (2, 5):
+        other = tmp_path / str(threads)
+        assert sorted(p.name for p in other.iterdir()) == one
+        for name in one:
+            assert (other / name).read_bytes() == (tmp_path / "1" / name).read_bytes(), name
+
+
+def test_select_takes_two_threads_only_for_many_sizes() -> None:
+    assert select_threads(35, 100) == 2  # the default run: 132 pictures
+    assert select_threads(35, 35) == 1  # one-size: select runs beside correlation_summary
+    assert select_threads(35, 37) == 1

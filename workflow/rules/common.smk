@@ -136,9 +136,17 @@ def correlation_resources():
 # On few local cores validate and the correlation shards do not run together, so
 # that the search gets its cores as soon as prepare ends (stratopt.runtime.scheduling):
 # validate takes every side-job unit, a shard one.
-from stratopt.runtime.scheduling import SIDE_JOBS, register_side_jobs  # noqa: E402
+from stratopt.runtime.scheduling import (  # noqa: E402
+    SIDE_JOBS,
+    register_side_jobs,
+    select_threads,
+)
 
 SIDE_SLOTS = register_side_jobs(workflow, config["optimize"]["workers"])
+# select draws its pictures on two threads where there are enough of them
+SELECT_THREADS = select_threads(
+    config["optimize"]["min_size"], config["optimize"]["max_size"]
+)
 
 
 def validate_resources():
@@ -202,6 +210,7 @@ def chain_plan():
     step_threads = {  # as the rules' own `threads:`
         "optimize": config["optimize"]["workers"],
         "correlation_shard": config["correlation"]["threads"],
+        "select": SELECT_THREADS,
     }
     plan = []
     for rule, wildcards in chain_steps():

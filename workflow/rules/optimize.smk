@@ -57,6 +57,8 @@ rule select:
         benchmark_of("select")
     conda:
         conda_env("select")
+    # its pictures on two threads for many sizes (stratopt.runtime.scheduling)
+    threads: SELECT_THREADS
     params:
         **rule_params.for_rule("select", config),
     script:

@@ -21,6 +21,9 @@ def register(sub: argparse._SubParsersAction) -> None:
     )
     parser.add_argument("--no-pictures", action="store_true", help="skip the PNGs")
     parser.add_argument(
+        "--threads", type=int, default=1, help="threads drawing the PNGs (the same files)"
+    )
+    parser.add_argument(
         "--validation",
         type=Path,
         help="validation.json: its recommended size becomes the best overall",
@@ -53,6 +56,7 @@ def _run(args: argparse.Namespace) -> int:
         validation_path=args.validation,
         flag_drawdown_below=args.flag_drawdown_below,
         objective={"drawdown_floor": args.drawdown_floor},
+        threads=max(1, args.threads),
     )
     out = {o: o.path(args.out) for o in (contracts.PORTFOLIOS, contracts.ZONES)}
     write_zone_document(args.prepared, out[contracts.PORTFOLIOS], out[contracts.ZONES])

@@ -45,3 +45,15 @@ def register_side_jobs(workflow: Any, workers: int) -> int | None:
     if slots is not None:
         workflow.register_resource(SIDE_JOBS, slots)
     return slots
+
+
+#: Portfolio sizes from which select draws its pictures on two threads
+#: (stratopt.selection.pictures.draw_all): below, a two-thread select would wait
+#: for a second free core (on one-size it runs beside correlation_summary) to
+#: save a few tens of milliseconds.
+PICTURE_THREADS_FROM_SIZES = 8
+
+
+def select_threads(min_size: int, max_size: int) -> int:
+    """The select job's threads: 2 when it draws pictures for enough sizes, else 1."""
+    return 2 if max_size - min_size + 1 >= PICTURE_THREADS_FROM_SIZES else 1

