@@ -4,7 +4,8 @@ stratopt.runtime.scheduling registers a `side_jobs` resource of one unit per
 core where validate, a shard and the search do not fit together; validate takes
 every unit and a shard one, so that on two cores a shard cannot take the core
 the search is waiting for, while shards still run side by side. Checked with
-Snakemake itself: the resources it reports.
+Snakemake itself: the resources it reports. A small search (few algorithms x
+sizes) runs on one thread, leaving the other core to a shard beside it.
 """
 
 from __future__ import annotations
@@ -16,7 +17,7 @@ from pathlib import Path
 
 import pytest
 
-from stratopt.runtime.scheduling import side_job_slots
+from stratopt.runtime.scheduling import optimize_threads, side_job_slots
 from workflow_helpers import prepare_workdir, small_config_args, snakemake
 
 SNAKEFILE = """
@@ -80,3 +81,38 @@ def test_validate_takes_every_unit_a_shard_one_and_the_others_none(
     assert units["correlation_shard"] == {1}
     assert all(units[r] == {0} for r in units if r not in ("validate", "correlation_shard"))
     assert set(units) >= {"optimize", "select", "report", "load_db"}
+
+
+@pytest.mark.parametrize(
+    ("workers", "algorithms", "sizes", "threads"),
+    [(2, 8, (35, 100), 2), (4, 8, (35, 42), 4), (2, 8, (35, 41), 1), (2, 8, (35, 35), 1),
+     (2, 1, (35, 100), 2), (2, 1, (35, 97), 1), (1, 8, (35, 100), 1)],
+)  # fmt: skip
+def test_a_small_search_runs_on_one_thread(
+    workers: int, algorithms: int, sizes: tuple[int, int], threads: int
+) -> None:
+    assert optimize_threads(workers, algorithms, *sizes) == threads
+
+
+def optimize_job_threads(work: Path, args: list[str], *configs: str) -> int:
+    """The optimize job's threads in a dry run of the real workflow (1 when not shown)."""
+    files = []
+    for k, text in enumerate(configs):
+        files.append(work / f"extra{k}.yaml")
+        files[-1].write_text(text)
+    extra = ["--configfile", *map(str, files)] if files else []
+    proc = snakemake(work, "-n", *args, "chain={'mode': 'never'}", *extra)
+    block = re.search(r"^rule optimize:\n((?:    .*\n)*)", proc.stdout, re.M)
+    assert block, proc.stdout[-2000:]
+    found = re.search(r"^    threads: (\d+)$", block.group(1), re.M)
+    return int(found.group(1)) if found else 1
+
+
+def test_the_workflow_gives_a_small_search_one_thread(
+    tmp_path: Path, real_sample_csv: Path
+) -> None:
+    """CI workload: 8 algorithms x sizes 5..8 = 32 units, one thread; 5..12 = 64, the workers."""
+    work = prepare_workdir(tmp_path)
+    args = small_config_args(real_sample_csv)
+    assert optimize_job_threads(work, args) == 1
+    assert optimize_job_threads(work, args, "optimize:\n  min_size: 5\n  max_size: 12\n") == 2

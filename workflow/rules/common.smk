@@ -138,11 +138,19 @@ def correlation_resources():
 # validate takes every side-job unit, a shard one.
 from stratopt.runtime.scheduling import (  # noqa: E402
     SIDE_JOBS,
+    optimize_threads,
     register_side_jobs,
     select_threads,
 )
 
-SIDE_SLOTS = register_side_jobs(workflow, config["optimize"]["workers"])
+# the search's threads: its workers, or one for a small search (few algorithms x sizes)
+OPTIMIZE_THREADS = optimize_threads(
+    config["optimize"]["workers"],
+    len(config["optimize"]["algorithms"]),
+    config["optimize"]["min_size"],
+    config["optimize"]["max_size"],
+)
+SIDE_SLOTS = register_side_jobs(workflow, OPTIMIZE_THREADS)
 # select draws its pictures on two threads where there are enough of them
 SELECT_THREADS = select_threads(
     config["optimize"]["min_size"], config["optimize"]["max_size"]
@@ -208,7 +216,7 @@ from stratopt.runtime.chain_plan import plain_named  # noqa: E402
 def chain_plan():
     """What each stage's own rule would hand its script."""
     step_threads = {  # as the rules' own `threads:`
-        "optimize": config["optimize"]["workers"],
+        "optimize": OPTIMIZE_THREADS,
         "correlation_shard": config["correlation"]["threads"],
         "select": SELECT_THREADS,
     }

@@ -20,7 +20,8 @@ rule optimize:
     priority: 10
     conda:
         conda_env("optimize")
-    threads: config["optimize"]["workers"]
+    # its workers; one thread for a small search (stratopt.runtime.scheduling)
+    threads: OPTIMIZE_THREADS
     resources:
         gpu=1 if config["optimize"]["backend"] == "cupy" else 0,
     params:

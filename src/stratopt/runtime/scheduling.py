@@ -57,3 +57,20 @@ PICTURE_THREADS_FROM_SIZES = 8
 def select_threads(min_size: int, max_size: int) -> int:
     """The select job's threads: 2 when it draws pictures for enough sizes, else 1."""
     return 2 if max_size - min_size + 1 >= PICTURE_THREADS_FROM_SIZES else 1
+
+
+#: Search units (algorithms x portfolio sizes) from which the optimize job runs on
+#: its `optimize.workers` threads. Below, the job's start (imports, the matrix, the
+#: kernels: ~0.7 s on the twin) outweighs its searches, which threads do not
+#: speed up: `stratopt optimize` on the twin, legacy presets, eight algorithms,
+#: 1 vs 2 workers, wall s (2026-12-02): 1 size 0.96-1.13 vs 0.91-0.98, 3 sizes
+#: 1.08-1.27 vs 1.22-1.29, 8 sizes 1.49-1.60 vs 1.36-1.62, 16 sizes 2.08-2.28
+#: vs 1.64-1.81. A one-thread search leaves the other core to a correlation
+#: shard beside it (one-size: 8.3 -> 7.1 s, docs/performance.md).
+SEARCH_THREADS_FROM_UNITS = 64
+
+
+def optimize_threads(workers: int, algorithms: int, min_size: int, max_size: int) -> int:
+    """The optimize job's threads: its workers when there are enough units, else 1."""
+    units = algorithms * (max_size - min_size + 1)
+    return workers if units >= SEARCH_THREADS_FROM_UNITS else 1
