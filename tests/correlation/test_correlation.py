@@ -462,6 +462,34 @@ def test_threads_give_the_one_thread_summary(sample, kwargs):
             )
 
 
+@pytest.mark.parametrize("fused", [True, False])
+def test_tile_products_run_on_one_blas_thread_whatever_the_process_allows(
+    sample, monkeypatch, fused
+):
+    """The BLAS pool the process is given (OPENBLAS_NUM_THREADS: every core for the
+    CLI, the job's threads under Snakemake) decides nothing: on an AVX-512 host a
+    two-thread BLAS product rounded one tile's r differently in its last bit."""
+    from threadpoolctl import threadpool_info, threadpool_limits
+
+    from stratopt.correlation import shard as shard_module
+
+    seen: list[int] = []
+    real_reduce = shard_module._reduce
+
+    def reduce_and_look(reducer, z, tiles):  # noqa: ANN001, ANN202
+        seen.extend(i["num_threads"] for i in threadpool_info() if i["user_api"] == "blas")
+        real_reduce(reducer, z, tiles)
+
+    monkeypatch.setattr(shard_module, "_reduce", reduce_and_look)
+    settings = CorrelationSettings(shards=1, tile=100, thresholds=(0.123456789, 0.8), bins=1000)
+    with threadpool_limits(limits=4, user_api="blas"):
+        wide = compute_shard(sample, 0, settings, fused=fused)
+    with threadpool_limits(limits=1, user_api="blas"):
+        narrow = compute_shard(sample, 0, settings, fused=fused)
+    assert seen and set(seen) == {1}
+    assert_same_summary(wide, narrow)
+
+
 def test_threads_give_the_one_thread_summary_on_specials_and_full_buffers():
     x = np.array([1.0, -1.0, 0.0, 0.0, 2.0, -2.0])
     y = np.array([1.0, 0.0, -1.0, 0.0, 1.0, -1.0])

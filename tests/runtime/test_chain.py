@@ -20,7 +20,7 @@ from workflow_helpers import comparable, prepare_workdir, small_config_args, sna
 DATASET = "small"
 NOT_COMPARED = ("logs", "benchmarks", "profiles", "report.html", "snakemake-report")
 JOB = re.compile(r"^(?:local)?rule (\w+):", re.MULTILINE)
-DONE = re.compile(r"rule (\w+): done \(cpu [\d.]+ s, wall [\d.]+ s, peak rss [\d.]+ MB\)")
+DONE = re.compile(r"rule (\w+): done \(cpu [\d.]+ s, wall [\d.]+ s, peak rss [\d.]+ MB[^)]*\)")
 
 
 def results(workdir: Path) -> dict[str, object]:

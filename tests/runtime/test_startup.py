@@ -99,6 +99,23 @@ def test_a_jobs_closing_line_gives_its_cost(tmp_path: Path) -> None:
     assert set(jobs) == {"demo"}
     assert jobs["demo"]["cpu_s"] == pytest.approx(usage.cpu_s, abs=0.01)
     assert jobs["demo"]["peak_mb"] > 0
+    # resident at the end, apart: the process's own pages and the mapped files
+    # (libraries), whose share follows the page cache and not the code
+    if sys.platform == "linux":
+        own = jobs["demo"]["anon_mb"]
+        files = jobs["demo"]["file_mb"]
+        assert own == round(usage.anon_mb) and files == round(usage.file_mb)
+        assert own > 0 and files > 0 and own + files <= jobs["demo"]["peak_mb"] + 2
+
+
+def test_a_closing_line_without_the_split_still_reads(tmp_path: Path) -> None:
+    """Logs of earlier runs end without the resident split: NaN there, the rest read."""
+    (tmp_path / "old.log").write_text(
+        "x INFO stratopt.runtime.rule: rule old: done (cpu 0.37 s, wall 0.38 s, peak rss 151 MB)\n"
+    )
+    job = parse_jobs(tmp_path)["old"]
+    assert (job["cpu_s"], job["wall_s"], job["peak_mb"]) == (0.37, 0.38, 151.0)
+    assert np.isnan(job["anon_mb"]) and np.isnan(job["file_mb"])
 
 
 def test_small_jobs_import_no_pandas_or_scipy() -> None:

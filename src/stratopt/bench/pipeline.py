@@ -4,7 +4,8 @@ Each repetition is a fresh `snakemake --cores C` of the default target in
 results/bench-pipeline-NAME/ (the twin CSV stays cached in results/twin-data/),
 timed from the outside (wall; CPU of Snakemake and every job, os.wait4).
 Every job logs its own process's CPU from the interpreter's start (imports
-included), its wall time and peak resident memory when it finishes
+included), its wall time, peak resident memory and resident memory at the end
+(its own pages and mapped files', apart) when it finishes
 (stratopt.runtime.rule.run_rule); those lines give the per-rule figures,
 and the whole command's CPU minus the jobs' is Snakemake's own.
 
@@ -37,7 +38,10 @@ from stratopt import contracts
 from stratopt.bench.sidebyside.workloads import REPO, load_workload, pipeline_config
 from stratopt.bench.timing import _launch
 
-DONE = re.compile(r"rule (\w+): done \(cpu ([\d.]+) s, wall ([\d.]+) s, peak rss ([\d.]+) MB\)")
+DONE = re.compile(
+    r"rule (\w+): done \(cpu ([\d.]+) s, wall ([\d.]+) s, peak rss ([\d.]+) MB"
+    r"(?:, at the end anon ([\d.]+) MB, files ([\d.]+) MB)?\)"
+)
 #: The issue's targets per workload (2 cores, twin cached, quiet machine).
 TARGETS: dict[str, dict[str, float]] = {
     "default": {"wall_s": 20.0, "rules_cpu_s": 35.0, "rule_peak_mb": 300.0},
@@ -95,6 +99,9 @@ def parse_jobs(logs: Path) -> dict[str, dict[str, float]]:
                 "cpu_s": float(m.group(2)),
                 "wall_s": float(m.group(3)),
                 "peak_mb": float(m.group(4)),
+                # resident at the end, the job's own pages and the mapped libraries'
+                "anon_mb": float(m.group(5) or "nan"),
+                "file_mb": float(m.group(6) or "nan"),
             }
     return out
 
@@ -157,7 +164,7 @@ def _median_jobs(runs: list[dict[str, Any]]) -> dict[str, dict[str, float]]:
     return {
         n: {
             key: statistics.median(r["jobs"][n][key] for r in runs if n in r["jobs"])
-            for key in ("cpu_s", "wall_s", "peak_mb")
+            for key in ("cpu_s", "wall_s", "peak_mb", "anon_mb", "file_mb")
         }
         for n in names
     }
@@ -183,9 +190,16 @@ def _run(args: argparse.Namespace) -> int:
     shutil.rmtree(results, ignore_errors=True)
     jobs = _median_jobs(runs)
     print(f"\n{label}: snakemake --cores {args.cores}, ingest to report, medians of {len(runs)}")
-    print(f"{'job':<24} {'cpu s':>8} {'wall s':>8} {'peak MB':>8}")
+    print(f"{'job':<24} {'cpu s':>8} {'wall s':>8} {'peak MB':>8} {'anon MB':>8} {'files MB':>8}")
     for name, j in sorted(jobs.items(), key=lambda kv: -kv[1]["cpu_s"]):
-        print(f"{name:<24} {j['cpu_s']:>8.2f} {j['wall_s']:>8.2f} {j['peak_mb']:>8.0f}")
+        print(
+            f"{name:<24} {j['cpu_s']:>8.2f} {j['wall_s']:>8.2f} {j['peak_mb']:>8.0f} "
+            f"{j['anon_mb']:>8.0f} {j['file_mb']:>8.0f}"
+        )
+    print(
+        "(anon, files: resident at the job's end, its own pages and mapped files; the peak "
+        "counts both, and the files' share follows the page cache: docs/performance.md)"
+    )
     summary = {
         key: statistics.median(r[key] for r in runs)
         for key in ("wall_s", "cpu_s", "jobs_cpu_s", "snakemake_cpu_s")

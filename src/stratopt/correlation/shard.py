@@ -20,6 +20,7 @@ used with CuPy, with STRATOPT_NO_NUMBA=1 and as the reference in the tests.
 
 from __future__ import annotations
 
+import contextlib
 import importlib.util
 import logging
 import os
@@ -314,16 +315,12 @@ def compute_shard(
         len(runs),
     )
     reducers = [_reducer(xp, n, n_days, settings, z.dtype, fused) for _ in runs]
-    if len(runs) > 1:
-        from threadpoolctl import threadpool_limits
-
-        # one BLAS thread per tile product: these threads are the parallelism (a BLAS
-        # pool per thread on top, as Snakemake's OPENBLAS_NUM_THREADS = threads asks,
-        # ran four threads on two cores: 10 s of CPU against 7 s)
-        with threadpool_limits(limits=1, user_api="blas"), ThreadPoolExecutor(len(runs)) as pool:
-            list(pool.map(_reduce, reducers, [z] * len(runs), runs))
-    else:
-        _reduce(reducers[0], z, tiles)
+    with one_blas_thread(xp):
+        if len(runs) > 1:
+            with ThreadPoolExecutor(len(runs)) as pool:
+                list(pool.map(_reduce, reducers, [z] * len(runs), runs))
+        else:
+            _reduce(reducers[0], z, tiles)
     reducer = reducers[0]
     for later in reducers[1:]:
         reducer.absorb(later)
@@ -337,6 +334,24 @@ def compute_shard(
         seconds=time.perf_counter() - start,
     )
     return summary
+
+
+def one_blas_thread(xp: ModuleType) -> contextlib.AbstractContextManager[Any]:
+    """The tile products on one BLAS thread (NumPy; CuPy: nothing to hold).
+
+    Why: a multi-threaded BLAS splits a product into blocks by its thread count,
+    and the edge blocks' kernels may round differently: on an AVX-512 host
+    (OpenBLAS SkylakeX kernels) one tile's r moved in its last bit with
+    OPENBLAS_NUM_THREADS, so `stratopt correlate` (every core) and a stage job
+    (Snakemake sets the job's threads) disagreed, and so did 1 and 2
+    `correlation.threads`. The shard's own threads are its parallelism (a BLAS
+    pool per thread on top ran four threads on two cores: 10 s of CPU against 7 s).
+    """
+    if xp is not np:
+        return contextlib.nullcontext()
+    from threadpoolctl import threadpool_limits
+
+    return threadpool_limits(limits=1, user_api="blas")
 
 
 def _reduce(reducer: Any, z: Any, tiles: list[Tile]) -> None:

@@ -4,11 +4,20 @@ Every job's log ends with this line (stratopt.runtime.rule), read by
 `stratopt bench pipeline` and by the chain job's benchmark files: a job's whole
 cost from the interpreter's start, imports included, or, for stages chained in
 one process (stratopt.runtime.chain), the stage's own from its start.
+
+The peak (VmHWM) counts the shared libraries' pages mapped resident, and how
+many are depends on the page cache, not on the code: on Linux 6.18 a library
+just written by pip (large folios) maps whole folios, and libllvmlite.so alone
+then adds ~40-60 MB to a numba job (docs/performance.md, "Memory and the page
+cache"). So the line also gives the resident memory at the end, split into the
+process's own (anonymous) pages and file-backed ones: the anonymous part is
+what the code decides.
 """
 
 from __future__ import annotations
 
 import contextlib
+import math
 import os
 import resource
 from dataclasses import dataclass
@@ -22,9 +31,14 @@ class StageUsage:
     cpu_s: float
     wall_s: float
     peak_mb: float
+    anon_mb: float = math.nan  # resident at the end: the process's own pages
+    file_mb: float = math.nan  # resident at the end: mapped files (libraries)
 
     def __str__(self) -> str:
-        return f"cpu {self.cpu_s:.2f} s, wall {self.wall_s:.2f} s, peak rss {self.peak_mb:.0f} MB"
+        text = f"cpu {self.cpu_s:.2f} s, wall {self.wall_s:.2f} s, peak rss {self.peak_mb:.0f} MB"
+        if math.isfinite(self.anon_mb) and math.isfinite(self.file_mb):
+            text += f", at the end anon {self.anon_mb:.0f} MB, files {self.file_mb:.0f} MB"
+        return text
 
 
 @dataclass(frozen=True)
@@ -34,6 +48,8 @@ class Clock:
     cpu_s: float
     age_s: float
     peak_mb: float
+    anon_mb: float = math.nan
+    file_mb: float = math.nan
 
     @classmethod
     def now(cls, reset_peak: bool = False) -> Clock:
@@ -42,25 +58,46 @@ class Clock:
         own = resource.getrusage(resource.RUSAGE_SELF)
         kids = resource.getrusage(resource.RUSAGE_CHILDREN)
         cpu = own.ru_utime + own.ru_stime + kids.ru_utime + kids.ru_stime
-        return cls(cpu, _process_age(), _peak_mb())
+        status = _status_mb()
+        peak = status.get("VmHWM", resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0)
+        return cls(
+            cpu,
+            _process_age(),
+            peak,
+            status.get("RssAnon", math.nan),
+            status.get("RssFile", math.nan),
+        )
 
     @classmethod
     def process_start(cls) -> Clock:
         return cls(0.0, 0.0, 0.0)
 
     def since(self, start: Clock) -> StageUsage:
-        return StageUsage(self.cpu_s - start.cpu_s, self.age_s - start.age_s, self.peak_mb)
+        return StageUsage(
+            self.cpu_s - start.cpu_s,
+            self.age_s - start.age_s,
+            self.peak_mb,
+            self.anon_mb,
+            self.file_mb,
+        )
 
 
-def _peak_mb() -> float:
-    """Peak resident memory since the process started or its last reset (VmHWM)."""
+#: The memory lines of /proc/self/status read: the peak since the start or the last
+#: reset (VmHWM), and the resident pages now, the process's own and mapped files'.
+STATUS_KEYS = ("VmHWM", "RssAnon", "RssFile")
+
+
+def _status_mb() -> dict[str, float]:
+    """STATUS_KEYS in MB from /proc/self/status (Linux; empty elsewhere)."""
+    out: dict[str, float] = {}
     try:
         for line in Path("/proc/self/status").read_text().splitlines():
-            if line.startswith("VmHWM:"):
-                return int(line.split()[1]) / 1024.0
+            key, _, value = line.partition(":")
+            if key in STATUS_KEYS:
+                out[key] = int(value.split()[0]) / 1024.0
     except (OSError, ValueError, IndexError):
-        pass
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0
+        return {}
+    return out
 
 
 def _reset_peak() -> None:
