@@ -94,15 +94,17 @@ def test_a_small_search_runs_on_one_thread(
     assert optimize_threads(workers, algorithms, *sizes) == threads
 
 
-def optimize_job_threads(work: Path, args: list[str], *configs: str) -> int:
-    """The optimize job's threads in a dry run of the real workflow (1 when not shown)."""
+def job_threads(
+    work: Path, args: list[str], *configs: str, rule: str = "optimize", cores: int = 2
+) -> int:
+    """A job's threads in a dry run of the real workflow (1 when not shown)."""
     files = []
     for k, text in enumerate(configs):
         files.append(work / f"extra{k}.yaml")
         files[-1].write_text(text)
     extra = ["--configfile", *map(str, files)] if files else []
-    proc = snakemake(work, "-n", *args, "chain={'mode': 'never'}", *extra)
-    block = re.search(r"^rule optimize:\n((?:    .*\n)*)", proc.stdout, re.M)
+    proc = snakemake(work, "-n", "--cores", str(cores), *args, "chain={'mode': 'never'}", *extra)
+    block = re.search(rf"^rule {rule}:\n((?:    .*\n)*)", proc.stdout, re.M)
     assert block, proc.stdout[-2000:]
     found = re.search(r"^    threads: (\d+)$", block.group(1), re.M)
     return int(found.group(1)) if found else 1
@@ -114,5 +116,19 @@ def test_the_workflow_gives_a_small_search_one_thread(
     """CI workload: 8 algorithms x sizes 5..8 = 32 units, one thread; 5..12 = 64, the workers."""
     work = prepare_workdir(tmp_path)
     args = small_config_args(real_sample_csv)
-    assert optimize_job_threads(work, args) == 1
-    assert optimize_job_threads(work, args, "optimize:\n  min_size: 5\n  max_size: 12\n") == 2
+    assert job_threads(work, args) == 1
+    assert job_threads(work, args, "optimize:\n  min_size: 5\n  max_size: 12\n") == 2
+
+
+def test_select_takes_two_threads_only_where_no_shard_waits_for_the_core(
+    tmp_path: Path, real_sample_csv: Path
+) -> None:
+    """Eight sizes: two threads for select's pictures, but on two cores the shards wait
+    with it for the search's cores, so it takes one and runs beside a shard."""
+    work = prepare_workdir(tmp_path)
+    args = small_config_args(real_sample_csv)
+    sizes = "optimize:\n  min_size: 5\n  max_size: 12\n"
+    assert job_threads(work, args, sizes, rule="select") == 1
+    assert job_threads(work, args, sizes, rule="select", cores=4) == 2
+    no_shards = sizes + "correlation:\n  enabled: false\n"
+    assert job_threads(work, args, no_shards, rule="select") == 2

@@ -90,3 +90,5 @@ def test_select_takes_two_threads_only_for_many_sizes() -> None:
     assert select_threads(35, 100) == 2  # the default run: 132 pictures
     assert select_threads(35, 35) == 1  # one-size: select runs beside correlation_summary
     assert select_threads(35, 37) == 1
+    # few local cores: a shard waits with select for the search's cores; side by side
+    assert select_threads(35, 100, shards_beside=True) == 1

@@ -151,9 +151,12 @@ OPTIMIZE_THREADS = optimize_threads(
     config["optimize"]["max_size"],
 )
 SIDE_SLOTS = register_side_jobs(workflow, OPTIMIZE_THREADS)
-# select draws its pictures on two threads where there are enough of them
+# select draws its pictures on two threads where there are enough of them, unless a
+# correlation shard would wait for that core (few local cores: stratopt.runtime.scheduling)
 SELECT_THREADS = select_threads(
-    config["optimize"]["min_size"], config["optimize"]["max_size"]
+    config["optimize"]["min_size"],
+    config["optimize"]["max_size"],
+    shards_beside=SIDE_SLOTS is not None and config["correlation"]["enabled"],
 )
 
 
