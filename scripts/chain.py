@@ -10,5 +10,7 @@ for var in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
 sys.path.insert(0, f"{snakemake.scriptdir}/../src")  # the package, also in a conda env
 
 from stratopt.runtime.chain import run_chain
+from stratopt.runtime.rule import ready_to_exit
 
 run_chain(snakemake)
+ready_to_exit()  # the process ends: its exit skips the libraries' objects

@@ -2,7 +2,7 @@ import sys
 
 sys.path.insert(0, f"{snakemake.scriptdir}/../src")  # the package, also in a conda env
 
-from stratopt.runtime.rule import run_rule
+from stratopt.runtime.rule import run_job
 from stratopt.stages import correlation_shard
 
-run_rule(snakemake, correlation_shard.run)
+run_job(snakemake, correlation_shard.run)

@@ -1,5 +1,5 @@
 import sys
 
-from stratopt.cli import main
+from stratopt.cli import run
 
-sys.exit(main())
+sys.exit(run())

@@ -71,5 +71,15 @@ def main(argv: list[str] | None = None) -> int:
         return 2
 
 
+def run() -> int:
+    """The `stratopt` command: main(), then the process readied to exit quickly
+    (stratopt.runtime.rule.ready_to_exit: 0.3-0.4 s less for a numba command)."""
+    code = main()
+    from stratopt.runtime.rule import ready_to_exit
+
+    ready_to_exit()
+    return code
+
+
 if __name__ == "__main__":  # pragma: no cover
-    sys.exit(main())
+    sys.exit(run())
