@@ -25,6 +25,9 @@ $(STAMP): pyproject.toml constraints.txt
 	@# Not in the environment: installed there, the SLURM executor plugin makes every
 	@# snakemake call wait for a SLURM controller (up to 10 s); see slurm-plugins below.
 	$(BIN)/pip uninstall -q -y snakemake-executor-plugin-slurm snakemake-executor-plugin-slurm-jobstep 2>/dev/null || true
+	@# Every numba kernel compiled once, here: else the first run compiles them in its
+	@# jobs (64 s instead of 20, validate at 531 MB; docs/performance.md)
+	$(BIN)/stratopt warm
 	touch $@
 
 # The SLURM executor plugins in a folder of their own, on the import path only for
