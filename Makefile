@@ -25,6 +25,10 @@ $(STAMP): pyproject.toml constraints.txt
 	@# Not in the environment: installed there, the SLURM executor plugin makes every
 	@# snakemake call wait for a SLURM controller (up to 10 s); see slurm-plugins below.
 	$(BIN)/pip uninstall -q -y snakemake-executor-plugin-slurm snakemake-executor-plugin-slurm-jobstep 2>/dev/null || true
+	@# The package's bytecode, written once: pip compiles what it installs but not an
+	@# editable source tree, and where Python may not write it (PYTHONDONTWRITEBYTECODE,
+	@# a read-only checkout) every job compiled stratopt's modules again (docs/performance.md)
+	$(BIN)/python -m compileall -q src
 	@# Every numba kernel compiled once, here: else the first run compiles them in its
 	@# jobs (64 s instead of 20, validate at 531 MB; docs/performance.md)
 	$(BIN)/stratopt warm
