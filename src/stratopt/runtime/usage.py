@@ -8,10 +8,10 @@ one process (stratopt.runtime.chain), the stage's own from its start.
 The peak (VmHWM) counts the shared libraries' pages mapped resident, and how
 many are depends on the page cache, not on the code: on Linux 6.18 a library
 just written by pip (large folios) maps whole folios, and libllvmlite.so alone
-then adds ~40-60 MB to a numba job (docs/performance.md, "Memory and the page
-cache"). So the line also gives the resident memory at the end, split into the
-process's own (anonymous) pages and file-backed ones: the anonymous part is
-what the code decides.
+then adds ~40-60 MB to a numba job (docs/performance.md, "Memory: what the
+page cache adds to a peak"). So the line also gives the resident memory at the
+end, split into the process's own (anonymous) pages and file-backed ones: the
+anonymous part is what the code decides.
 """
 
 from __future__ import annotations
