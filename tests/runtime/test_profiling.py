@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 import json
+import os
 import pickle
 import shutil
+import signal
 import subprocess
 import sys
+import time
 import xml.etree.ElementTree as ET
 from pathlib import Path
 
@@ -367,3 +370,35 @@ def test_snakemake_profiles_every_stage_and_includes_the_report(
     assert rep.returncode == 0, rep.stderr[-3000:]
     assert snapshot.stat().st_size > 0
     assert "report.html" in snapshot.read_text(errors="replace")
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="SigCgt is Linux's /proc")
+def test_py_spy_is_stopped_only_once_it_catches_sigint() -> None:
+    """py-spy says it samples before it installs its Ctrl-C handler: a SIGINT in between
+    killed it before it wrote anything. stop() waits for the handler (SigCgt)."""
+    from stratopt.runtime.profiling import await_sigint_handler, catches_sigint
+
+    assert catches_sigint(os.getpid()) is True  # Python's KeyboardInterrupt handler
+    late = (
+        "import signal, sys, time\n"
+        "signal.signal(signal.SIGINT, signal.SIG_DFL)\n"
+        "print('default', flush=True)\n"
+        "time.sleep(0.4)\n"
+        "signal.signal(signal.SIGINT, lambda *a: print('caught', flush=True))\n"
+        "time.sleep(30)\n"
+    )
+    child = subprocess.Popen([sys.executable, "-c", late], stdout=subprocess.PIPE, text=True)
+    try:
+        assert child.stdout is not None and child.stdout.readline().strip() == "default"
+        assert catches_sigint(child.pid) is False
+        start = time.monotonic()
+        await_sigint_handler(child.pid, 10.0)
+        assert catches_sigint(child.pid) is True
+        assert time.monotonic() - start < 5.0
+        child.send_signal(signal.SIGINT)
+        assert child.stdout.readline().strip() == "caught"  # handled, not killed
+        assert child.poll() is None
+    finally:
+        child.kill()
+        child.wait()
+    assert catches_sigint(child.pid) is None  # gone: nothing to wait for

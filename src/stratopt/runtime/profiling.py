@@ -62,6 +62,9 @@ ENV_BLOCKING = "STRATOPT_PROFILE_BLOCKING"
 MODES = ("auto", "attach", "launch")
 ATTACH_TIMEOUT_S = 10.0  # py-spy normally says it is sampling within 0.1 s
 STOP_TIMEOUT_S = 120.0  # writing the raw stacks of a long stage
+#: py-spy says it is sampling before it installs its Ctrl-C handler; a SIGINT in
+#: between killed it unwritten (a stage failing at once, on a loaded machine)
+HANDLER_TIMEOUT_S = 5.0
 DEFAULT_RATE = 100
 log = logging.getLogger(__name__)
 
@@ -197,6 +200,30 @@ def _allow_tracer(pid: int) -> bool:
         return False
 
 
+def catches_sigint(pid: int) -> bool | None:
+    """Whether process `pid` has its own SIGINT handler (Linux: SigCgt in
+    /proc/PID/status); None where that cannot be read."""
+    try:
+        for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+            if line.startswith("SigCgt:"):
+                return bool(int(line.split()[1], 16) >> (signal.SIGINT - 1) & 1)
+    except (OSError, ValueError, IndexError):
+        return None
+    return None
+
+
+def await_sigint_handler(pid: int, timeout: float) -> None:
+    """Until `pid` catches SIGINT (or `timeout` s, or nothing can tell), polling every 2 ms.
+
+    Why: py-spy prints that it is sampling, then installs its Ctrl-C handler; a
+    SIGINT sent in between (the stage had already ended) killed it before it
+    wrote anything, and the profile of a stage that failed at once was lost.
+    """
+    deadline = time.monotonic() + timeout
+    while catches_sigint(pid) is False and time.monotonic() < deadline:
+        time.sleep(0.002)  # waiting on another process's state, not standing in for work
+
+
 class AttachedRecorder:
     """py-spy recording a running process from outside, until stop()."""
 
@@ -234,6 +261,7 @@ class AttachedRecorder:
     def stop(self) -> str | None:
         """SIGINT py-spy (it writes its recording on Ctrl-C); the raw stacks, if any."""
         if self.proc.poll() is None:
+            await_sigint_handler(self.proc.pid, HANDLER_TIMEOUT_S)
             self.proc.send_signal(signal.SIGINT)
         try:
             self.proc.wait(STOP_TIMEOUT_S)
