@@ -59,7 +59,7 @@ class Clock:
         kids = resource.getrusage(resource.RUSAGE_CHILDREN)
         cpu = own.ru_utime + own.ru_stime + kids.ru_utime + kids.ru_stime
         status = _status_mb()
-        peak = status.get("VmHWM", resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0)
+        peak = status.get("VmHWM", own.ru_maxrss / 1024.0)  # ru_maxrss: not Linux
         return cls(
             cpu,
             _process_age(),

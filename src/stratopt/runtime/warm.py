@@ -17,6 +17,7 @@ from __future__ import annotations
 import importlib
 import time
 from collections.abc import Callable, Iterator
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -55,8 +56,6 @@ def not_cached() -> list[str]:
 
     The index file is asked, not the dispatcher's signatures: a kernel loaded from
     the cache brings the kernels it calls compiled into it, and theirs stay empty."""
-    from pathlib import Path
-
     return [
         name
         for name, dispatcher in kernels()
